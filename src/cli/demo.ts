@@ -1,0 +1,57 @@
+/**
+ * The quick start: the built-in Azure simulator on a private port, and the proxy on :8000 in
+ * front of it, configured exactly as a user would configure it for a real Azure resource.
+ */
+import { configFromEnv } from "../config/env.ts";
+import { createLogger } from "../lib/log.ts";
+import type { RuntimeAdapter } from "../runtime/types.ts";
+import { createSimulator } from "../simulator/app.ts";
+import { parseFlags, portFlag } from "./args.ts";
+import { untilStopSignal } from "./signals.ts";
+import { startProxy } from "./start-proxy.ts";
+
+export async function demoCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
+  const flags = parseFlags(args, { port: { type: "string" } });
+  const simulatorKey = crypto.randomUUID();
+  const simulator = await runtime.serve({ hostname: "127.0.0.1", port: 0, fetch: createSimulator({ apiKey: simulatorKey }).fetch });
+  const clientKey = process.env.AUTH_KEY || `demo-${crypto.randomUUID().slice(0, 8)}`;
+  const loaded = configFromEnv(
+    {
+      ...process.env,
+      AZURE_ENDPOINT: undefined,
+      AZURE_OPENAI_ENDPOINT: `http://127.0.0.1:${simulator.port}`,
+      AZURE_OPENAI_API_KEY: simulatorKey,
+      AZURE_OPENAI_API_VERSION: process.env.AZURE_OPENAI_API_VERSION ?? "2024-10-21",
+      AZURE_OPENAI_MODEL_MAP: "gpt-3.5-turbo=gpt-35-turbo",
+      AUTH_KEY: clientKey,
+      HOST: process.env.HOST ?? "127.0.0.1",
+      LOG_FORMAT: process.env.LOG_FORMAT ?? "pretty",
+    },
+    { port: portFlag(flags.port) },
+  );
+  if (!loaded.ok) {
+    for (const issue of loaded.issues) console.error(`azure-proxy demo: ${issue}`);
+    await simulator.stop(true);
+    return 2;
+  }
+  const log = createLogger(loaded.config.log.level, loaded.config.log.format, (line) => console.log(line));
+  const proxy = await startProxy(loaded.config, runtime, log);
+  const base = `http://127.0.0.1:${proxy.port}`;
+  console.log(`
+azure-proxy demo: the proxy listens on ${base}, in front of the built-in Azure simulator
+(deployments gpt-4o, gpt-4o-mini, gpt-4.1, gpt-35-turbo; gpt-3.5-turbo is mapped to gpt-35-turbo).
+Client key: ${clientKey}${process.env.AUTH_KEY ? " (from AUTH_KEY)" : ""}
+
+Try a streamed answer:
+  curl -N ${base}/v1/chat/completions \\
+    -H "Authorization: Bearer ${clientKey}" -H "Content-Type: application/json" \\
+    -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Hello!"}]}'
+
+Ask the simulator for a fault by putting e.g. [sim status=429 retry_after=3] in a message.
+Stop with Ctrl-C.
+`);
+  await untilStopSignal();
+  await proxy.stop(true);
+  await simulator.stop(true);
+  return 0;
+}

@@ -1,0 +1,23 @@
+export const USAGE = `azure-proxy: an OpenAI-compatible front door for Azure OpenAI
+
+Usage:
+  azure-proxy [serve] [--port N] [--host ADDR] [--insecure-no-auth]
+  azure-proxy demo [--port N]          proxy + built-in Azure simulator; prints a curl to try
+  azure-proxy simulate [--port N] [--host ADDR] [--key KEY]
+                                       the Azure simulator alone (default port 9100)
+  azure-proxy check                    validate the environment, print the effective config
+  azure-proxy healthcheck [--url URL]  exit 0 when a running proxy answers /healthz
+  azure-proxy --help | --version
+
+Environment:
+  AZURE_OPENAI_ENDPOINT (or AZURE_ENDPOINT)  Azure resource URL, e.g. https://myres.openai.azure.com
+  AZURE_OPENAI_API_KEY                       Azure key (sent upstream as api-key)
+  AZURE_OPENAI_API_VERSION                   a date (2024-10-21) → dated API; v1/preview/unset → v1 API
+  AZURE_OPENAI_MODEL_MAP                     gpt-3.5-turbo=gpt-35-turbo,gpt-4o=prod-4o
+  AUTH_KEY                                   client keys, comma-separated
+  PORT, HOST                                 listen address (8000, 0.0.0.0)
+  LOG_LEVEL, LOG_FORMAT                      debug|info|warn|error; json|pretty
+  AZURE_PROXY_MAX_BODY_BYTES                 largest request body (27262976)
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid configuration.
+`;

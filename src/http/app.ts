@@ -1,0 +1,54 @@
+/**
+ * The one place the HTTP plugins are composed, in order: errors first (every later module
+ * inherits the handler), then auth (before any body is read), then the routes.
+ * It lives in http/ so that http/ stays the only folder that imports Elysia.
+ */
+import { Elysia } from "elysia";
+import type { Config } from "../config/schema.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Forward } from "../proxy/forward.ts";
+import { admin } from "./admin.ts";
+import { azureRoutes } from "./azure-routes.ts";
+import { clientAuth, clientOf } from "./client-auth.ts";
+import { errorHandling } from "./errors.ts";
+import { openaiRoutes } from "./openai-routes.ts";
+import { requestIdOf } from "./request-id.ts";
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly forward: Forward;
+  readonly log: Logger;
+}
+
+export interface App {
+  fetch(request: Request): Promise<Response>;
+}
+
+export function buildApp({ config, forward, log }: AppDeps): App {
+  const maxBody = config.limits.max_body_bytes;
+  const app = new Elysia()
+    .use(errorHandling((error, request) => log.error("unexpected error", { request_id: requestIdOf(request), error: String(error) })))
+    .use(clientAuth(config.keys, config.auth.insecure_no_auth))
+    .use(admin)
+    .use(openaiRoutes(forward, maxBody))
+    .use(azureRoutes(forward, maxBody));
+
+  return {
+    async fetch(request) {
+      const started = performance.now();
+      const id = requestIdOf(request);
+      const response = await app.fetch(request);
+      response.headers.set("x-request-id", id);
+      const { pathname } = new URL(request.url);
+      log.info("request", {
+        request_id: id,
+        method: request.method,
+        path: pathname,
+        status: response.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+        key: clientOf(request).name,
+      });
+      return response;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Client keys. Checked in `onRequest`, before the body is read: a caller without a key gets a
+ * 401 without making us read (or validate) a 25 MB upload. Clients send the key the OpenAI way
+ * (`Authorization: Bearer K`) or the Azure way (`api-key: K`); neither header goes upstream.
+ */
+import { Elysia } from "elysia";
+import type { ClientKeyConfig } from "../config/schema.ts";
+import { digestOf, findKey } from "../lib/constant-time.ts";
+import { Failure } from "../lib/failure.ts";
+
+export interface Client {
+  /** The key's name, for logs; never the key. */
+  readonly name: string;
+}
+
+const ANONYMOUS: Client = Object.freeze({ name: "anonymous" });
+const clients = new WeakMap<Request, Client>();
+
+/** Who sent this request (set by the auth check; anonymous on open routes). */
+export function clientOf(request: Request): Client {
+  return clients.get(request) ?? ANONYMOUS;
+}
+
+/** Paths that spend upstream money and so need a key. Ops endpoints stay open. */
+function isProtected(pathname: string): boolean {
+  return pathname.startsWith("/v1/") || pathname.startsWith("/openai/");
+}
+
+export function presentedKey(headers: Headers): string | null {
+  const apiKey = headers.get("api-key");
+  if (apiKey) return apiKey.trim();
+  const auth = headers.get("authorization");
+  if (!auth) return null;
+  const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
+  return match ? match[1]!.trim() : null;
+}
+
+export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
+  const digests = keys.map((k) => digestOf(k.key));
+  const named = keys.map((k): Client => Object.freeze({ name: k.name }));
+  return new Elysia({ name: "client-auth" }).onRequest(({ request }) => {
+    if (open || !isProtected(new URL(request.url).pathname)) return;
+    const key = presentedKey(request.headers);
+    if (key === null) {
+      throw new Failure(
+        "unauthorized",
+        "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' (or the 'api-key' header).",
+        { code: "missing_api_key" },
+      );
+    }
+    const index = findKey(key, digests);
+    if (index === -1) throw new Failure("unauthorized", "Incorrect API key provided.", { code: "invalid_api_key" });
+    clients.set(request, named[index]!);
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * Which headers cross the proxy, in each direction. Allow-lists, not deny-lists: a header we
+ * have not thought about does not leak the client's credentials upstream or Azure's internals
+ * downstream.
+ */
+
+/** Azure response headers a client can use (ids for support tickets, rate-limit state). */
+const KEPT_FROM_UPSTREAM = new Set([
+  "content-type",
+  "content-disposition",
+  "apim-request-id",
+  "x-ms-region",
+  "x-ms-deployment-name",
+  "x-ms-client-request-id",
+  "retry-after",
+  "retry-after-ms",
+  "x-ms-retry-after-ms",
+  "openai-processing-ms",
+  "azure-openai-deployment-utilization",
+]);
+const KEPT_PREFIXES = ["x-ratelimit-", "x-rate-limit-"];
+
+/**
+ * Fresh response headers from Azure's. Hop-by-hop and length/encoding headers are never
+ * copied: `fetch` already decoded the body, and Elysia re-streams any Response that claims
+ * `transfer-encoding: chunked` through a text decoder that can split UTF-8 (see DESIGN.md).
+ */
+export function keptUpstreamHeaders(upstream: Headers): Headers {
+  const out = new Headers();
+  upstream.forEach((value, name) => {
+    if (KEPT_FROM_UPSTREAM.has(name) || KEPT_PREFIXES.some((p) => name.startsWith(p))) out.set(name, value);
+  });
+  // Our x-request-id identifies the client's request; Azure's stays reachable under its own name.
+  const azureId = upstream.get("x-request-id");
+  if (azureId) out.set("x-upstream-request-id", azureId);
+  return out;
+}
+
+/** The subset of kept headers that says when to retry; carried on error responses too. */
+export function retryHeaders(upstream: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  upstream.forEach((value, name) => {
+    if (name === "retry-after" || name === "retry-after-ms" || name === "x-ms-retry-after-ms" || KEPT_PREFIXES.some((p) => name.startsWith(p))) {
+      out[name] = value;
+    }
+  });
+  return out;
+}

@@ -1,0 +1,84 @@
+/**
+ * Rewrite one top-level string field of a JSON object *in its text*, leaving every other byte
+ * as the client sent it. Re-serialising a parsed body would silently change it: integers above
+ * 2^53 (a `seed`, a token id) lose precision and `-0` becomes `0`. The proxy promises to forward
+ * what it does not understand untouched, so it edits only the field it must.
+ *
+ * The input must already be valid JSON whose top level is an object (the caller parsed it).
+ */
+export function setTopLevelString(json: string, key: string, value: string): string {
+  const spans: Array<[number, number]> = [];
+  let i = skipSpace(json, 0);
+  if (json[i] !== "{") throw new TypeError("top level is not an object");
+  const open = i;
+  i = skipSpace(json, i + 1);
+  while (i < json.length && json[i] !== "}") {
+    const keyEnd = skipString(json, i);
+    const name = JSON.parse(json.slice(i, keyEnd)) as string;
+    i = skipSpace(json, keyEnd);
+    i = skipSpace(json, i + 1); // past ':'
+    const valueEnd = skipValue(json, i);
+    if (name === key) spans.push([i, valueEnd]);
+    i = skipSpace(json, valueEnd);
+    if (json[i] === ",") i = skipSpace(json, i + 1);
+  }
+  const encoded = JSON.stringify(value);
+  if (spans.length === 0) {
+    const empty = json[skipSpace(json, open + 1)] === "}";
+    return `${json.slice(0, open + 1)}${JSON.stringify(key)}:${encoded}${empty ? "" : ","}${json.slice(open + 1)}`;
+  }
+  // JSON.parse keeps the last duplicate; replace them all so no reader sees the old value.
+  let out = "";
+  let last = 0;
+  for (const [start, end] of spans) {
+    out += json.slice(last, start) + encoded;
+    last = end;
+  }
+  return out + json.slice(last);
+}
+
+function skipSpace(s: string, i: number): number {
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    i++;
+  }
+  return i;
+}
+
+/** `i` at an opening quote; returns the index after the closing quote. */
+function skipString(s: string, i: number): number {
+  i++;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 0x5c) i += 2; // backslash: skip the escaped character
+    else if (c === 0x22) return i + 1;
+    else i++;
+  }
+  throw new SyntaxError("unterminated string");
+}
+
+function skipValue(s: string, i: number): number {
+  const c = s[i];
+  if (c === '"') return skipString(s, i);
+  if (c === "{" || c === "[") {
+    let depth = 0;
+    while (i < s.length) {
+      const d = s[i];
+      if (d === '"') {
+        i = skipString(s, i);
+        continue;
+      }
+      if (d === "{" || d === "[") depth++;
+      else if (d === "}" || d === "]") {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+      i++;
+    }
+    throw new SyntaxError("unterminated container");
+  }
+  // number, true, false, null: runs until a delimiter
+  while (i < s.length && !",}] \n\r\t".includes(s[i]!)) i++;
+  return i;
+}

@@ -1,0 +1,113 @@
+/**
+ * Turn what came back from Azure (an error status, or a thrown fetch) into a typed Failure
+ * that keeps its meaning for the client. Azure's error bodies vary: `code` is sometimes a
+ * numeric string, `type` is often null, `param` can be "", and APIM's 401 has no `error`
+ * wrapper at all (azure-contract.md §8.4). All become OpenAI's shape; Azure's extra fields
+ * (innererror, content_filters) are kept beside it, since clients ignore what they don't know.
+ */
+import type { Route } from "../config/resolve.ts";
+import { Failure } from "../lib/failure.ts";
+import { retryHeaders } from "../lib/headers.ts";
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+export async function failureFromUpstream(response: Response, route: Route, model: string): Promise<Failure> {
+  const text = await readCapped(response);
+  const azure = parseAzureError(text);
+  const where = `upstream '${route.upstream.name}'`;
+  const status = response.status;
+  const headers = retryHeaders(response.headers);
+
+  if (status === 401 || status === 403) {
+    // Azure refused *our* key or network: the client's key was fine, so a 401 would mislead it.
+    return new Failure("upstream_auth", `Azure rejected the proxy's credentials at ${where} (HTTP ${status}): ${azure.message}`, {
+      code: "upstream_auth_failed",
+    });
+  }
+  if (status >= 300 && status < 400) {
+    return new Failure("upstream_broke", `${where} answered with an unexpected redirect (HTTP ${status})`, { code: "upstream_redirect" });
+  }
+  const message =
+    status === 404 && azure.code === "DeploymentNotFound"
+      ? `Model '${model}' is mapped to deployment '${route.deployment}' at ${where}, which Azure does not know: ${azure.message}`
+      : azure.message;
+  return new Failure("upstream_status", message, {
+    status,
+    type: azure.type ?? typeForStatus(status),
+    param: azure.param,
+    code: azure.code,
+    headers,
+    extra: azure.extra,
+  });
+}
+
+export function failureFromFetchError(error: unknown, route: Route, clientGone: boolean): Failure {
+  const where = `upstream '${route.upstream.name}'`;
+  if (clientGone) return new Failure("client_closed", "the client closed the request");
+  const name = (error as { name?: string })?.name;
+  const code = (error as { code?: string })?.code;
+  if (name === "TimeoutError" || code === "ETIMEDOUT") {
+    return new Failure("upstream_timeout", `${where} did not answer in time`, { code: "upstream_timeout" });
+  }
+  return new Failure("upstream_unreachable", `could not reach ${where}${code ? ` (${code})` : ""}`, { code: "upstream_unreachable" });
+}
+
+interface AzureError {
+  message: string;
+  type: string | null;
+  param: string | null;
+  code: string | null;
+  extra: Record<string, unknown>;
+}
+
+export function parseAzureError(text: string): AzureError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { message: text.trim().slice(0, 500) || "Azure returned an empty error body", type: null, param: null, code: null, extra: {} };
+  }
+  const record = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
+  const inner = (record.error && typeof record.error === "object" ? record.error : record) as Record<string, unknown>;
+  const { message, type, param, code, statusCode: _s, status: _t, ...extra } = inner;
+  return {
+    message: typeof message === "string" && message ? message : JSON.stringify(body).slice(0, 500),
+    type: typeof type === "string" && type ? type : null,
+    param: typeof param === "string" && param ? param : null,
+    code: code === null || code === undefined || code === "" ? null : String(code),
+    extra,
+  };
+}
+
+export function typeForStatus(status: number): string {
+  if (status === 429) return "rate_limit_error";
+  if (status === 404) return "not_found_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+async function readCapped(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_ERROR_BODY) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // a cut error body still has its status; keep what arrived
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all.subarray(0, MAX_ERROR_BODY));
+}

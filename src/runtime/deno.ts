@@ -1,0 +1,26 @@
+// deno-lint-ignore-file no-explicit-any
+import type { RuntimeAdapter, RunningServer, ServeOptions } from "./types.ts";
+
+const Deno = (globalThis as any).Deno;
+
+export const denoRuntime: RuntimeAdapter = {
+  name: "deno",
+  version: Deno?.version?.deno ?? "unknown",
+  serve({ hostname, port, fetch }: ServeOptions): Promise<RunningServer> {
+    return new Promise((resolve) => {
+      const server = Deno.serve({
+        hostname,
+        port,
+        onListen(addr: { port: number; hostname: string }) {
+          resolve({
+            port: addr.port,
+            hostname: addr.hostname,
+            // Deno has no "cut open connections now"; shutdown waits for them either way.
+            stop: () => server.shutdown(),
+          });
+        },
+        handler: (request: Request) => fetch(request),
+      });
+    });
+  },
+};

@@ -1,0 +1,20 @@
+/** What the program needs from a JavaScript runtime. Everything else is web-standard. */
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  fetch: (request: Request) => Response | Promise<Response>;
+}
+
+export interface RunningServer {
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  readonly hostname: string;
+  /** Stop listening; with `closeActive`, also cut open connections. */
+  stop(closeActive?: boolean): Promise<void>;
+}
+
+export interface RuntimeAdapter {
+  readonly name: "bun" | "deno";
+  readonly version: string;
+  serve(options: ServeOptions): Promise<RunningServer>;
+}

@@ -1,0 +1,63 @@
+/**
+ * How a test asks the simulator for a fault: a directive anywhere in the request body, such as
+ * `[sim status=429 retry_after=2]` inside a message. It travels through any client and through
+ * the proxy untouched, so concurrent tests never share fault state.
+ *
+ *   status=N            answer N with Azure's body for it (429 with retry headers, 500, 503, ...)
+ *   retry_after=S       429: `retry-after` seconds (default 1); retry_after_ms=MS: `retry-after-ms`
+ *   filter=prompt       400 prompt content filter;  filter=output: stream ends with finish_reason content_filter
+ *   first_byte_ms=MS    wait before answering at all
+ *   chunk_ms=MS         pause between stream events (default 1)
+ *   stall_after=K stall_ms=MS   pause MS after K events
+ *   reset_after=K       cut the connection after K events (no terminating chunk)
+ *   error_after=K       after K events send Azure's in-stream error event, then [DONE]
+ *   truncate_after=K    end the stream cleanly after K events, without [DONE]
+ *   reply=TEXT          the answer text (underscores become spaces)
+ *   no_prompt_chunk=1   omit the leading prompt-filter chunk (seen in real traffic)
+ *   split=0             write each event in one piece (default: split inside a UTF-8 character)
+ */
+export interface Faults {
+  status?: number;
+  retryAfter?: number;
+  retryAfterMs?: number;
+  filter?: "prompt" | "output";
+  firstByteMs?: number;
+  chunkMs: number;
+  stallAfter?: number;
+  stallMs?: number;
+  resetAfter?: number;
+  errorAfter?: number;
+  truncateAfter?: number;
+  reply?: string;
+  noPromptChunk: boolean;
+  split: boolean;
+}
+
+const DIRECTIVE = /\[sim ([^\]]*)\]/;
+
+export function faultsIn(bodyText: string): Faults {
+  const match = DIRECTIVE.exec(bodyText);
+  const pairs = new Map<string, string>();
+  for (const part of (match?.[1] ?? "").trim().split(/\s+/)) {
+    const eq = part.indexOf("=");
+    if (eq > 0) pairs.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  const num = (key: string) => (pairs.has(key) ? Number(pairs.get(key)) : undefined);
+  const filter = pairs.get("filter");
+  return {
+    status: num("status"),
+    retryAfter: num("retry_after"),
+    retryAfterMs: num("retry_after_ms"),
+    filter: filter === "prompt" || filter === "output" ? filter : undefined,
+    firstByteMs: num("first_byte_ms"),
+    chunkMs: num("chunk_ms") ?? 1,
+    stallAfter: num("stall_after"),
+    stallMs: num("stall_ms"),
+    resetAfter: num("reset_after"),
+    errorAfter: num("error_after"),
+    truncateAfter: num("truncate_after"),
+    reply: pairs.get("reply")?.replaceAll("_", " "),
+    noPromptChunk: pairs.get("no_prompt_chunk") === "1",
+    split: pairs.get("split") !== "0",
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Chat completions, streamed and not, in the exact shapes of azure-contract.md §3.2-3.7 and
+ * §4.2: the prompt-filter chunk with empty `choices` first, a role chunk, content chunks with
+ * `content_filter_results`, a finish chunk, the usage chunk only for `include_usage` (and then
+ * `"usage": null` on every other chunk), and `data: [DONE]`.
+ */
+import type { Faults } from "../faults.ts";
+import type { Step } from "../sse-writer.ts";
+
+export const DEFAULT_REPLY = "Hello! 你好，世界 🌍 Ça va? Привет — I am the Azure simulator.";
+
+const SAFE = { filtered: false, severity: "safe" };
+const FILTER_RESULTS = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
+const PROMPT_FILTER_RESULTS = [
+  { prompt_index: 0, content_filter_results: { hate: SAFE, jailbreak: { filtered: false, detected: false }, self_harm: SAFE, sexual: SAFE, violence: SAFE } },
+];
+
+export interface ChatRequest {
+  messages?: Array<{ content?: unknown }>;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean } | null;
+  n?: number;
+}
+
+/** Roughly one token per word or CJK character: good enough for usage numbers that add up. */
+export function tokens(text: string): string[] {
+  return text.match(/[\u3000-\u9fff\uff00-\uffef]|[^\s\u3000-\u9fff\uff00-\uffef]+\s*|\s+/gu) ?? [];
+}
+
+function promptTokens(request: ChatRequest): number {
+  const text = (request.messages ?? []).map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? ""))).join(" ");
+  return Math.max(1, tokens(text).length) + 7;
+}
+
+export function completionJson(request: ChatRequest, model: string, reply: string, id: string, created: number) {
+  const prompt = promptTokens(request);
+  const completion = tokens(reply).length;
+  return {
+    choices: [
+      {
+        content_filter_results: FILTER_RESULTS,
+        finish_reason: "stop",
+        index: 0,
+        logprobs: null,
+        message: { annotations: [], content: reply, refusal: null, role: "assistant" },
+      },
+    ],
+    created,
+    id,
+    model,
+    object: "chat.completion",
+    prompt_filter_results: PROMPT_FILTER_RESULTS,
+    system_fingerprint: "fp_simulator",
+    usage: {
+      completion_tokens: completion,
+      completion_tokens_details: { accepted_prediction_tokens: 0, audio_tokens: 0, reasoning_tokens: 0, rejected_prediction_tokens: 0 },
+      prompt_tokens: prompt,
+      prompt_tokens_details: { audio_tokens: 0, cached_tokens: 0 },
+      total_tokens: prompt + completion,
+    },
+  };
+}
+
+/** The event sequence of one streamed answer, with the faults applied in order. */
+export function streamSteps(request: ChatRequest, model: string, reply: string, id: string, created: number, faults: Faults, midStreamError: string): Step[] {
+  const withUsage = request.stream_options?.include_usage === true;
+  const usageNull = withUsage ? { usage: null } : {};
+  const chunk = (choice: Record<string, unknown>) =>
+    JSON.stringify({
+      choices: [{ content_filter_results: {}, ...choice, index: 0, logprobs: null }],
+      created,
+      id,
+      model,
+      object: "chat.completion.chunk",
+      system_fingerprint: "fp_simulator",
+      ...usageNull,
+    });
+  const parts = tokens(reply);
+  const events: string[] = [];
+  if (!faults.noPromptChunk) {
+    events.push(JSON.stringify({ choices: [], created: 0, id: "", model: "", object: "", prompt_filter_results: PROMPT_FILTER_RESULTS }));
+  }
+  events.push(chunk({ delta: { content: "", refusal: null, role: "assistant" }, finish_reason: null }));
+  for (const part of parts) events.push(chunk({ content_filter_results: FILTER_RESULTS, delta: { content: part }, finish_reason: null }));
+  events.push(chunk({ delta: {}, finish_reason: faults.filter === "output" ? "content_filter" : "stop" }));
+  if (withUsage) {
+    const prompt = promptTokens(request);
+    events.push(
+      JSON.stringify({
+        choices: [],
+        created,
+        id,
+        model,
+        object: "chat.completion.chunk",
+        system_fingerprint: "fp_simulator",
+        usage: { completion_tokens: parts.length, prompt_tokens: prompt, total_tokens: prompt + parts.length },
+      }),
+    );
+  }
+
+  const steps: Step[] = [];
+  for (let i = 0; i < events.length; i++) {
+    if (i === faults.resetAfter) return [...steps, { reset: true }];
+    if (i === faults.truncateAfter) return steps;
+    if (i === faults.errorAfter) return [...steps, { event: midStreamError }, { event: "[DONE]" }];
+    if (i === faults.stallAfter && faults.stallMs) steps.push({ pause: faults.stallMs });
+    steps.push({ event: events[i]! });
+    if (faults.chunkMs > 0) steps.push({ pause: faults.chunkMs });
+  }
+  steps.push({ event: "[DONE]" });
+  return steps;
+}

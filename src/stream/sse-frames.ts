@@ -1,0 +1,60 @@
+/**
+ * Cuts an SSE byte stream at event boundaries (a blank line), without decoding it: bytes are
+ * passed on exactly as they came, so a multi-byte UTF-8 character split across TCP reads is
+ * simply carried over to the next read. Holding back at most one partial event is what lets
+ * the relay end a broken stream with a clean error event instead of half a JSON line.
+ *
+ * Cost per read: when a read ends on a boundary (Azure's usual write) the chunk is passed on
+ * as is, after checking its last 2-4 bytes; otherwise one backward scan of that read.
+ */
+const LF = 0x0a;
+const CR = 0x0d;
+
+export class SseFramer {
+  private pending: Uint8Array | null = null;
+
+  /** Complete events from this read (possibly empty). */
+  push(chunk: Uint8Array): Uint8Array | null {
+    const data = this.pending ? concat(this.pending, chunk) : chunk;
+    const cut = lastBoundary(data);
+    if (cut === data.length) {
+      this.pending = null;
+      return data;
+    }
+    this.pending = cut === 0 ? data : data.slice(cut);
+    return cut === 0 ? null : data.subarray(0, cut);
+  }
+
+  /** Bytes of an event that never ended, if any. */
+  get partial(): number {
+    return this.pending?.byteLength ?? 0;
+  }
+}
+
+/** Index just past the last blank line ("\n\n" or "\r\n\r\n"), or 0 when there is none. */
+export function lastBoundary(data: Uint8Array): number {
+  for (let i = data.length - 1; i >= 1; i--) {
+    if (data[i] !== LF) continue;
+    if (data[i - 1] === LF) return i + 1;
+    if (data[i - 1] === CR && i >= 3 && data[i - 2] === LF && data[i - 3] === CR) return i + 1;
+  }
+  return 0;
+}
+
+const DONE = new TextEncoder().encode("data: [DONE]");
+
+/** Whether these complete events end with OpenAI's `data: [DONE]` terminator. */
+export function endsWithDone(events: Uint8Array): boolean {
+  let end = events.length;
+  while (end > 0 && (events[end - 1] === LF || events[end - 1] === CR)) end--;
+  if (end < DONE.length) return false;
+  for (let i = 0; i < DONE.length; i++) if (events[end - DONE.length + i] !== DONE[i]) return false;
+  return true;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}
