@@ -37,6 +37,7 @@ export async function demoCommand(args: string[], runtime: RuntimeAdapter): Prom
   const log = createLogger(loaded.config.log.level, loaded.config.log.format, (line) => console.log(line));
   const proxy = await startProxy(loaded.config, runtime, log);
   const base = `http://127.0.0.1:${proxy.port}`;
+  log.info("listening", { url: base, upstream: "built-in simulator" });
   console.log(`
 azure-proxy demo: the proxy listens on ${base}, in front of the built-in Azure simulator
 (deployments gpt-4o, gpt-4o-mini, gpt-4.1, gpt-35-turbo; gpt-3.5-turbo is mapped to gpt-35-turbo).

@@ -26,7 +26,9 @@ export interface App {
 
 export function buildApp({ config, forward, log }: AppDeps): App {
   const maxBody = config.limits.max_body_bytes;
-  const app = new Elysia()
+  // normalize off: Elysia would otherwise coerce the body (a string into an array, ...) before
+  // validating it, and a coerced body could pass while the raw text we forward is still wrong.
+  const app = new Elysia({ normalize: false })
     .use(errorHandling((error, request) => log.error("unexpected error", { request_id: requestIdOf(request), error: String(error) })))
     .use(clientAuth(config.keys, config.auth.insecure_no_auth))
     .use(admin)

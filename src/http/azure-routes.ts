@@ -14,7 +14,7 @@ const DeploymentParams = t.Object({ deployment: t.String({ minLength: 1 }) });
 
 export function azureRoutes(forward: Forward, maxBodyBytes: number) {
   const parse = jsonBodyParser(maxBodyBytes);
-  return new Elysia({ name: "azure-routes", prefix: "/openai" })
+  return new Elysia({ name: "azure-routes", normalize: false, prefix: "/openai" })
     .post(
       `/deployments/:deployment${CHAT_COMPLETIONS.suffix}`,
       ({ body, params, request }) => forward(callFrom(request, CHAT_COMPLETIONS, params.deployment, body)),

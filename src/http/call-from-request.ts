@@ -4,10 +4,11 @@ import type { Operation } from "../proxy/operation.ts";
 import { rawBodyOf } from "./json-body.ts";
 import { requestIdOf } from "./request-id.ts";
 
-export function callFrom(request: Request, operation: Operation, model: string, body: { stream?: boolean | null }): ProxyCall {
+export function callFrom(request: Request, operation: Operation, model: string, body: { model?: unknown; stream?: boolean | null }): ProxyCall {
   return {
     operation,
     model,
+    bodyModel: typeof body.model === "string" ? body.model : undefined,
     bodyText: rawBodyOf(request),
     stream: body.stream === true,
     requestId: requestIdOf(request),

@@ -8,7 +8,7 @@ import { ChatCompletionRequest } from "./models/chat.ts";
 
 export function openaiRoutes(forward: Forward, maxBodyBytes: number) {
   const parse = jsonBodyParser(maxBodyBytes);
-  return new Elysia({ name: "openai-routes", prefix: "/v1" }).post(
+  return new Elysia({ name: "openai-routes", normalize: false, prefix: "/v1" }).post(
     CHAT_COMPLETIONS.suffix,
     ({ body, request }) => forward(callFrom(request, CHAT_COMPLETIONS, body.model, body)),
     { body: ChatCompletionRequest, parse },

@@ -23,8 +23,7 @@ interface SchemaError {
 
 export function validationFailure(error: ValidationError): Failure {
   const all = (error.all ?? []) as SchemaError[];
-  // The deepest path is the most specific complaint (a union reports at its parent too).
-  const first = [...all].sort((a, b) => depth(b.path) - depth(a.path))[0];
+  const first = all[0];
   if (!first) return new Failure("invalid_request", "The request body is not valid.", { code: "invalid_request" });
   const param = toParam(first.path);
   if (param === "") return new Failure("invalid_request", "The request body must be a JSON object.", { code: "invalid_type" });
@@ -72,10 +71,6 @@ function expectation(schema: Schema): string | undefined {
     default:
       return undefined;
   }
-}
-
-function depth(path: string): number {
-  return path.split("/").length;
 }
 
 /** "/messages/0/role" → "messages[0].role" */

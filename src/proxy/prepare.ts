@@ -42,6 +42,6 @@ export function prepareUpstream(call: ProxyCall, route: Route): UpstreamRequest 
     url: `${upstream.endpoint}/openai/v1${call.operation.suffix}${query}`,
     headers,
     // The v1 API reads the deployment from the body's model (azure-contract.md §1.4).
-    body: call.model === deployment ? call.bodyText : setTopLevelString(call.bodyText, "model", deployment),
+    body: call.bodyModel === deployment ? call.bodyText : setTopLevelString(call.bodyText, "model", deployment),
   };
 }

@@ -15,6 +15,7 @@ export class SseFramer {
 
   /** Complete events from this read (possibly empty). */
   push(chunk: Uint8Array): Uint8Array | null {
+    if (chunk.byteLength === 0) return null;
     const data = this.pending ? concat(this.pending, chunk) : chunk;
     const cut = lastBoundary(data);
     if (cut === data.length) {

@@ -1,0 +1,36 @@
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { setTopLevelString } from "./json-top-level.ts";
+
+describe("setTopLevelString", () => {
+  test("replaces only the value, keeping every other byte", () => {
+    const text = `{ "a" : 1e400, "model" :"old" ,"seed":9007199254740993, "x":{"model":"nested"}}`;
+    expect(setTopLevelString(text, "model", "new")).toBe(`{ "a" : 1e400, "model" :"new" ,"seed":9007199254740993, "x":{"model":"nested"}}`);
+  });
+
+  test("adds the field when absent, also to an empty object", () => {
+    expect(JSON.parse(setTopLevelString(`{"a":[1,{"b":"}"}]}`, "model", "m"))).toEqual({ model: "m", a: [1, { b: "}" }] });
+    expect(setTopLevelString(` {  } `, "model", "m")).toBe(` {"model":"m"  } `);
+  });
+
+  test("replaces every duplicate, since readers keep the last", () => {
+    expect(JSON.parse(setTopLevelString(`{"model":"a","model":"b"}`, "model", "c")).model).toBe("c");
+  });
+
+  test("keys and strings with escapes and quotes are skipped correctly", () => {
+    const text = `{"m\\"odel":"\\"model\\":1","model":"x\\\\","k":"\\u0041"}`;
+    const out = setTopLevelString(text, "model", "y");
+    expect(JSON.parse(out)).toEqual({ ...JSON.parse(text), model: "y" });
+  });
+
+  test("property: the result parses to the input with only `model` changed", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), fc.boolean(), (object, model, pretty) => {
+        const text = JSON.stringify(object, null, pretty ? 2 : undefined);
+        const out = setTopLevelString(text, "model", model);
+        expect(JSON.parse(out)).toEqual({ ...JSON.parse(text), model });
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { endsWithDone, lastBoundary, SseFramer } from "./sse-frames.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+describe("SseFramer", () => {
+  test("passes a chunk that ends on a boundary through as is", () => {
+    const chunk = encoder.encode("data: a\n\ndata: b\n\n");
+    expect(new SseFramer().push(chunk)).toBe(chunk);
+  });
+
+  test("holds back a partial event until it completes", () => {
+    const framer = new SseFramer();
+    expect(decoder.decode(framer.push(encoder.encode("data: a\n\ndata: b"))!)).toBe("data: a\n\n");
+    expect(framer.partial).toBe(7);
+    expect(framer.push(encoder.encode("c\n"))).toBeNull();
+    expect(decoder.decode(framer.push(encoder.encode("\n"))!)).toBe("data: bc\n\n");
+    expect(framer.partial).toBe(0);
+  });
+
+  test("CRLF framing counts as a boundary", () => {
+    expect(lastBoundary(encoder.encode("data: a\r\n\r\ndata: b"))).toBe(11);
+  });
+
+  test("property: any split of a stream yields the same bytes, each output ending on an event boundary", () => {
+    const event = fc.string({ unit: "binary", minLength: 0, maxLength: 40 }).map((s) => `data: ${s.replace(/[\r\n]/g, " ")}\n\n`);
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 20 }), fc.array(fc.nat(), { maxLength: 30 }), (events, cutsRaw) => {
+        const bytes = encoder.encode(events.join(""));
+        const cuts = [...new Set(cutsRaw.map((c) => c % bytes.length))].sort((a, b) => a - b);
+        const framer = new SseFramer();
+        const out: number[] = [];
+        let from = 0;
+        for (const cut of [...cuts, bytes.length]) {
+          const piece = framer.push(bytes.slice(from, cut));
+          from = cut;
+          if (piece) {
+            expect(piece[piece.length - 1]).toBe(0x0a);
+            expect(piece[piece.length - 2]).toBe(0x0a);
+            out.push(...piece);
+          }
+        }
+        expect(framer.partial).toBe(0);
+        expect(new Uint8Array(out)).toEqual(bytes);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("endsWithDone", () => {
+  test("recognises the terminator with any line ending", () => {
+    expect(endsWithDone(encoder.encode('data: {"x":1}\n\ndata: [DONE]\n\n'))).toBe(true);
+    expect(endsWithDone(encoder.encode("data: [DONE]\r\n\r\n"))).toBe(true);
+    expect(endsWithDone(encoder.encode('data: {"x":"[DONE]"}\n\n'))).toBe(false);
+  });
+});

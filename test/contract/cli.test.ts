@@ -1,0 +1,96 @@
+/** The command line as users and scripts rely on it (../shared/CONTRACT.md): exit codes, messages, no secrets. */
+import { describe, expect, test } from "bun:test";
+import { chatBody, CLIENT_KEY, post } from "../harness/fixture.ts";
+import { runProxyCommand, startProxy } from "../harness/proxy.ts";
+import { startSimulator } from "../harness/simulator.ts";
+
+const ENV = { AZURE_OPENAI_ENDPOINT: "https://res.openai.azure.com", AZURE_OPENAI_API_KEY: "azure-secret-value", AUTH_KEY: "client-secret-value" };
+
+describe("command line", () => {
+  test("--help and --version answer with exit 0", async () => {
+    const help = await runProxyCommand(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("azure-proxy demo");
+    const version = await runProxyCommand(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^azure-proxy \d+\.\d+\.\d+/);
+  });
+
+  test("an unknown command or flag is exit 2 with the usage", async () => {
+    const unknown = await runProxyCommand(["frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    const flag = await runProxyCommand(["serve", "--prot", "1"], ENV);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("--prot");
+  });
+
+  test("invalid configuration stops the server with exit 2 naming the variable", async () => {
+    const result = await runProxyCommand(["serve"], { ...ENV, AZURE_OPENAI_API_VERSION: "latest" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("AZURE_OPENAI_API_VERSION: must be");
+  });
+
+  test("no client key: refuses to start, names the way out", async () => {
+    const result = await runProxyCommand(["serve"], { ...ENV, AUTH_KEY: undefined });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("AUTH_KEY: required");
+    expect(result.stderr).toContain("--insecure-no-auth");
+  });
+
+  test("--insecure-no-auth serves without keys, and says so loudly", async () => {
+    const sim = await startSimulator();
+    const proxy = await startProxy({ env: { AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: sim.key }, args: ["serve", "--insecure-no-auth"] });
+    try {
+      const response = await fetch(`${proxy.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(chatBody()) });
+      expect(response.status).toBe(200);
+      expect(proxy.output()).toContain("WITHOUT client keys");
+    } finally {
+      await proxy.stop();
+      await sim.stop();
+    }
+  });
+
+  test("check prints the effective config with every secret masked", async () => {
+    const result = await runProxyCommand(["check"], { ...ENV, AZURE_OPENAI_MODEL_MAP: "gpt-3.5-turbo=gpt-35-turbo" });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"endpoint": "https://res.openai.azure.com"');
+    expect(result.stdout).toContain("gpt-3.5-turbo → default / gpt-35-turbo");
+    expect(result.stdout + result.stderr).not.toContain("azure-secret-value");
+    expect(result.stdout + result.stderr).not.toContain("client-secret-value");
+  });
+
+  test("check with a bad config is exit 2", async () => {
+    const result = await runProxyCommand(["check"], { ...ENV, AZURE_OPENAI_ENDPOINT: "nope" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("AZURE_OPENAI_ENDPOINT");
+  });
+
+  test("SIGTERM stops the server with exit 0; healthcheck tracks it", async () => {
+    const sim = await startSimulator();
+    const proxy = await startProxy({ env: { AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: sim.key, AUTH_KEY: CLIENT_KEY } });
+    expect((await post(`${proxy.url}/v1/chat/completions`, chatBody())).status).toBe(200);
+    expect((await runProxyCommand(["healthcheck", "--url", `${proxy.url}/healthz`])).code).toBe(0);
+    expect(await proxy.stop("SIGTERM")).toBe(0);
+    expect((await runProxyCommand(["healthcheck", "--url", `${proxy.url}/healthz`])).code).toBe(1);
+    await sim.stop();
+  });
+
+  test("the demo starts, prints a working curl, and answers it", async () => {
+    const proxy = await startProxy({ args: ["demo"], env: { AUTH_KEY: "demo-key-1" } });
+    try {
+      const out = proxy.output();
+      expect(out).toContain("curl -N http://127.0.0.1:");
+      expect(out).toContain("demo-key-1");
+      const response = await fetch(`${proxy.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer demo-key-1", "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-3.5-turbo", messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(response.status).toBe(200);
+      expect((await response.json()).model).toBe("gpt-35-turbo");
+    } finally {
+      await proxy.stop();
+    }
+  });
+});

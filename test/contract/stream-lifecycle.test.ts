@@ -1,0 +1,122 @@
+/**
+ * The life of a stream: the client leaving aborts Azure at once; Azure breaking mid-stream
+ * ends the client's stream with an error event, never a silent cut or a fake [DONE].
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chatBody, post, startStack, type Stack } from "../harness/fixture.ts";
+import { contentOf, readEvents } from "../harness/sse.ts";
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack.stop());
+const chatUrl = () => `${stack.proxy.url}/v1/chat/completions`;
+
+describe("client goes away", () => {
+  test("mid-stream: Azure sees its connection closed within 1 s", async () => {
+    const marker = crypto.randomUUID();
+    const abort = new AbortController();
+    const response = await post(chatUrl(), chatBody(`${marker} [sim chunk_ms=200]`, { stream: true }), {}, abort.signal);
+    const reader = response.body!.getReader();
+    await reader.read();
+    const abortedAt = Date.now();
+    abort.abort();
+    const seen = await stack.sim.recorder.waitFor((r) => r.bodyText.includes(marker) && r.clientClosed, 3000);
+    expect(seen.completed).toBe(false);
+    expect(seen.clientClosedAt! - abortedAt).toBeLessThan(1000);
+  });
+
+  test("before the first byte: the pending upstream request is aborted too", async () => {
+    const marker = crypto.randomUUID();
+    const abort = new AbortController();
+    const pending = post(chatUrl(), chatBody(`${marker} [sim first_byte_ms=5000]`, { stream: true }), {}, abort.signal).catch(() => "aborted");
+    await stack.sim.recorder.waitFor((r) => r.bodyText.includes(marker));
+    const abortedAt = Date.now();
+    abort.abort();
+    expect(await pending).toBe("aborted");
+    const seen = await stack.sim.recorder.waitFor((r) => r.bodyText.includes(marker) && r.clientClosed, 3000);
+    expect(seen.clientClosedAt! - abortedAt).toBeLessThan(1000);
+  });
+
+  test("the proxy keeps serving after many aborted streams", async () => {
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const abort = new AbortController();
+        const response = await post(chatUrl(), chatBody("[sim chunk_ms=50]", { stream: true }), {}, abort.signal);
+        await response.body!.getReader().read();
+        abort.abort();
+      }),
+    );
+    const response = await post(chatUrl(), chatBody());
+    expect(response.status).toBe(200);
+  });
+});
+
+describe("Azure breaks mid-stream", () => {
+  test("a connection reset ends the stream with an SSE error event after the complete events", async () => {
+    const response = await post(chatUrl(), chatBody("[sim reset_after=4]", { stream: true }));
+    expect(response.status).toBe(200);
+    const events = await readEvents(response);
+    expect(events.some((e) => e.data.startsWith("<partial>"))).toBe(false);
+    expect(events.map((e) => e.data)).not.toContain("[DONE]");
+    expect(events).toHaveLength(5);
+    const last = JSON.parse(events.at(-1)!.data);
+    expect(last.error.code).toBe("upstream_stream_broken");
+    expect(last.error.type).toBe("upstream_error");
+    for (const e of events.slice(0, -1)) expect(JSON.parse(e.data).error).toBeUndefined();
+  });
+
+  test("Azure's own in-stream error event is relayed as sent", async () => {
+    const events = await readEvents(await post(chatUrl(), chatBody("[sim error_after=3]", { stream: true })));
+    const data = events.map((e) => e.data);
+    expect(JSON.parse(data.at(-2)!).error.type).toBe("server_error");
+    expect(data.at(-1)).toBe("[DONE]");
+  });
+
+  test("a stream that ends without [DONE] is reported as truncated", async () => {
+    const events = await readEvents(await post(chatUrl(), chatBody("[sim truncate_after=3]", { stream: true })));
+    expect(events).toHaveLength(4);
+    expect(JSON.parse(events.at(-1)!.data).error.code).toBe("upstream_stream_truncated");
+  });
+
+  test("an output content filter is not an error: finish_reason content_filter, then [DONE]", async () => {
+    const events = await readEvents(await post(chatUrl(), chatBody("[sim filter=output]", { stream: true })));
+    expect(events.at(-1)!.data).toBe("[DONE]");
+    expect(JSON.parse(events.at(-2)!.data).choices[0].finish_reason).toBe("content_filter");
+  });
+
+  test("a slow first byte and a stall mid-stream are waited for", async () => {
+    const events = await readEvents(await post(chatUrl(), chatBody("[sim first_byte_ms=1500 stall_after=3 stall_ms=1500 reply=still_here]", { stream: true })));
+    expect(events.at(-1)!.data).toBe("[DONE]");
+    expect(contentOf(events)).toBe("still here");
+  });
+});
+
+// A reasoning model may think for longer than any idle timer in the chain (Bun's server idle
+// timeout defaults to 10 s, Elysia's listen sets 30 s). Slow: runs when AZURE_PROXY_SLOW_TESTS=1,
+// which .ci/run sets.
+const slow = process.env.AZURE_PROXY_SLOW_TESTS === "1" ? test : test.skip;
+describe("quiet upstream", () => {
+  slow(
+    "a stream with a 35 s quiet gap arrives whole",
+    async () => {
+      const started = Date.now();
+      const response = await post(chatUrl(), chatBody("[sim stall_after=2 stall_ms=35000 reply=after_the_gap]", { stream: true }));
+      const events = await readEvents(response);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(35_000);
+      expect(events.at(-1)!.data).toBe("[DONE]");
+      expect(contentOf(events)).toBe("after the gap");
+    },
+    60_000,
+  );
+  slow(
+    "a non-streaming answer after 35 s of silence arrives",
+    async () => {
+      const response = await post(chatUrl(), chatBody("[sim first_byte_ms=35000]"));
+      expect(response.status).toBe(200);
+      expect((await response.json()).object).toBe("chat.completion");
+    },
+    60_000,
+  );
+});
