@@ -33,7 +33,7 @@ export function scriptedStream(steps: Step[], hooks: WriterHooks): ReadableStrea
             // Erroring a chunked body makes the server drop the connection without the final
             // chunk: what the proxy sees when Azure's connection resets mid-answer.
             hooks.onComplete();
-            controller.error(new Error("simulated connection reset"));
+            controller.error(new Error("simulated connection reset (expected: a test asked for reset_after)"));
             return;
           }
           const bytes = encoder.encode(`data: ${step.event}\n\n`);
