@@ -47,7 +47,8 @@ export function buildApp({ config, forward, log }: AppDeps): App {
         method: request.method,
         path: pathname,
         status: response.status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
+        // for a stream this is the time to its headers; the stream itself goes on
+        ms_to_headers: Math.round((performance.now() - started) * 10) / 10,
         key: clientOf(request).name,
       });
       return response;

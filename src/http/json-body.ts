@@ -3,6 +3,7 @@
  * Content-Length over it is refused before reading anything), parsed once, and kept as the
  * exact text the client sent, because that text, not a re-serialisation, is what goes upstream.
  */
+import { concatBytes } from "../lib/bytes.ts";
 import { Failure } from "../lib/failure.ts";
 
 const rawBodies = new WeakMap<Request, string>();
@@ -61,12 +62,7 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     }
     chunks.push(value);
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
+  const all = concatBytes(chunks);
   // fatal: a body that is not UTF-8 is a client error, not something to forward mangled
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(all);

@@ -52,10 +52,13 @@ export function createForwarder({ routing, fetch, log }: ForwardDeps): Forward {
       release();
       throw failureFromFetchError(error, route, call.signal.aborted);
     }
-    if (response.status >= 300 || !response.body) {
+    if (response.status >= 300) {
       release();
-      if (response.status < 300) return new Response(null, { status: response.status, headers: keptUpstreamHeaders(response.headers) });
       throw await failureFromUpstream(response, route, call.model);
+    }
+    if (!response.body) {
+      release();
+      return new Response(null, { status: response.status, headers: keptUpstreamHeaders(response.headers) });
     }
 
     const hooks = {

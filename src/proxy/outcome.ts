@@ -6,6 +6,7 @@
  * (innererror, content_filters) are kept beside it, since clients ignore what they don't know.
  */
 import type { Route } from "../config/resolve.ts";
+import { concatBytes } from "../lib/bytes.ts";
 import { Failure } from "../lib/failure.ts";
 import { retryHeaders } from "../lib/headers.ts";
 
@@ -103,11 +104,5 @@ async function readCapped(response: Response): Promise<string> {
   } finally {
     reader.cancel().catch(() => {});
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return new TextDecoder().decode(all.subarray(0, MAX_ERROR_BODY));
+  return new TextDecoder().decode(concatBytes(chunks).subarray(0, MAX_ERROR_BODY));
 }

@@ -4,6 +4,7 @@
  * is one URL-encoded path segment (azure-contract.md §6, openai-python #3683).
  */
 import type { Route } from "../config/resolve.ts";
+import { Failure } from "../lib/failure.ts";
 import { setTopLevelString } from "../lib/json-top-level.ts";
 import { VERSION } from "../version.ts";
 import type { ProxyCall } from "./call.ts";
@@ -19,6 +20,10 @@ const USER_AGENT = `azure-proxy/${VERSION}`;
 
 export function prepareUpstream(call: ProxyCall, route: Route): UpstreamRequest {
   const { upstream, deployment } = route;
+  // encodeURIComponent leaves "." and "..", which fetch would resolve as path steps.
+  if (deployment === "." || deployment === "..") {
+    throw new Failure("invalid_request", `'${deployment}' is not a valid model or deployment name.`, { param: "model", code: "invalid_value" });
+  }
   const headers = new Headers({
     "content-type": "application/json",
     accept: call.stream ? "text/event-stream" : "application/json",

@@ -7,6 +7,8 @@
  * Cost per read: when a read ends on a boundary (Azure's usual write) the chunk is passed on
  * as is, after checking its last 2-4 bytes; otherwise one backward scan of that read.
  */
+import { concatBytes } from "../lib/bytes.ts";
+
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -16,7 +18,7 @@ export class SseFramer {
   /** Complete events from this read (possibly empty). */
   push(chunk: Uint8Array): Uint8Array | null {
     if (chunk.byteLength === 0) return null;
-    const data = this.pending ? concat(this.pending, chunk) : chunk;
+    const data = this.pending ? concatBytes([this.pending, chunk]) : chunk;
     const cut = lastBoundary(data);
     if (cut === data.length) {
       this.pending = null;
@@ -51,11 +53,4 @@ export function endsWithDone(events: Uint8Array): boolean {
   if (end < DONE.length) return false;
   for (let i = 0; i < DONE.length; i++) if (events[end - DONE.length + i] !== DONE[i]) return false;
   return true;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
 }

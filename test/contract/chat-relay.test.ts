@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DEFAULT_REPLY } from "../../src/simulator/operations/chat.ts";
 import { chatBody, CLIENT_KEY, post, startStack, type Stack } from "../harness/fixture.ts";
+import { rawRequest } from "../harness/raw-http.ts";
 import { contentOf, readEvents } from "../harness/sse.ts";
 
 const STYLES = [
@@ -84,6 +85,26 @@ for (const style of STYLES) {
       } else {
         expect(seen[1]!.path).toBe("/openai/deployments/%40evil.example.com%2Fx/chat/completions");
       }
+    });
+
+    test("'.' and '..' are refused as model names instead of becoming path steps", async () => {
+      const before = stack.sim.recorder.all().length;
+      for (const model of [".", ".."]) {
+        const response = await post(chatUrl(), chatBody("x", { model }));
+        expect(response.status).toBe(400);
+        expect((await response.json()).error.param).toBe("model");
+      }
+      // sent byte for byte: a client-side URL parser would resolve %2E%2E before sending
+      const azure = await rawRequest(
+        stack.proxy.port,
+        `POST /openai/deployments/%2E%2E/chat/completions?api-version=2024-10-21 HTTP/1.1\r\napi-key: ${CLIENT_KEY}\r\ncontent-type: application/json`,
+        JSON.stringify({ messages: [{ role: "user", content: "x" }] }),
+      );
+      // Bun's server resolves the dot segments itself (→ 404, no such route); a runtime that keeps
+      // them hands ".." to the route, which refuses it (400). Either way Azure never sees it.
+      expect([400, 404]).toContain(azure.status);
+      expect(JSON.parse(azure.text.slice(azure.text.indexOf("\r\n\r\n") + 4)).error.message).toBeString();
+      expect(stack.sim.recorder.all().length).toBe(before);
     });
 
     test("streaming: every event arrives intact and in order, multi-byte characters unbroken", async () => {
