@@ -8,7 +8,7 @@ import type { RunningServer, RuntimeAdapter } from "../runtime/types.ts";
 
 export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger): Promise<RunningServer> {
   const routing = buildRoutingTable(config);
-  const forward = createForwarder({ routing, fetch: globalThis.fetch, log });
-  const app = buildApp({ config, forward, log });
+  const forward = createForwarder({ routing, fetch: globalThis.fetch, log, streamFixups: config.compat.stream_fixups });
+  const app = buildApp({ config, models: routing.listedModels, forward, log });
   return runtime.serve({ hostname: config.server.host, port: config.server.port, fetch: app.fetch });
 }

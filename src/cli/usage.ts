@@ -17,6 +17,8 @@ Environment:
   AUTH_KEY                                   client keys, comma-separated
   PORT, HOST                                 listen address (8000, 0.0.0.0)
   LOG_LEVEL, LOG_FORMAT                      debug|info|warn|error; json|pretty
+  AZURE_OPENAI_MAX_COMPLETION_TOKENS_MODELS  models that need max_completion_tokens (o1*,gpt-5*)
+  AZURE_PROXY_STREAM_FIXUPS                  on/off: drop Azure-only annotation chunks (on)
   AZURE_PROXY_MAX_BODY_BYTES                 largest request body (27262976)
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid configuration.

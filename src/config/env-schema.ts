@@ -33,6 +33,20 @@ export const EnvSchema = Type.Object({
       description: "Client keys, comma-separated; clients send `Authorization: Bearer K` or `api-key: K`.",
     }),
   ),
+  AZURE_OPENAI_MAX_COMPLETION_TOKENS_MODELS: Type.Optional(
+    Type.String({
+      pattern: "^\\s*[^,\\s]+\\s*(,\\s*[^,\\s]+\\s*)*$",
+      hint: "comma-separated model or deployment names, a trailing * matching a prefix (o1*,o3-mini,gpt-5*)",
+      description: "Models that reject `max_tokens`: on chat calls the proxy renames it to `max_completion_tokens`.",
+    }),
+  ),
+  AZURE_PROXY_STREAM_FIXUPS: Type.Optional(
+    Type.String({
+      pattern: "^(on|off)$",
+      hint: "on or off",
+      description: "Drop Azure's annotation-only stream chunks on OpenAI-shaped routes (default on).",
+    }),
+  ),
   PORT: Type.Optional(Type.String({ pattern: "^\\d{1,5}$", hint: "a port number 0-65535", description: "Listen port (default 8000)." })),
   HOST: Type.Optional(Type.String({ minLength: 1, description: "Listen address (default 0.0.0.0)." })),
   LOG_LEVEL: Type.Optional(Type.String({ pattern: "^(debug|info|warn|error)$", hint: "debug, info, warn or error", description: "Log level (default info)." })),

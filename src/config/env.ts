@@ -54,6 +54,10 @@ export function configFromEnv(raw: Record<string, string | undefined>, cli: CliO
     ],
     keys: keys.map((key, i) => ({ name: `AUTH_KEY#${i + 1}`, key })),
     auth: { insecure_no_auth: keys.length === 0 && insecure },
+    compat: {
+      max_completion_tokens_models: (env.AZURE_OPENAI_MAX_COMPLETION_TOKENS_MODELS ?? "").split(",").map((m) => m.trim()).filter((m) => m !== ""),
+      stream_fixups: env.AZURE_PROXY_STREAM_FIXUPS !== "off",
+    },
     limits: { max_body_bytes: maxBody },
     log: {
       level: (env.LOG_LEVEL ?? "info") as Config["log"]["level"],

@@ -16,6 +16,8 @@ export interface UpstreamTarget {
 export interface Route {
   readonly upstream: UpstreamTarget;
   readonly deployment: string;
+  /** Chat calls to it must say `max_completion_tokens`, not `max_tokens`. */
+  readonly maxCompletionTokens: boolean;
 }
 
 export interface RoutingTable {
@@ -23,25 +25,38 @@ export interface RoutingTable {
   resolve(model: string): Route | undefined;
   /** Models listed explicitly, for error messages and /v1/models. */
   readonly listedModels: readonly string[];
+  /** Where operations without a model go (a stored response, a file): the first upstream. */
+  readonly defaultUpstream: UpstreamTarget;
 }
 
 export function buildRoutingTable(config: Config): RoutingTable {
+  const needsMaxCompletionTokens = matcher(config.compat.max_completion_tokens_models);
+  const route = (upstream: UpstreamTarget, model: string, deployment: string): Route =>
+    Object.freeze({ upstream, deployment, maxCompletionTokens: needsMaxCompletionTokens(model) || needsMaxCompletionTokens(deployment) });
+  const targets = config.upstreams.map(toTarget);
   const listed = new Map<string, Route>();
   let fallback: UpstreamTarget | undefined;
-  for (const upstream of config.upstreams) {
-    const target = toTarget(upstream);
+  config.upstreams.forEach((upstream, i) => {
     for (const [model, deployment] of Object.entries(upstream.deployments)) {
-      if (!listed.has(model)) listed.set(model, Object.freeze({ upstream: target, deployment }));
+      if (!listed.has(model)) listed.set(model, route(targets[i]!, model, deployment));
     }
-    if (upstream.any_model && fallback === undefined) fallback = target;
-  }
+    if (upstream.any_model && fallback === undefined) fallback = targets[i];
+  });
   const listedModels = Object.freeze([...listed.keys()]);
   return {
     listedModels,
+    defaultUpstream: targets[0]!,
     resolve(model) {
-      return listed.get(model) ?? (fallback && { upstream: fallback, deployment: model });
+      return listed.get(model) ?? (fallback && route(fallback, model, model));
     },
   };
+}
+
+/** "o1*" matches by prefix, anything else exactly. */
+function matcher(patterns: readonly string[]): (name: string) => boolean {
+  const exact = new Set(patterns.filter((p) => !p.endsWith("*")));
+  const prefixes = patterns.filter((p) => p.endsWith("*")).map((p) => p.slice(0, -1));
+  return (name) => exact.has(name) || prefixes.some((p) => name.startsWith(p));
 }
 
 function toTarget(upstream: UpstreamConfig): UpstreamTarget {

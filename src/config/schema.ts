@@ -47,6 +47,16 @@ export const ConfigSchema = Type.Object({
       description: "Serve without client keys. Only with --insecure-no-auth: an open relay spends the operator's money.",
     }),
   }),
+  compat: Type.Object({
+    max_completion_tokens_models: Type.Array(Type.String({ minLength: 1 }), {
+      description:
+        "Models (or deployments) that reject `max_tokens`: the proxy renames it to `max_completion_tokens` on chat calls. A trailing * matches a prefix (o1*, gpt-5*).",
+    }),
+    stream_fixups: Type.Boolean({
+      default: true,
+      description: "On OpenAI-shaped routes, drop Azure's annotation-only stream chunks that strict OpenAI clients crash on.",
+    }),
+  }),
   limits: Type.Object({
     max_body_bytes: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BODY_BYTES, description: "Largest request body accepted (413 above)." }),
   }),

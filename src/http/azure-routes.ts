@@ -1,27 +1,46 @@
 /**
  * Azure shape: clients configured for Azure (AzureOpenAI SDK, NextChat's and LobeChat's Azure
- * modes) with endpoint `http://host:8000` and the key in `api-key`. The client's api-version is
- * accepted and not passed on: the upstream's configured version decides the upstream style.
+ * modes) with endpoint `http://host:8000` and the key in `api-key`:
+ *   /openai/deployments/{deployment}/{op}?api-version=…  the path's deployment is looked up like a model
+ *   /openai/{op}?api-version=…                          dated operations that are not deployment-scoped
+ *   /openai/v1/{op}                                     the v1 API, model in the body
+ * The client's api-version is accepted and not passed on: the upstream's configured version
+ * decides the upstream style.
  */
 import { Elysia, t } from "elysia";
 import type { Forward } from "../proxy/forward.ts";
-import { CHAT_COMPLETIONS } from "../proxy/operation.ts";
-import { callFrom } from "./call-from-request.ts";
-import { jsonBodyParser } from "./json-body.ts";
-import { ChatCompletionRequest, DeploymentChatCompletionRequest } from "./models/chat.ts";
+import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/operations.ts";
+import { callFrom, resourceCallFrom } from "./call-from-request.ts";
+import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
 
+// The schema has validated `body` by the time a handler runs; loops lose Elysia's inference.
+type Ctx = { body: unknown; params: Record<string, string>; request: Request };
+const fields = (body: unknown) => body as Record<string, unknown>;
 const DeploymentParams = t.Object({ deployment: t.String({ minLength: 1 }) });
 
 export function azureRoutes(forward: Forward, maxBodyBytes: number) {
-  const parse = jsonBodyParser(maxBodyBytes);
-  return new Elysia({ name: "azure-routes", normalize: false, prefix: "/openai" })
-    .post(
-      `/deployments/:deployment${CHAT_COMPLETIONS.suffix}`,
-      ({ body, params, request }) => forward(callFrom(request, CHAT_COMPLETIONS, params.deployment, body)),
-      { body: DeploymentChatCompletionRequest, params: DeploymentParams, parse },
-    )
-    .post(`/v1${CHAT_COMPLETIONS.suffix}`, ({ body, request }) => forward(callFrom(request, CHAT_COMPLETIONS, body.model, body)), {
-      body: ChatCompletionRequest,
-      parse,
-    });
+  const app = new Elysia({ name: "azure-routes", normalize: false, prefix: "/openai" });
+  for (const { op, schema, deploymentSchema } of MODEL_ROUTES) {
+    const parse = bodyParserFor(op, maxBodyBytes);
+    const fromBody = ({ body, request }: Ctx) => forward(callFrom(request, op, { shape: "azure", model: fields(body).model as string, body: fields(body) }));
+    if (op.deploymentScoped) {
+      app.post(
+        `/deployments/:deployment${op.suffix}`,
+        ({ body, params, request }: Ctx) => forward(callFrom(request, op, { shape: "azure", model: params.deployment, body: fields(body) })),
+        { body: deploymentSchema, params: DeploymentParams, parse },
+      );
+    } else {
+      app.post(op.suffix, fromBody, { body: deploymentSchema, parse });
+    }
+    app.post(`/v1${op.suffix}`, fromBody, { body: schema, parse });
+  }
+  for (const op of STORED_RESPONSE_OPERATIONS) {
+    const handler = ({ params, request }: Ctx) => forward(callFrom(request, op, { shape: "azure", params }));
+    app.route(op.method, op.suffix, handler).route(op.method, `/v1${op.suffix}`, handler);
+  }
+  for (const resource of V1_RESOURCES) {
+    const relay = async ({ request }: Ctx) => forward(await resourceCallFrom(request, V1_RESOURCE, "azure", "/openai/v1", maxBodyBytes));
+    app.all(`/v1/${resource}`, relay).all(`/v1/${resource}/*`, relay);
+  }
+  return app;
 }

@@ -1,16 +1,55 @@
 /** Request + what the route learned → the plain ProxyCall the proxy core works on. */
-import type { ProxyCall } from "../proxy/call.ts";
-import type { Operation } from "../proxy/operation.ts";
-import { rawBodyOf } from "./json-body.ts";
+import { Failure } from "../lib/failure.ts";
+import type { ProxyCall, Shape } from "../proxy/call.ts";
+import { IMAGE_EDITS, type Operation } from "../proxy/operations.ts";
 import { requestIdOf } from "./request-id.ts";
+import { spoolRawBody, takeCallBody } from "./request-body.ts";
 
-export function callFrom(request: Request, operation: Operation, model: string, body: { model?: unknown; stream?: boolean | null }): ProxyCall {
+type Body = Record<string, unknown>;
+
+interface CallParts {
+  readonly shape: Shape;
+  readonly model?: string;
+  readonly body?: Body;
+  readonly params?: Record<string, string>;
+}
+
+export function callFrom(request: Request, operation: Operation, { shape, model, body = {}, params = {} }: CallParts): ProxyCall {
+  // A form says `stream` as text; JSON as a boolean.
+  const stream = body.stream === true || body.stream === "true";
+  if (operation === IMAGE_EDITS && body.image === undefined && body["image[]"] === undefined) {
+    throw new Failure("invalid_request", "Missing required parameter: 'image'.", { param: "image", code: "missing_required_parameter" });
+  }
   return {
     operation,
+    method: request.method,
     model,
     bodyModel: typeof body.model === "string" ? body.model : undefined,
-    bodyText: rawBodyOf(request),
-    stream: body.stream === true,
+    body: takeCallBody(request),
+    stream,
+    shape,
+    params,
+    query: "",
+    accept: request.headers.get("accept"),
+    requestId: requestIdOf(request),
+    signal: request.signal,
+  };
+}
+
+/** A relayed v1 resource: the path after `/v1/` and the query go along; the body is spooled. */
+export async function resourceCallFrom(request: Request, operation: Operation, shape: Shape, prefix: string, maxBodyBytes: number): Promise<ProxyCall> {
+  const url = new URL(request.url);
+  return {
+    operation,
+    method: request.method,
+    model: undefined,
+    bodyModel: undefined,
+    body: await spoolRawBody(request, maxBodyBytes),
+    stream: false,
+    shape,
+    params: { "*": url.pathname.slice(prefix.length) },
+    query: url.search,
+    accept: request.headers.get("accept"),
     requestId: requestIdOf(request),
     signal: request.signal,
   };

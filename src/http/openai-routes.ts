@@ -1,16 +1,28 @@
 /** OpenAI shape: clients with base URL `http://host:8000/v1` and `Authorization: Bearer`. */
 import { Elysia } from "elysia";
 import type { Forward } from "../proxy/forward.ts";
-import { CHAT_COMPLETIONS } from "../proxy/operation.ts";
-import { callFrom } from "./call-from-request.ts";
-import { jsonBodyParser } from "./json-body.ts";
-import { ChatCompletionRequest } from "./models/chat.ts";
+import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/operations.ts";
+import { callFrom, resourceCallFrom } from "./call-from-request.ts";
+import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
+
+// The schema has validated `body` by the time a handler runs; loops lose Elysia's inference.
+type Ctx = { body: unknown; params: Record<string, string>; request: Request };
+const fields = (body: unknown) => body as Record<string, unknown>;
 
 export function openaiRoutes(forward: Forward, maxBodyBytes: number) {
-  const parse = jsonBodyParser(maxBodyBytes);
-  return new Elysia({ name: "openai-routes", normalize: false, prefix: "/v1" }).post(
-    CHAT_COMPLETIONS.suffix,
-    ({ body, request }) => forward(callFrom(request, CHAT_COMPLETIONS, body.model, body)),
-    { body: ChatCompletionRequest, parse },
-  );
+  const app = new Elysia({ name: "openai-routes", normalize: false, prefix: "/v1" });
+  for (const { op, schema } of MODEL_ROUTES) {
+    app.post(op.suffix, ({ body, request }: Ctx) => forward(callFrom(request, op, { shape: "openai", model: fields(body).model as string, body: fields(body) })), {
+      body: schema,
+      parse: bodyParserFor(op, maxBodyBytes),
+    });
+  }
+  for (const op of STORED_RESPONSE_OPERATIONS) {
+    app.route(op.method, op.suffix, ({ params, request }: Ctx) => forward(callFrom(request, op, { shape: "openai", params })));
+  }
+  for (const resource of V1_RESOURCES) {
+    const relay = async ({ request }: Ctx) => forward(await resourceCallFrom(request, V1_RESOURCE, "openai", "/v1", maxBodyBytes));
+    app.all(`/${resource}`, relay).all(`/${resource}/*`, relay);
+  }
+  return app;
 }

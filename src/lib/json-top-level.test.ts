@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { setTopLevelString } from "./json-top-level.ts";
+import { renameTopLevelKey, setTopLevelString } from "./json-top-level.ts";
 
 describe("setTopLevelString", () => {
   test("replaces only the value, keeping every other byte", () => {
@@ -32,5 +32,19 @@ describe("setTopLevelString", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("renameTopLevelKey", () => {
+  test("renames the key and keeps the value's text", () => {
+    expect(renameTopLevelKey(`{"max_tokens" : 1e3,"x":{"max_tokens":1}}`, "max_tokens", "max_completion_tokens")).toBe(
+      `{"max_completion_tokens" : 1e3,"x":{"max_tokens":1}}`,
+    );
+  });
+
+  test("leaves the body alone when the new key is already there or the old one is not", () => {
+    const both = `{"max_tokens":5,"max_completion_tokens":7}`;
+    expect(renameTopLevelKey(both, "max_tokens", "max_completion_tokens")).toBe(both);
+    expect(renameTopLevelKey(`{"a":1}`, "max_tokens", "max_completion_tokens")).toBe(`{"a":1}`);
   });
 });

@@ -6,35 +6,67 @@
  *
  * The input must already be valid JSON whose top level is an object (the caller parsed it).
  */
-export function setTopLevelString(json: string, key: string, value: string): string {
-  const spans: Array<[number, number]> = [];
+interface Entry {
+  readonly key: string;
+  readonly keyStart: number;
+  readonly keyEnd: number;
+  readonly valueStart: number;
+  readonly valueEnd: number;
+}
+
+/** The top-level members of a JSON object text, with where each key and value stands. */
+function topLevelEntries(json: string): { open: number; entries: Entry[] } {
+  const entries: Entry[] = [];
   let i = skipSpace(json, 0);
   if (json[i] !== "{") throw new TypeError("top level is not an object");
   const open = i;
   i = skipSpace(json, i + 1);
   while (i < json.length && json[i] !== "}") {
+    const keyStart = i;
     const keyEnd = skipString(json, i);
-    const name = JSON.parse(json.slice(i, keyEnd)) as string;
+    const key = JSON.parse(json.slice(keyStart, keyEnd)) as string;
     i = skipSpace(json, keyEnd);
-    i = skipSpace(json, i + 1); // past ':'
-    const valueEnd = skipValue(json, i);
-    if (name === key) spans.push([i, valueEnd]);
+    const valueStart = skipSpace(json, i + 1); // past ':'
+    const valueEnd = skipValue(json, valueStart);
+    entries.push({ key, keyStart, keyEnd, valueStart, valueEnd });
     i = skipSpace(json, valueEnd);
     if (json[i] === ",") i = skipSpace(json, i + 1);
   }
-  const encoded = JSON.stringify(value);
-  if (spans.length === 0) {
-    const empty = json[skipSpace(json, open + 1)] === "}";
-    return `${json.slice(0, open + 1)}${JSON.stringify(key)}:${encoded}${empty ? "" : ","}${json.slice(open + 1)}`;
-  }
-  // JSON.parse keeps the last duplicate; replace them all so no reader sees the old value.
+  return { open, entries };
+}
+
+/** Replace [start, end) spans of `json`, given in ascending order. */
+function splice(json: string, spans: ReadonlyArray<readonly [number, number, string]>): string {
   let out = "";
   let last = 0;
-  for (const [start, end] of spans) {
-    out += json.slice(last, start) + encoded;
+  for (const [start, end, text] of spans) {
+    out += json.slice(last, start) + text;
     last = end;
   }
   return out + json.slice(last);
+}
+
+export function setTopLevelString(json: string, key: string, value: string): string {
+  const { open, entries } = topLevelEntries(json);
+  const encoded = JSON.stringify(value);
+  const matches = entries.filter((e) => e.key === key);
+  if (matches.length === 0) {
+    const sep = entries.length === 0 ? "" : ",";
+    return `${json.slice(0, open + 1)}${JSON.stringify(key)}:${encoded}${sep}${json.slice(open + 1)}`;
+  }
+  // JSON.parse keeps the last duplicate; replace them all so no reader sees the old value.
+  return splice(json, matches.map((e) => [e.valueStart, e.valueEnd, encoded] as const));
+}
+
+/**
+ * Rename a top-level key, keeping its value's exact text. No change when `from` is absent or
+ * `to` is already there (the client's explicit value wins).
+ */
+export function renameTopLevelKey(json: string, from: string, to: string): string {
+  const { entries } = topLevelEntries(json);
+  if (entries.some((e) => e.key === to)) return json;
+  const renamed = JSON.stringify(to);
+  return splice(json, entries.filter((e) => e.key === from).map((e) => [e.keyStart, e.keyEnd, renamed] as const));
 }
 
 function skipSpace(s: string, i: number): number {

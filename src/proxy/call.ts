@@ -1,17 +1,47 @@
 /** One client request to relay, as plain values: what the route module hands to `forward`. */
-import type { Operation } from "./operation.ts";
+import type { Spool } from "../lib/spool.ts";
+import type { Operation } from "./operations.ts";
+
+/** The request body as the client sent it, in the form the proxy keeps it. */
+export type CallBody =
+  | { readonly kind: "json"; readonly text: string }
+  | {
+      readonly kind: "multipart";
+      readonly spool: Spool;
+      readonly contentType: string;
+      /** Where the `model` field's value stands in the body, for the v1 API's rewrite. */
+      readonly modelRange: readonly [number, number] | null;
+    }
+  | { readonly kind: "raw"; readonly spool: Spool; readonly contentType: string | null }
+  | { readonly kind: "none" };
+
+export type Shape = "openai" | "azure";
 
 export interface ProxyCall {
   readonly operation: Operation;
-  /** The model name the client asked for (OpenAI shape) or the deployment in its path (Azure shape). */
-  readonly model: string;
+  /** The client's method; for relayed v1 resources it is the operation. */
+  readonly method: string;
+  /** The model the client asked for (OpenAI shape) or the deployment in its path (Azure shape); absent when the operation is not routed by model. */
+  readonly model: string | undefined;
   /** The `model` field of the body as sent (absent on Azure's deployment-path shape). */
   readonly bodyModel: string | undefined;
-  /** The request body exactly as the client sent it. */
-  readonly bodyText: string;
+  readonly body: CallBody;
   /** The client asked for an SSE stream. */
   readonly stream: boolean;
+  /** Which API shape the client spoke: stream fix-ups apply to OpenAI-shaped clients only. */
+  readonly shape: Shape;
+  /** Path parameters (a stored response's id) and, for relayed v1 resources, the rest of the path. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The client's query string for relayed v1 resources (pagination); empty otherwise. */
+  readonly query: string;
+  /** The client's Accept header, for operations that answer in several formats. */
+  readonly accept: string | null;
   readonly requestId: string;
   /** Fires when the client goes away; the upstream call is aborted with it. */
   readonly signal: AbortSignal;
+}
+
+/** Release what the body holds (a spooled upload); safe to call more than once. */
+export function disposeBody(body: CallBody): void {
+  if (body.kind === "multipart" || body.kind === "raw") void body.spool.dispose();
 }

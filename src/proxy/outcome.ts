@@ -5,17 +5,19 @@
  * wrapper at all (azure-contract.md §8.4). All become OpenAI's shape; Azure's extra fields
  * (innererror, content_filters) are kept beside it, since clients ignore what they don't know.
  */
-import type { Route } from "../config/resolve.ts";
+import type { UpstreamTarget } from "../config/resolve.ts";
 import { concatBytes } from "../lib/bytes.ts";
 import { Failure } from "../lib/failure.ts";
 import { retryHeaders } from "../lib/headers.ts";
+import type { ProxyCall } from "./call.ts";
+import type { Target } from "./prepare.ts";
 
 const MAX_ERROR_BODY = 64 * 1024;
 
-export async function failureFromUpstream(response: Response, route: Route, model: string): Promise<Failure> {
+export async function failureFromUpstream(response: Response, { upstream, route }: Target, call: ProxyCall): Promise<Failure> {
   const text = await readCapped(response);
   const azure = parseAzureError(text);
-  const where = `upstream '${route.upstream.name}'`;
+  const where = `upstream '${upstream.name}'`;
   const status = response.status;
   const headers = retryHeaders(response.headers);
 
@@ -29,8 +31,8 @@ export async function failureFromUpstream(response: Response, route: Route, mode
     return new Failure("upstream_broke", `${where} answered with an unexpected redirect (HTTP ${status})`, { code: "upstream_redirect" });
   }
   const message =
-    status === 404 && azure.code === "DeploymentNotFound"
-      ? `Model '${model}' is mapped to deployment '${route.deployment}' at ${where}, which Azure does not know: ${azure.message}`
+    status === 404 && azure.code === "DeploymentNotFound" && route
+      ? `Model '${call.model}' is mapped to deployment '${route.deployment}' at ${where}, which Azure does not know: ${azure.message}`
       : azure.message;
   return new Failure("upstream_status", message, {
     status,
@@ -42,8 +44,8 @@ export async function failureFromUpstream(response: Response, route: Route, mode
   });
 }
 
-export function failureFromFetchError(error: unknown, route: Route, clientGone: boolean): Failure {
-  const where = `upstream '${route.upstream.name}'`;
+export function failureFromFetchError(error: unknown, upstream: UpstreamTarget, clientGone: boolean): Failure {
+  const where = `upstream '${upstream.name}'`;
   if (clientGone) return new Failure("client_closed", "the client closed the request");
   const name = (error as { name?: string })?.name;
   const code = (error as { code?: string })?.code;

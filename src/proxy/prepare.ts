@@ -1,52 +1,145 @@
 /**
- * Where and how to send one call: the upstream URL, the headers, the body. Nothing the client
- * sent can change the host: the URL is built from the configured endpoint, and the deployment
- * is one URL-encoded path segment (azure-contract.md §6, openai-python #3683).
+ * Where and how to send one call: the upstream URL, method, headers and body. Nothing the
+ * client sent can change the host: the URL is built from the configured endpoint, and the
+ * deployment and ids are single URL-encoded path segments (azure-contract.md §6; openai-python
+ * #3683). An operation the upstream's API style does not have is refused here with a message
+ * that says what to change, instead of an opaque Azure 404.
  */
-import type { Route } from "../config/resolve.ts";
+import type { Route, UpstreamTarget } from "../config/resolve.ts";
 import { Failure } from "../lib/failure.ts";
-import { setTopLevelString } from "../lib/json-top-level.ts";
+import { renameTopLevelKey, setTopLevelString } from "../lib/json-top-level.ts";
 import { VERSION } from "../version.ts";
-import type { ProxyCall } from "./call.ts";
+import type { CallBody, ProxyCall } from "./call.ts";
+import { CHAT_COMPLETIONS, type Operation } from "./operations.ts";
 
 export interface UpstreamRequest {
   readonly url: string;
+  readonly method: string;
   readonly headers: Headers;
-  readonly body: string;
+  readonly body: string | ReadableStream<Uint8Array> | null;
+}
+
+/** Where a call goes: a model's route, or the default upstream for model-less operations. */
+export interface Target {
+  readonly upstream: UpstreamTarget;
+  readonly route: Route | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USER_AGENT = `azure-proxy/${VERSION}`;
+const encoder = new TextEncoder();
 
-export function prepareUpstream(call: ProxyCall, route: Route): UpstreamRequest {
-  const { upstream, deployment } = route;
+export function prepareUpstream(call: ProxyCall, { upstream, route }: Target): UpstreamRequest {
+  const deployment = route?.deployment;
   // encodeURIComponent leaves "." and "..", which fetch would resolve as path steps.
   if (deployment === "." || deployment === "..") {
     throw new Failure("invalid_request", `'${deployment}' is not a valid model or deployment name.`, { param: "model", code: "invalid_value" });
   }
-  const headers = new Headers({
-    "content-type": "application/json",
-    accept: call.stream ? "text/event-stream" : "application/json",
-    "api-key": upstream.apiKey,
-    "user-agent": USER_AGENT,
-  });
+  const url = upstreamUrl(call, upstream, deployment);
+  const headers = new Headers({ "api-key": upstream.apiKey, "user-agent": USER_AGENT });
+  headers.set("accept", call.stream ? "text/event-stream" : (call.accept ?? "application/json"));
   // Azure logs this id with the request, so a support ticket can quote ours.
   if (UUID.test(call.requestId)) headers.set("x-ms-client-request-id", call.requestId);
+  const body = upstreamBody(call, upstream, route, headers);
+  return { url, method: call.method, headers, body };
+}
 
-  if (upstream.style === "dated") {
-    const scope = call.operation.deploymentScoped ? `/deployments/${encodeURIComponent(deployment)}` : "";
-    return {
-      url: `${upstream.endpoint}/openai${scope}${call.operation.suffix}?api-version=${encodeURIComponent(upstream.apiVersion)}`,
-      headers,
-      // The dated API takes the deployment from the path and ignores the body's model.
-      body: call.bodyText,
-    };
+function upstreamUrl(call: ProxyCall, upstream: UpstreamTarget, deployment: string | undefined): string {
+  const op = call.operation;
+  const path = op.body === "passthrough" ? `/${call.params["*"]}` : fillPath(op.suffix, call.params);
+  if (op.body === "passthrough") {
+    // v1 resources exist on every resource whatever style the rest uses; keep the client's
+    // query (pagination) but never its api-version.
+    const query = new URLSearchParams(call.query);
+    query.delete("api-version");
+    if (upstream.apiVersion === "preview") query.set("api-version", "preview");
+    const q = query.toString();
+    return `${upstream.endpoint}/openai/v1${path}${q ? `?${q}` : ""}`;
   }
-  const query = upstream.apiVersion === "preview" ? "?api-version=preview" : "";
-  return {
-    url: `${upstream.endpoint}/openai/v1${call.operation.suffix}${query}`,
-    headers,
-    // The v1 API reads the deployment from the body's model (azure-contract.md §1.4).
-    body: call.bodyModel === deployment ? call.bodyText : setTopLevelString(call.bodyText, "model", deployment),
-  };
+  if (upstream.style === "dated") {
+    if (op.dated === "none" || (op.dated === "preview" && !upstream.apiVersion.endsWith("-preview")) || (op.datedSince && upstream.apiVersion < op.datedSince)) {
+      throw unavailable(op, upstream, `a dated API version of at least ${op.datedSince ?? "a …-preview release (2025-04-01-preview)"}, or the v1 API`);
+    }
+    const scope = op.deploymentScoped ? `/deployments/${encodeURIComponent(deployment!)}` : "";
+    return `${upstream.endpoint}/openai${scope}${path}?api-version=${encodeURIComponent(upstream.apiVersion)}`;
+  }
+  if (op.v1 === "none") throw unavailable(op, upstream, "a dated API version such as 2024-10-21");
+  // Operations still in preview on the v1 API need `api-version=preview` (azure-contract.md §1.4).
+  const preview = op.v1 === "preview" || upstream.apiVersion === "preview";
+  return `${upstream.endpoint}/openai/v1${path}${preview ? "?api-version=preview" : ""}`;
+}
+
+function unavailable(op: Operation, upstream: UpstreamTarget, needs: string): Failure {
+  return new Failure(
+    "not_found",
+    `The ${op.id} operation is not available with upstream '${upstream.name}', which uses Azure API version '${upstream.apiVersion}'. It needs ${needs}: set AZURE_OPENAI_API_VERSION accordingly.`,
+    { code: "operation_not_available" },
+  );
+}
+
+function fillPath(suffix: string, params: Readonly<Record<string, string>>): string {
+  return suffix.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ""));
+}
+
+function upstreamBody(call: ProxyCall, upstream: UpstreamTarget, route: Route | null, headers: Headers): UpstreamRequest["body"] {
+  const body: CallBody = call.body;
+  // The v1 API reads the deployment from the body's model (azure-contract.md §1.4); the dated
+  // API reads it from the path, so there the body goes as sent.
+  const rewriteModel = route !== null && upstream.style === "v1" && call.bodyModel !== route.deployment;
+  switch (body.kind) {
+    case "none":
+      return null;
+    case "json": {
+      headers.set("content-type", "application/json");
+      let text = rewriteModel ? setTopLevelString(body.text, "model", route.deployment) : body.text;
+      if (route?.maxCompletionTokens && call.operation === CHAT_COMPLETIONS) text = renameTopLevelKey(text, "max_tokens", "max_completion_tokens");
+      return text;
+    }
+    case "multipart": {
+      headers.set("content-type", body.contentType);
+      const size = body.spool.byteLength;
+      if (!rewriteModel || body.modelRange === null) {
+        headers.set("content-length", String(size));
+        return body.spool.range(0, size);
+      }
+      const [start, end] = body.modelRange;
+      const value = encoder.encode(route.deployment);
+      headers.set("content-length", String(size - (end - start) + value.byteLength));
+      return concatStreams([body.spool.range(0, start), singleChunk(value), body.spool.range(end, size)]);
+    }
+    case "raw":
+      if (body.contentType) headers.set("content-type", body.contentType);
+      headers.set("content-length", String(body.spool.byteLength));
+      return body.spool.range(0, body.spool.byteLength);
+  }
+}
+
+function singleChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
+function concatStreams(streams: ReadableStream<Uint8Array>[]): ReadableStream<Uint8Array> {
+  let index = 0;
+  let reader = streams[0]!.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (!done) return controller.enqueue(value);
+          if (++index >= streams.length) return controller.close();
+          reader = streams[index]!.getReader();
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

@@ -5,7 +5,9 @@
  * which aborts the upstream fetch; Azure breaking mid-stream ends the client's stream with an
  * SSE error event (OpenAI SDKs raise on `data: {"error":...}`), never a silent cut.
  */
-import { endsWithDone, SseFramer } from "./sse-frames.ts";
+import type { StreamEnd } from "../proxy/operations.ts";
+import type { EventFilter } from "./fixups.ts";
+import { endsWithDone, endsWithTerminalEvent, SseFramer, splitEvents } from "./sse-frames.ts";
 
 export type RelayEnd = "complete" | "client_closed" | "upstream_broke" | "upstream_truncated";
 
@@ -16,6 +18,14 @@ export interface RelayHooks {
   onEnd(end: RelayEnd, error?: unknown): void;
 }
 
+export interface SseOptions {
+  readonly upstreamName: string;
+  /** How a complete stream ends, so a cut one is reported instead of passed off as whole. */
+  readonly end: StreamEnd;
+  /** Drops events the client must not see (stream fix-ups); absent: every byte goes through. */
+  readonly filter?: EventFilter;
+}
+
 const encoder = new TextEncoder();
 
 export function errorEvent(message: string, code: string): Uint8Array {
@@ -23,12 +33,14 @@ export function errorEvent(message: string, code: string): Uint8Array {
   return encoder.encode(`data: ${JSON.stringify(body)}\n\n`);
 }
 
-/** Relay an SSE stream event by event. `expectDone`: the stream must end with `data: [DONE]`. */
-export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, upstreamName: string, expectDone: boolean): ReadableStream<Uint8Array> {
+/** Relay an SSE stream event by event. */
+export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, options: SseOptions): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   const framer = new SseFramer();
-  let sawDone = false;
+  const ended = options.end === "done-marker" ? endsWithDone : endsWithTerminalEvent;
+  let sawEnd = false;
   const finish = once(hooks.onEnd);
+  const { filter, upstreamName } = options;
 
   return new ReadableStream<Uint8Array>(
     {
@@ -44,7 +56,7 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
             return;
           }
           if (read.done) {
-            if (framer.partial > 0 || (expectDone && !sawDone)) {
+            if (framer.partial > 0 || !sawEnd) {
               controller.enqueue(errorEvent(`upstream '${upstreamName}' closed the stream before it was complete`, "upstream_stream_truncated"));
               controller.close();
               finish("upstream_truncated");
@@ -55,11 +67,20 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
             return;
           }
           const events = framer.push(read.value);
-          if (events) {
-            if (expectDone) sawDone = endsWithDone(events);
+          if (!events) continue;
+          sawEnd = ended(events);
+          if (!filter) {
             controller.enqueue(events);
             return;
           }
+          let sent = false;
+          for (const event of splitEvents(events)) {
+            if (filter(event)) {
+              controller.enqueue(event);
+              sent = true;
+            }
+          }
+          if (sent) return;
         }
       },
       cancel() {

@@ -44,6 +44,30 @@ export function lastBoundary(data: Uint8Array): number {
   return 0;
 }
 
+/** The complete events of a batch, one by one (each ends with its blank line). */
+export function splitEvents(batch: Uint8Array): Uint8Array[] {
+  const events: Uint8Array[] = [];
+  let start = 0;
+  for (let i = 1; i < batch.length; i++) {
+    if (batch[i] !== LF) continue;
+    if (batch[i - 1] === LF || (batch[i - 1] === CR && i >= 3 && batch[i - 2] === LF && batch[i - 3] === CR)) {
+      events.push(batch.subarray(start, i + 1));
+      start = i + 1;
+    }
+  }
+  return events;
+}
+
+const TERMINAL_EVENT = /^event: ?(response\.(completed|failed|incomplete)|error)\r?$/m;
+const decoder = new TextDecoder();
+
+/** Whether the last of these events ends a Responses API stream (its `event:` line says so). */
+export function endsWithTerminalEvent(events: Uint8Array): boolean {
+  const all = splitEvents(events);
+  const last = all[all.length - 1];
+  return last !== undefined && TERMINAL_EVENT.test(decoder.decode(last));
+}
+
 const DONE = new TextEncoder().encode("data: [DONE]");
 
 /** Whether these complete events end with OpenAI's `data: [DONE]` terminator. */

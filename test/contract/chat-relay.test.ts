@@ -117,9 +117,11 @@ for (const style of STYLES) {
       const events = await readEvents(response);
       expect(events.at(-1)!.data).toBe("[DONE]");
       expect(events.some((e) => e.data.startsWith("<partial>"))).toBe(false);
+      // OpenAI-shaped route: Azure's prompt-filter chunk (empty choices, no usage) is dropped
       const first = JSON.parse(events[0]!.data);
-      expect(first.choices).toEqual([]);
-      expect(first.prompt_filter_results).toBeDefined();
+      expect(first.choices[0].delta.role).toBe("assistant");
+      const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data));
+      expect(chunks.filter((c) => c.choices.length === 0 && !c.usage)).toEqual([]);
       const usage = JSON.parse(events.at(-2)!.data);
       expect(usage.choices).toEqual([]);
       expect(usage.usage.total_tokens).toBeGreaterThan(0);

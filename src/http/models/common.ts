@@ -7,3 +7,7 @@ export const open = { additionalProperties: true } as const;
 export const nullable = <T extends TSchema>(schema: T) => t.Optional(t.Union([schema, t.Null()]));
 
 export const ModelName = t.String({ minLength: 1, hint: "a non-empty model name" });
+
+/** A file part of a multipart form, as request-body.ts describes it to the schema. */
+const FileInfo = t.Object({ filename: t.String(), size: t.Integer(), content_type: t.Union([t.String(), t.Null()]) }, { hint: "a file (a form part with a filename)" });
+export const FileField = t.Union([FileInfo, t.Array(FileInfo, { minItems: 1 })], { hint: "a file (a form part with a filename)" });

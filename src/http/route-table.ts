@@ -1,0 +1,46 @@
+/** Each model-routed operation with its request schema in both shapes and its body reader. */
+import type { TSchema } from "elysia";
+import {
+  AUDIO_SPEECH,
+  AUDIO_TRANSCRIPTIONS,
+  AUDIO_TRANSLATIONS,
+  CHAT_COMPLETIONS,
+  COMPLETIONS,
+  EMBEDDINGS,
+  IMAGE_EDITS,
+  IMAGE_GENERATIONS,
+  RESPONSES,
+  type Operation,
+} from "../proxy/operations.ts";
+import { DeploymentSpeechRequest, DeploymentTranscriptionForm, SpeechRequest, TranscriptionForm } from "./models/audio.ts";
+import { ChatCompletionRequest, DeploymentChatCompletionRequest } from "./models/chat.ts";
+import { CompletionRequest, DeploymentCompletionRequest } from "./models/completions.ts";
+import { DeploymentEmbeddingRequest, EmbeddingRequest } from "./models/embeddings.ts";
+import { DeploymentImageEditForm, DeploymentImageGenerationRequest, ImageEditForm, ImageGenerationRequest } from "./models/images.ts";
+import { ResponseRequest } from "./models/responses.ts";
+import { jsonBodyParser, multipartBodyParser } from "./request-body.ts";
+
+export interface ModelRoute {
+  readonly op: Operation;
+  /** OpenAI shape and Azure v1 shape: `model` in the body, required. */
+  readonly schema: TSchema;
+  /** Azure dated shape: the deployment is in the path; `model` optional (azure-contract.md §1.2). */
+  readonly deploymentSchema: TSchema;
+}
+
+export const MODEL_ROUTES: readonly ModelRoute[] = [
+  { op: CHAT_COMPLETIONS, schema: ChatCompletionRequest, deploymentSchema: DeploymentChatCompletionRequest },
+  { op: COMPLETIONS, schema: CompletionRequest, deploymentSchema: DeploymentCompletionRequest },
+  { op: EMBEDDINGS, schema: EmbeddingRequest, deploymentSchema: DeploymentEmbeddingRequest },
+  { op: IMAGE_GENERATIONS, schema: ImageGenerationRequest, deploymentSchema: DeploymentImageGenerationRequest },
+  { op: IMAGE_EDITS, schema: ImageEditForm, deploymentSchema: DeploymentImageEditForm },
+  { op: AUDIO_TRANSCRIPTIONS, schema: TranscriptionForm, deploymentSchema: DeploymentTranscriptionForm },
+  { op: AUDIO_TRANSLATIONS, schema: TranscriptionForm, deploymentSchema: DeploymentTranscriptionForm },
+  { op: AUDIO_SPEECH, schema: SpeechRequest, deploymentSchema: DeploymentSpeechRequest },
+  // not deployment-scoped in the dated API: its Azure dated shape is /openai/responses
+  { op: RESPONSES, schema: ResponseRequest, deploymentSchema: ResponseRequest },
+];
+
+export function bodyParserFor(op: Operation, maxBodyBytes: number) {
+  return op.body === "multipart" ? multipartBodyParser(maxBodyBytes) : jsonBodyParser(maxBodyBytes);
+}

@@ -1,0 +1,78 @@
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { boundaryOf, MultipartScanner } from "./multipart-scanner.ts";
+
+const encoder = new TextEncoder();
+
+function form(boundary: string, parts: Array<{ name: string; filename?: string; content: Uint8Array }>): { body: Uint8Array; offsets: Array<[number, number]> } {
+  const chunks: Uint8Array[] = [];
+  const offsets: Array<[number, number]> = [];
+  let size = 0;
+  const add = (bytes: Uint8Array) => {
+    chunks.push(bytes);
+    size += bytes.byteLength;
+  };
+  for (const part of parts) {
+    const disposition = `form-data; name="${part.name}"${part.filename ? `; filename="${part.filename}"` : ""}`;
+    add(encoder.encode(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${part.filename ? "Content-Type: application/octet-stream\r\n" : ""}\r\n`));
+    offsets.push([size, size + part.content.byteLength]);
+    add(part.content);
+    add(encoder.encode("\r\n"));
+  }
+  add(encoder.encode(`--${boundary}--\r\n`));
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.byteLength;
+  }
+  return { body, offsets };
+}
+
+describe("MultipartScanner", () => {
+  test("finds fields and files with their offsets", () => {
+    const { body, offsets } = form("XyZ", [
+      { name: "model", content: encoder.encode("whisper") },
+      { name: "file", filename: "a.wav", content: new Uint8Array([0, 13, 10, 45, 45, 88, 255]) },
+    ]);
+    const scanner = new MultipartScanner("XyZ");
+    scanner.push(body);
+    expect(scanner.complete).toBe(true);
+    expect(scanner.parts.map((p) => [p.name, p.filename, p.start, p.end])).toEqual([
+      ["model", null, ...offsets[0]!],
+      ["file", "a.wav", ...offsets[1]!],
+    ]);
+    expect(scanner.parts[1]!.contentType).toBe("application/octet-stream");
+  });
+
+  test("property: any chunking of any form yields the exact part ranges", () => {
+    const boundary = "----formdata-test-7f3a";
+    const content = fc.oneof(
+      fc.uint8Array({ maxLength: 300 }),
+      // contents that look like the start of a delimiter must not end a part early
+      fc.constantFrom(encoder.encode("\r\n--"), encoder.encode("\r\n----formdata-test-7f"), encoder.encode("--" + boundary.slice(0, 10))),
+    );
+    const part = fc.record({ name: fc.stringMatching(/^[a-z_[\]]{1,12}$/), filename: fc.option(fc.stringMatching(/^[a-z.]{1,8}$/), { nil: undefined }), content });
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 20 }), (parts, cutsRaw) => {
+        const { body, offsets } = form(boundary, parts);
+        const cuts = [...new Set(cutsRaw.map((c) => c % body.byteLength))].sort((a, b) => a - b);
+        const scanner = new MultipartScanner(boundary);
+        let from = 0;
+        for (const cut of [...cuts, body.byteLength]) {
+          scanner.push(body.subarray(from, cut));
+          from = cut;
+        }
+        expect(scanner.complete).toBe(true);
+        expect(scanner.parts.map((p) => [p.name, p.start, p.end])).toEqual(parts.map((p, i) => [p.name, ...offsets[i]!]));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test("boundaryOf reads quoted and bare boundaries", () => {
+    expect(boundaryOf('multipart/form-data; boundary="a b"')).toBe("a b");
+    expect(boundaryOf("multipart/form-data; charset=utf-8; boundary=----x1")).toBe("----x1");
+    expect(boundaryOf("application/json")).toBeNull();
+  });
+});

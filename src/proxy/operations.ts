@@ -1,0 +1,94 @@
+/**
+ * Every operation the proxy relays, declared once. The route modules register one route per
+ * row and shape; `prepare` builds the upstream URL from the same row and refuses, with a message
+ * that says what to change, an operation the configured Azure API style does not have.
+ * Where Azure offers what (azure-contract.md §1.2-1.4):
+ *   dated: "ga" any dated version; "preview" only `YYYY-MM-DD-preview` versions
+ *          (`responses` from 2025-03-01-preview); "none" not in the dated API
+ *   v1:    "ga" plain /openai/v1; "preview" needs `?api-version=preview`; "none" absent
+ */
+export type Availability = "ga" | "preview" | "none";
+export type BodyKind = "json" | "multipart" | "none" | "passthrough";
+/** How a stream says it ended properly, so a cut one can be told from a finished one. */
+export type StreamEnd = "done-marker" | "terminal-event";
+
+export interface Operation {
+  /** Stable id for logs, metrics and error messages (OpenAI's path without /v1). */
+  readonly id: string;
+  /** Path after `/v1`, `/openai/v1` or `/openai/deployments/{d}`. */
+  readonly suffix: string;
+  readonly method: "GET" | "POST" | "DELETE";
+  /** The dated API puts the deployment in the path (`/openai/deployments/{d}{suffix}`). */
+  readonly deploymentScoped: boolean;
+  readonly body: BodyKind;
+  readonly streamEnd: StreamEnd;
+  readonly dated: Availability;
+  /** Earliest dated version that has it, when later than the rest ("2025-03-01-preview"). */
+  readonly datedSince?: string;
+  readonly v1: Availability;
+  /** The model field is the deployment, and chat-style stream fix-ups may apply. */
+  readonly routedByModel: boolean;
+}
+
+const op = (o: Omit<Operation, "streamEnd" | "routedByModel"> & Partial<Operation>): Operation =>
+  Object.freeze({ streamEnd: "done-marker", routedByModel: true, ...o });
+
+export const CHAT_COMPLETIONS = op({ id: "chat.completions", suffix: "/chat/completions", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "ga" });
+// Legacy completions are in the dated API only; the v1 API's GA surface does not list them (§1.4).
+export const COMPLETIONS = op({ id: "completions", suffix: "/completions", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "none" });
+export const EMBEDDINGS = op({ id: "embeddings", suffix: "/embeddings", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "ga" });
+export const IMAGE_GENERATIONS = op({ id: "images.generations", suffix: "/images/generations", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "preview" });
+export const IMAGE_EDITS = op({ id: "images.edits", suffix: "/images/edits", method: "POST", deploymentScoped: true, body: "multipart", dated: "preview", v1: "preview" });
+export const AUDIO_TRANSCRIPTIONS = op({ id: "audio.transcriptions", suffix: "/audio/transcriptions", method: "POST", deploymentScoped: true, body: "multipart", dated: "ga", v1: "preview" });
+export const AUDIO_TRANSLATIONS = op({ id: "audio.translations", suffix: "/audio/translations", method: "POST", deploymentScoped: true, body: "multipart", dated: "ga", v1: "preview" });
+export const AUDIO_SPEECH = op({ id: "audio.speech", suffix: "/audio/speech", method: "POST", deploymentScoped: true, body: "json", dated: "preview", v1: "preview" });
+export const RESPONSES = op({
+  id: "responses",
+  suffix: "/responses",
+  method: "POST",
+  deploymentScoped: false,
+  body: "json",
+  dated: "preview",
+  datedSince: "2025-03-01-preview",
+  v1: "ga",
+  streamEnd: "terminal-event",
+});
+
+/** Operations on a stored response: no model, so they go to the default upstream. */
+const storedResponse = (id: string, suffix: string, method: Operation["method"]) =>
+  op({ id, suffix, method, deploymentScoped: false, body: "none", dated: "preview", datedSince: "2025-03-01-preview", v1: "ga", routedByModel: false });
+export const RESPONSE_GET = storedResponse("responses.get", "/responses/:id", "GET");
+export const RESPONSE_DELETE = storedResponse("responses.delete", "/responses/:id", "DELETE");
+export const RESPONSE_CANCEL = storedResponse("responses.cancel", "/responses/:id/cancel", "POST");
+export const RESPONSE_INPUT_ITEMS = storedResponse("responses.input_items", "/responses/:id/input_items", "GET");
+
+/** Model-routed operations with a request body, in the order routes are registered. */
+export const MODEL_OPERATIONS: readonly Operation[] = [
+  CHAT_COMPLETIONS,
+  COMPLETIONS,
+  EMBEDDINGS,
+  IMAGE_GENERATIONS,
+  IMAGE_EDITS,
+  AUDIO_TRANSCRIPTIONS,
+  AUDIO_TRANSLATIONS,
+  AUDIO_SPEECH,
+  RESPONSES,
+];
+
+export const STORED_RESPONSE_OPERATIONS: readonly Operation[] = [RESPONSE_GET, RESPONSE_DELETE, RESPONSE_CANCEL, RESPONSE_INPUT_ITEMS];
+
+/**
+ * The v1 resources relayed as they are (files, batches, vector stores, fine-tuning): always to
+ * the v1 API, which every resource has, with only the key swapped (no per-field schema).
+ */
+export const V1_RESOURCES: readonly string[] = ["files", "batches", "vector_stores", "fine_tuning"];
+export const V1_RESOURCE = op({
+  id: "v1.resource",
+  suffix: "",
+  method: "POST",
+  deploymentScoped: false,
+  body: "passthrough",
+  dated: "none",
+  v1: "ga",
+  routedByModel: false,
+});
