@@ -47,7 +47,7 @@ export async function resourceCallFrom(request: Request, operation: Operation, s
     body: await spoolRawBody(request, maxBodyBytes),
     stream: false,
     shape,
-    params: { "*": url.pathname.slice(prefix.length) },
+    params: { "*": url.pathname.slice(prefix.length + 1) },
     query: url.search,
     accept: request.headers.get("accept"),
     requestId: requestIdOf(request),

@@ -1,163 +1,195 @@
 /**
  * The Azure OpenAI simulator: a web-standard fetch handler that answers like Azure does
  * (../shared/azure-contract.md): dated and v1 paths, api-version rules, `api-key` auth,
- * DeploymentNotFound, Azure's headers and error bodies, and faults on request (faults.ts).
- * New operations are rows in OPERATIONS.
+ * DeploymentNotFound, OperationNotSupported, Azure's headers and error bodies, and faults on
+ * request (faults.ts) for every operation. New operations are rows in OPERATIONS.
  */
-import { AZURE_BODIES, MID_STREAM_ERROR, rateLimited } from "./azure-errors.ts";
-import { faultsIn, type Faults } from "./faults.ts";
-import { completionJson, DEFAULT_REPLY, streamSteps, type ChatRequest } from "./operations/chat.ts";
-import { Recorder, type RecordedRequest } from "./recorder.ts";
-import { scriptedStream } from "./sse-writer.ts";
+import { AZURE_BODIES } from "./azure-errors.ts";
+import { DEFAULT_DEPLOYMENTS, modelRefusal } from "./deployments.ts";
+import { faultsIn } from "./faults.ts";
+import { azureHeaders, faultResponse, sleep } from "./http.ts";
+import { handleSpeech } from "./operations/audio-speech.ts";
+import { handleTranscription, handleTranslation } from "./operations/audio-transcriptions.ts";
+import { cancelBatch, createBatch, getBatch, listBatches } from "./operations/batches.ts";
+import { handleChat } from "./operations/chat.ts";
+import { handleCompletions } from "./operations/completions.ts";
+import { field, json, newState, streamResponse, type OperationContext } from "./operations/context.ts";
+import { handleEmbeddings } from "./operations/embeddings.ts";
+import { deleteFile, fileContent, getFile, listFiles, uploadFile } from "./operations/files.ts";
+import { createFineTuningJob, getFineTuningJob, listFineTuningJobs } from "./operations/fine-tuning.ts";
+import { handleImageEdits, handleImageGenerations, IMAGE_PROMPT_FILTERED, serveGeneratedImage } from "./operations/images.ts";
+import { getModel, listModels } from "./operations/models.ts";
+import { handleCreateResponse } from "./operations/responses.ts";
+import { cancelResponse, deleteResponse, getResponse, listInputItems } from "./operations/responses-store.ts";
+import { createVectorStore, deleteVectorStore, getVectorStore, listVectorStores } from "./operations/vector-stores.ts";
+import { Recorder } from "./recorder.ts";
+import { readBody } from "./request-body.ts";
+import { DATED_VERSION, datedVersionAllows, findRow, parsePath, type DatedRule, type OperationRow } from "./routing.ts";
+import type { Step } from "./sse-writer.ts";
+
+export { DEFAULT_DEPLOYMENTS } from "./deployments.ts";
 
 export interface SimulatorOptions {
   apiKey: string;
   /** deployment name → the model+version Azure reports in `model` */
   deployments?: Record<string, string>;
   region?: string;
+  /**
+   * Refuse v1-preview operations (images, audio; §1.4) on /openai/v1 unless `api-version=preview`
+   * is sent. Off by default: the contract documents the preview surface but not Azure's answer
+   * when the parameter is missing.
+   */
+  strictV1Preview?: boolean;
 }
-
-export const DEFAULT_DEPLOYMENTS: Readonly<Record<string, string>> = Object.freeze({
-  "gpt-4o": "gpt-4o-2024-11-20",
-  "gpt-4o-mini": "gpt-4o-mini-2024-07-18",
-  "gpt-4.1": "gpt-4.1-2025-04-14",
-  "gpt-35-turbo": "gpt-35-turbo",
-});
 
 export interface Simulator {
   fetch(request: Request): Promise<Response>;
   readonly recorder: Recorder;
 }
 
-interface OperationContext {
-  body: Record<string, unknown>;
-  model: string;
-  faults: Faults;
-  headers: Headers;
-  entry: RecordedRequest;
-  recorder: Recorder;
-}
+const ANY: DatedRule = {};
+const PREVIEW: DatedRule = { previewOnly: true };
+// §1.3: the dated Responses API first appeared in 2025-03-01-preview
+const RESPONSES: DatedRule = { previewOnly: true, since: "2025-03-01-preview" };
 
-interface SimOperation {
-  /** Azure's operation name, as it appears in 429 messages. */
-  azureName: string;
-  handle(ctx: OperationContext): Response;
-}
-
-const OPERATIONS: Record<string, SimOperation> = {
-  "/chat/completions": { azureName: "ChatCompletions_Create", handle: chatCompletions },
-};
-
-const DATED = /^\/openai\/deployments\/([^/]+)(\/.+)$/;
-const V1 = /^\/openai\/v1(\/.+)$/;
-const DATED_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
+/** Every operation: §1.2 (scoped), §1.3 (dated), §1.4 (v1). */
+export const OPERATIONS: readonly OperationRow[] = [
+  { path: "/chat/completions", method: "POST", azureName: "ChatCompletions_Create", scoped: ANY, v1: "ga", body: "json", capability: "chatCompletion", handle: handleChat },
+  { path: "/completions", method: "POST", azureName: "Completions_Create", scoped: ANY, v1: "ga", body: "json", capability: "completion", handle: handleCompletions },
+  { path: "/embeddings", method: "POST", azureName: "Embeddings_Create", scoped: ANY, v1: "ga", body: "json", capability: "embeddings", handle: handleEmbeddings },
+  { path: "/images/generations", method: "POST", azureName: "ImageGenerations_Create", scoped: ANY, v1: "preview", body: "json", capability: "imageGenerations", filterBody: IMAGE_PROMPT_FILTERED, handle: handleImageGenerations },
+  { path: "/images/edits", method: "POST", azureName: "ImageEdits_Create", scoped: PREVIEW, v1: "preview", body: "multipart", capability: "imageEdits", filterBody: IMAGE_PROMPT_FILTERED, handle: handleImageEdits },
+  { path: "/audio/transcriptions", method: "POST", azureName: "Transcriptions_Create", scoped: ANY, v1: "preview", body: "multipart", capability: "audioTranscription", handle: handleTranscription },
+  { path: "/audio/translations", method: "POST", azureName: "Translations_Create", scoped: ANY, v1: "preview", body: "multipart", capability: "audioTranslation", handle: handleTranslation },
+  { path: "/audio/speech", method: "POST", azureName: "Speech_Create", scoped: PREVIEW, v1: "preview", body: "json", capability: "speech", handle: handleSpeech },
+  { path: "/responses", method: "POST", azureName: "Responses_Create", dated: RESPONSES, v1: "ga", body: "json", capability: "responses", handle: handleCreateResponse },
+  { path: "/responses/{id}", method: "GET", azureName: "Responses_Get", dated: RESPONSES, v1: "ga", body: "none", handle: getResponse },
+  { path: "/responses/{id}", method: "DELETE", azureName: "Responses_Delete", dated: RESPONSES, v1: "ga", body: "none", handle: deleteResponse },
+  { path: "/responses/{id}/cancel", method: "POST", azureName: "Responses_Cancel", dated: RESPONSES, v1: "ga", body: "none", handle: cancelResponse },
+  { path: "/responses/{id}/input_items", method: "GET", azureName: "Responses_ListInputItems", dated: RESPONSES, v1: "ga", body: "none", handle: listInputItems },
+  { path: "/models", method: "GET", azureName: "Models_List", dated: ANY, v1: "ga", body: "none", handle: listModels },
+  { path: "/models/{id}", method: "GET", azureName: "Models_Get", dated: ANY, v1: "ga", body: "none", handle: getModel },
+  { path: "/files", method: "POST", azureName: "Files_Upload", dated: ANY, v1: "ga", body: "multipart", handle: uploadFile },
+  { path: "/files", method: "GET", azureName: "Files_List", dated: ANY, v1: "ga", body: "none", handle: listFiles },
+  { path: "/files/{id}", method: "GET", azureName: "Files_Get", dated: ANY, v1: "ga", body: "none", handle: getFile },
+  { path: "/files/{id}", method: "DELETE", azureName: "Files_Delete", dated: ANY, v1: "ga", body: "none", handle: deleteFile },
+  { path: "/files/{id}/content", method: "GET", azureName: "Files_GetContent", dated: ANY, v1: "ga", body: "none", handle: fileContent },
+  // §1.6: the Node SDK sends batches.create to /openai/deployments/{d}/batches; accept both
+  { path: "/batches", method: "POST", azureName: "Batch_Create", scoped: ANY, dated: ANY, v1: "ga", body: "json", handle: createBatch },
+  { path: "/batches", method: "GET", azureName: "Batch_List", dated: ANY, v1: "ga", body: "none", handle: listBatches },
+  { path: "/batches/{id}", method: "GET", azureName: "Batch_Get", dated: ANY, v1: "ga", body: "none", handle: getBatch },
+  { path: "/batches/{id}/cancel", method: "POST", azureName: "Batch_Cancel", dated: ANY, v1: "ga", body: "none", handle: cancelBatch },
+  { path: "/vector_stores", method: "POST", azureName: "VectorStores_Create", v1: "ga", body: "json", handle: createVectorStore },
+  { path: "/vector_stores", method: "GET", azureName: "VectorStores_List", v1: "ga", body: "none", handle: listVectorStores },
+  { path: "/vector_stores/{id}", method: "GET", azureName: "VectorStores_Get", v1: "ga", body: "none", handle: getVectorStore },
+  { path: "/vector_stores/{id}", method: "DELETE", azureName: "VectorStores_Delete", v1: "ga", body: "none", handle: deleteVectorStore },
+  { path: "/fine_tuning/jobs", method: "POST", azureName: "FineTuning_Create", dated: ANY, v1: "ga", body: "json", handle: createFineTuningJob },
+  { path: "/fine_tuning/jobs", method: "GET", azureName: "FineTuning_List", dated: ANY, v1: "ga", body: "none", handle: listFineTuningJobs },
+  { path: "/fine_tuning/jobs/{id}", method: "GET", azureName: "FineTuning_Get", dated: ANY, v1: "ga", body: "none", handle: getFineTuningJob },
+];
 
 export function createSimulator(options: SimulatorOptions): Simulator {
   const recorder = new Recorder();
-  const deployments = options.deployments ?? DEFAULT_DEPLOYMENTS;
+  const state = newState(options.deployments ?? DEFAULT_DEPLOYMENTS);
   const region = options.region ?? "East US";
 
   async function fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname.startsWith("/_sim/")) return control(url, request, recorder);
 
-    const dated = DATED.exec(url.pathname);
-    const v1 = dated ? null : V1.exec(url.pathname);
+    const parsed = parsePath(url.pathname);
     const headers = azureHeaders(region, request);
-    if (!dated && !v1) return json(AZURE_BODIES.resourceNotFound, 404, headers);
+    if (!parsed) return json(AZURE_BODIES.resourceNotFound, 404, headers);
 
-    const bodyText = await request.text();
-    const entry = recorder.record(request, url, bodyText);
+    const raw = await readBody(request);
+    const entry = recorder.record(request, url, raw.text, raw.digest);
     request.signal.addEventListener("abort", () => recorder.closed(entry), { once: true });
+    const streams = new WeakSet<Response>();
     const done = (response: Response) => {
-      if (!response.body || !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) recorder.completed(entry);
+      if (!streams.has(response)) recorder.completed(entry);
       return response;
     };
+    const fail = (body: unknown, status: number) => done(json(body, status, headers));
 
+    // §1.4/§5.2: a dated route without a valid api-version is 404; v1 takes only v1|preview
     const apiVersion = url.searchParams.get("api-version");
-    if (dated && (apiVersion === null || !DATED_VERSION.test(apiVersion))) return done(json(AZURE_BODIES.resourceNotFound, 404, headers));
-    if (v1 && apiVersion !== null && apiVersion !== "v1" && apiVersion !== "preview") return done(json(AZURE_BODIES.apiVersionNotSupported, 400, headers));
+    const v1 = parsed.style === "v1";
+    if (!v1 && (apiVersion === null || !DATED_VERSION.test(apiVersion))) return fail(AZURE_BODIES.resourceNotFound, 404);
+    if (v1 && apiVersion !== null && apiVersion !== "v1" && apiVersion !== "preview") return fail(AZURE_BODIES.apiVersionNotSupported, 400);
 
+    // §2: `api-key` everywhere; `Authorization: Bearer <key>` only on v1
     const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
-    const authorised = request.headers.get("api-key") === options.apiKey || (v1 !== null && bearer === options.apiKey);
-    if (!authorised) return done(json(AZURE_BODIES.unauthorized, 401, headers));
+    const authorised = request.headers.get("api-key") === options.apiKey || (v1 && bearer === options.apiKey);
+    if (!authorised) return fail(AZURE_BODIES.unauthorized, 401);
 
-    const suffix = dated ? dated[2]! : v1![1]!;
-    const operation = OPERATIONS[suffix];
-    if (!operation) return done(json(AZURE_BODIES.resourceNotFound, 404, headers));
+    const found = findRow(OPERATIONS, parsed, request.method);
+    if (!found) return fail(AZURE_BODIES.resourceNotFound, 404);
+    const { row, params } = found;
+    if (!v1 && !datedVersionAllows(row[parsed.style as "scoped" | "dated"]!, apiVersion!)) return fail(AZURE_BODIES.resourceNotFound, 404);
+    if (v1 && row.v1 === "preview" && options.strictV1Preview && apiVersion !== "preview") return fail(AZURE_BODIES.resourceNotFound, 404);
 
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(bodyText) as Record<string, unknown>;
-    } catch {
-      return done(json(AZURE_BODIES.invalidJson, 400, headers));
+    let body: Record<string, unknown> = {};
+    if (row.body === "json") {
+      const parsedBody = parseObject(raw.text);
+      if (!parsedBody) return fail(AZURE_BODIES.invalidJson, 400);
+      body = parsedBody;
     }
-    const deployment = dated ? decodeURIComponent(dated[1]!) : body.model;
-    if (typeof deployment !== "string" || deployment === "") return done(json(AZURE_BODIES.missingModel, 400, headers));
-    const model = deployments[deployment];
-    if (model === undefined) return done(json(AZURE_BODIES.deploymentNotFound, 404, headers));
-    headers.set("x-ms-deployment-name", deployment);
+    if (row.body === "multipart" && !raw.form) return fail(AZURE_BODIES.notMultipart, 400);
 
-    const faults = faultsIn(bodyText);
+    let deployment = "";
+    let model = "";
+    if (row.capability) {
+      const name = parsed.style === "scoped" ? parsed.deployment : row.body === "multipart" ? field(raw.form, "model") : body.model;
+      if (typeof name !== "string" || name === "") return fail(AZURE_BODIES.missingModel, 400);
+      const underlying = state.deployments[name];
+      if (underlying === undefined) return fail(AZURE_BODIES.deploymentNotFound, 404);
+      headers.set("x-ms-deployment-name", name);
+      const refusal = modelRefusal(underlying, row.capability, v1 ? null : apiVersion);
+      if (refusal) return fail(refusal, 400);
+      deployment = name;
+      model = underlying;
+    }
+
+    const faults = faultsIn(raw.text);
     if (faults.firstByteMs) await sleep(faults.firstByteMs, request.signal);
     if (request.signal.aborted) return done(new Response(null, { status: 499 }));
-    const failure = faultResponse(faults, operation.azureName, apiVersion ?? "v1", headers);
+    const failure = faultResponse(faults, row.azureName, apiVersion ?? "v1", headers, row.filterBody);
     if (failure) return done(failure);
-    return done(operation.handle({ body, model, faults, headers, entry, recorder }));
+
+    const ctx: OperationContext = {
+      request,
+      url,
+      style: v1 ? "v1" : "dated",
+      apiVersion,
+      params,
+      body,
+      form: raw.form,
+      deployment,
+      model,
+      faults,
+      headers,
+      entry,
+      recorder,
+      state,
+      streamed(steps: Step[], status = 200) {
+        const response = streamResponse(ctx, steps, headers, status);
+        streams.add(response);
+        return response;
+      },
+    };
+    return done(await row.handle(ctx));
   }
 
   return { fetch, recorder };
 }
 
-function chatCompletions({ body, model, faults, headers, entry, recorder }: OperationContext): Response {
-  const request = body as ChatRequest;
-  const reply = faults.reply ?? DEFAULT_REPLY;
-  const id = `chatcmpl-SIM${entry.seq.toString().padStart(8, "0")}`;
-  const created = Math.floor(entry.receivedAt / 1000);
-  if (request.stream !== true) return json(completionJson(request, model, reply, id, created), 200, headers);
-
-  headers.set("content-type", "text/event-stream; charset=utf-8");
-  const steps = streamSteps(request, model, reply, id, created, faults, JSON.stringify(MID_STREAM_ERROR));
-  const stream = scriptedStream(steps, {
-    split: faults.split,
-    onClientClosed: () => recorder.closed(entry),
-    onComplete: () => recorder.completed(entry),
-  });
-  return new Response(stream, { status: 200, headers });
-}
-
-function faultResponse(faults: Faults, operation: string, apiVersion: string, headers: Headers): Response | undefined {
-  if (faults.filter === "prompt") return json(AZURE_BODIES.promptFiltered, 400, headers);
-  if (faults.status === undefined) return undefined;
-  if (faults.status === 429) {
-    const seconds = faults.retryAfter ?? 1;
-    headers.set("retry-after", String(seconds));
-    headers.set("retry-after-ms", String(faults.retryAfterMs ?? seconds * 1000));
-    headers.set("x-ratelimit-remaining-requests", "0");
-    headers.set("x-ratelimit-remaining-tokens", "0");
-    return json(rateLimited(operation, apiVersion, seconds), 429, headers);
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
-  if (faults.status === 503) return json(AZURE_BODIES.unavailable, 503, headers);
-  if (faults.status >= 500) return json(AZURE_BODIES.internal, faults.status, headers);
-  return json({ error: { code: String(faults.status), message: `Simulated HTTP ${faults.status}` } }, faults.status, headers);
-}
-
-function azureHeaders(region: string, request: Request): Headers {
-  const id = crypto.randomUUID();
-  const headers = new Headers({
-    "content-type": "application/json",
-    "apim-request-id": id,
-    "x-request-id": crypto.randomUUID(),
-    "x-ms-region": region,
-    "x-ratelimit-remaining-requests": "99",
-    "x-ratelimit-remaining-tokens": "99000",
-  });
-  headers.set("x-ms-client-request-id", request.headers.get("x-ms-client-request-id") ?? id);
-  return headers;
-}
-
-function json(body: unknown, status: number, headers: Headers): Response {
-  return new Response(JSON.stringify(body), { status, headers });
 }
 
 function control(url: URL, request: Request, recorder: Recorder): Response {
@@ -166,15 +198,6 @@ function control(url: URL, request: Request, recorder: Recorder): Response {
     recorder.clear();
     return Response.json({ ok: true });
   }
+  if (url.pathname.startsWith("/_sim/images/") && request.method === "GET") return serveGeneratedImage();
   return Response.json({ error: { code: "404", message: "Unknown simulator control path" } }, { status: 404 });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }

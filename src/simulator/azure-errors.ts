@@ -42,6 +42,8 @@ export const AZURE_BODIES = {
   unavailable: { error: { code: "ServiceUnavailable", message: "The service is temporarily unable to process your request. Please try again later." } },
   invalidJson: { error: { message: "Invalid JSON body.", type: "invalid_request_error", param: null, code: null } },
   missingModel: { error: { message: "you must provide a model parameter", type: "invalid_request_error", param: null, code: null } },
+  // OpenAI's wording for a JSON body sent to a multipart operation (inferred; Azure's is undocumented)
+  notMultipart: { error: { message: "Invalid Content-Type header, expected multipart/form-data.", type: "invalid_request_error", param: null, code: null } },
 };
 
 export function rateLimited(operation: string, apiVersion: string, retryAfterSeconds: number) {

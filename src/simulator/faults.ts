@@ -5,7 +5,9 @@
  *
  *   status=N            answer N with Azure's body for it (429 with retry headers, 500, 503, ...)
  *   retry_after=S       429: `retry-after` seconds (default 1); retry_after_ms=MS: `retry-after-ms`
- *   filter=prompt       400 prompt content filter;  filter=output: stream ends with finish_reason content_filter
+ *   filter=prompt       400 prompt content filter (images: their own contentFilter body)
+ *   filter=output       chat/completions end with finish_reason content_filter; responses are
+ *                       `incomplete`; images are the 400 "Generated image was filtered"
  *   first_byte_ms=MS    wait before answering at all
  *   chunk_ms=MS         pause between stream events (default 1)
  *   stall_after=K stall_ms=MS   pause MS after K events
@@ -15,6 +17,13 @@
  *   reply=TEXT          the answer text (underscores become spaces)
  *   no_prompt_chunk=1   omit the leading prompt-filter chunk (seen in real traffic)
  *   split=0             write each event in one piece (default: split inside a UTF-8 character)
+ *   background_ms=MS    Responses `background: true`: how long it stays queued (default 1000)
+ *
+ * Every operation with a body honours status, filter=prompt and first_byte_ms (a GET or DELETE
+ * has no body, so it cannot carry a directive); streamed ones (chat, completions, responses,
+ * audio/speech) also the stream faults. A binary stream (audio/speech) cannot carry an error
+ * event, so there error_after cuts the connection like reset_after. The body is searched as text,
+ * so a directive works in a JSON field and in a multipart text field such as `prompt`.
  */
 export interface Faults {
   status?: number;
@@ -31,6 +40,7 @@ export interface Faults {
   reply?: string;
   noPromptChunk: boolean;
   split: boolean;
+  backgroundMs: number;
 }
 
 const DIRECTIVE = /\[sim ([^\]]*)\]/;
@@ -59,5 +69,6 @@ export function faultsIn(bodyText: string): Faults {
     reply: pairs.get("reply")?.replaceAll("_", " "),
     noPromptChunk: pairs.get("no_prompt_chunk") === "1",
     split: pairs.get("split") !== "0",
+    backgroundMs: num("background_ms") ?? 1000,
   };
 }

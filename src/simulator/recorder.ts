@@ -1,14 +1,46 @@
 /**
  * What the simulator received, so tests can assert what the proxy forwarded (URL, headers,
- * exact body) and whether the proxy went away mid-answer (its client aborted).
+ * exact body, uploaded files byte for byte via their SHA-256) and whether the proxy went away
+ * mid-answer (its client aborted).
+ *
+ * Memory stays bounded: a 25 MB audio upload must not be kept 1000 times. The recorder keeps
+ * hashes and sizes of every body and file, but at most BODY_TEXT_LIMIT characters of body text
+ * per request and TEXT_BUDGET characters over all requests (oldest entries go first).
  */
+export interface RecordedFile {
+  /** The multipart field name (`file`, `image[]`, `mask`). */
+  readonly name: string;
+  readonly filename: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly contentType: string;
+}
+
+export interface BodyDigest {
+  /** Size of the raw request body in bytes. */
+  bodySize: number;
+  /** SHA-256 (hex) of the raw request body. */
+  bodySha256: string;
+  /** multipart/form-data only: the text fields (last value wins for repeated names). */
+  fields?: Record<string, string>;
+  /** multipart/form-data only: the file parts, without their bytes. */
+  files?: RecordedFile[];
+}
+
 export interface RecordedRequest {
   readonly seq: number;
   readonly method: string;
   readonly path: string;
   readonly query: Record<string, string>;
   readonly headers: Record<string, string>;
+  /** The body decoded as UTF-8 (lossy for binary multipart), cut at BODY_TEXT_LIMIT characters. */
   readonly bodyText: string;
+  /** bodyText was cut; bodySize and bodySha256 still describe the whole body. */
+  readonly bodyTruncated: boolean;
+  readonly bodySize: number;
+  readonly bodySha256: string;
+  readonly fields?: Record<string, string>;
+  readonly files?: readonly RecordedFile[];
   readonly receivedAt: number;
   /** The caller closed the connection before the answer was complete. */
   clientClosed: boolean;
@@ -18,26 +50,40 @@ export interface RecordedRequest {
   completed: boolean;
 }
 
+export const BODY_TEXT_LIMIT = 1024 * 1024;
+const TEXT_BUDGET = 32 * 1024 * 1024;
+const MAX_ENTRIES = 1000;
+
 export class Recorder {
   private readonly items: RecordedRequest[] = [];
   private seq = 0;
+  private textChars = 0;
   private readonly waiters = new Set<() => void>();
 
-  record(request: Request, url: URL, bodyText: string): RecordedRequest {
+  record(request: Request, url: URL, bodyText: string, digest?: BodyDigest): RecordedRequest {
+    const kept = bodyText.length > BODY_TEXT_LIMIT ? bodyText.slice(0, BODY_TEXT_LIMIT) : bodyText;
     const entry: RecordedRequest = {
       seq: ++this.seq,
       method: request.method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: Object.fromEntries(request.headers),
-      bodyText,
+      bodyText: kept,
+      bodyTruncated: kept.length !== bodyText.length,
+      bodySize: digest?.bodySize ?? new TextEncoder().encode(bodyText).length,
+      bodySha256: digest?.bodySha256 ?? "",
+      ...(digest?.fields ? { fields: digest.fields } : {}),
+      ...(digest?.files ? { files: digest.files } : {}),
       receivedAt: Date.now(),
       clientClosed: false,
       completed: false,
     };
     this.items.push(entry);
-    // bounded: a long demo run must not grow without limit
-    if (this.items.length > 1000) this.items.shift();
+    this.textChars += kept.length;
+    // bounded: a long demo run, or many large uploads, must not grow without limit
+    while (this.items.length > MAX_ENTRIES || (this.textChars > TEXT_BUDGET && this.items.length > 1)) {
+      this.textChars -= this.items.shift()!.bodyText.length;
+    }
     this.changed();
     return entry;
   }
@@ -60,6 +106,7 @@ export class Recorder {
 
   clear(): void {
     this.items.length = 0;
+    this.textChars = 0;
   }
 
   /** Resolves with the first entry matching `predicate`, now or when one changes. */

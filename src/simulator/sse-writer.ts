@@ -1,8 +1,12 @@
 /**
- * Plays a script of SSE events as a response body the way Azure's network delivers it: events
+ * Plays a script of stream steps as a response body the way Azure's network delivers it: events
  * may be split mid-character across writes, quiet gaps happen, and connections get cut.
+ * `event` steps are framed as chat-style SSE (`data: ...\n\n`, azure-contract.md §3.1);
+ * `frame` steps are written as given (Responses API `event:` frames, binary audio chunks).
  */
-export type Step = { event: string } | { pause: number } | { reset: true };
+import type { Faults } from "./faults.ts";
+
+export type Step = { event: string } | { frame: string | Uint8Array } | { pause: number } | { reset: true };
 
 export interface WriterHooks {
   split: boolean;
@@ -36,8 +40,8 @@ export function scriptedStream(steps: Step[], hooks: WriterHooks): ReadableStrea
             controller.error(new Error("simulated connection reset (expected: a test asked for reset_after)"));
             return;
           }
-          const bytes = encoder.encode(`data: ${step.event}\n\n`);
-          if (!hooks.split) {
+          const bytes = "event" in step ? encoder.encode(`data: ${step.event}\n\n`) : typeof step.frame === "string" ? encoder.encode(step.frame) : step.frame;
+          if (!hooks.split || bytes.length < 2) {
             controller.enqueue(bytes);
             return;
           }
@@ -60,4 +64,23 @@ export function scriptedStream(steps: Step[], hooks: WriterHooks): ReadableStrea
 export function splitPoint(bytes: Uint8Array): number {
   for (let i = 1; i < bytes.length; i++) if ((bytes[i]! & 0xc0) === 0x80) return i;
   return Math.max(1, bytes.length >> 1);
+}
+
+/**
+ * The stream faults of faults.ts applied to a list of content steps, the same way for every
+ * streamed operation: reset/truncate/error after K events, a stall, and chunk_ms gaps.
+ * `end.error` is what an in-stream error looks like for this operation, `end.done` how the
+ * stream ends normally (`[DONE]` for chat and completions, nothing for Responses).
+ */
+export function applyStreamFaults(events: Step[], faults: Faults, end: { error: Step[]; done: Step[] }): Step[] {
+  const steps: Step[] = [];
+  for (let i = 0; i < events.length; i++) {
+    if (i === faults.resetAfter) return [...steps, { reset: true }];
+    if (i === faults.truncateAfter) return steps;
+    if (i === faults.errorAfter) return [...steps, ...end.error];
+    if (i === faults.stallAfter && faults.stallMs) steps.push({ pause: faults.stallMs });
+    steps.push(events[i]!);
+    if (faults.chunkMs > 0) steps.push({ pause: faults.chunkMs });
+  }
+  return [...steps, ...end.done];
 }

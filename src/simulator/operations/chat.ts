@@ -4,14 +4,16 @@
  * `content_filter_results`, a finish chunk, the usage chunk only for `include_usage` (and then
  * `"usage": null` on every other chunk), and `data: [DONE]`.
  */
+import { MID_STREAM_ERROR } from "../azure-errors.ts";
 import type { Faults } from "../faults.ts";
-import type { Step } from "../sse-writer.ts";
+import { applyStreamFaults, type Step } from "../sse-writer.ts";
+import { json, type OperationContext } from "./context.ts";
 
 export const DEFAULT_REPLY = "Hello! 你好，世界 🌍 Ça va? Привет — I am the Azure simulator.";
 
 const SAFE = { filtered: false, severity: "safe" };
-const FILTER_RESULTS = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
-const PROMPT_FILTER_RESULTS = [
+export const FILTER_RESULTS = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
+export const PROMPT_FILTER_RESULTS = [
   { prompt_index: 0, content_filter_results: { hate: SAFE, jailbreak: { filtered: false, detected: false }, self_harm: SAFE, sexual: SAFE, violence: SAFE } },
 ];
 
@@ -98,15 +100,19 @@ export function streamSteps(request: ChatRequest, model: string, reply: string, 
     );
   }
 
-  const steps: Step[] = [];
-  for (let i = 0; i < events.length; i++) {
-    if (i === faults.resetAfter) return [...steps, { reset: true }];
-    if (i === faults.truncateAfter) return steps;
-    if (i === faults.errorAfter) return [...steps, { event: midStreamError }, { event: "[DONE]" }];
-    if (i === faults.stallAfter && faults.stallMs) steps.push({ pause: faults.stallMs });
-    steps.push({ event: events[i]! });
-    if (faults.chunkMs > 0) steps.push({ pause: faults.chunkMs });
-  }
-  steps.push({ event: "[DONE]" });
-  return steps;
+  return applyStreamFaults(
+    events.map((event) => ({ event })),
+    faults,
+    { error: [{ event: midStreamError }, { event: "[DONE]" }], done: [{ event: "[DONE]" }] },
+  );
+}
+
+export function handleChat({ body, model, faults, headers, entry, streamed }: OperationContext): Response {
+  const request = body as ChatRequest;
+  const reply = faults.reply ?? DEFAULT_REPLY;
+  const id = `chatcmpl-SIM${entry.seq.toString().padStart(8, "0")}`;
+  const created = Math.floor(entry.receivedAt / 1000);
+  if (request.stream !== true) return json(completionJson(request, model, reply, id, created), 200, headers);
+  headers.set("content-type", "text/event-stream; charset=utf-8");
+  return streamed(streamSteps(request, model, reply, id, created, faults, JSON.stringify(MID_STREAM_ERROR)));
 }

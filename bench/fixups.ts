@@ -1,0 +1,29 @@
+/**
+ * By hand: `bun bench/fixups.ts`. What the stream fix-ups cost per chunk: a real Azure content
+ * chunk (the fast path, nearly all of a stream) and a prompt-filter chunk (parsed, dropped).
+ * Also the framing cost per read, for comparison.
+ */
+import { annotationChunkFilter } from "../src/stream/fixups.ts";
+import { SseFramer } from "../src/stream/sse-frames.ts";
+
+const encoder = new TextEncoder();
+const content = encoder.encode(
+  'data: {"choices":[{"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}},"delta":{"content":" capital"},"finish_reason":null,"index":0,"logprobs":null}],"created":1742460935,"id":"chatcmpl-BD5yZBfhSLLcuDtRtF48KwOywtED5","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","system_fingerprint":"fp_ded0d14823"}\n\n',
+);
+const prompt = encoder.encode(
+  'data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}]}\n\n',
+);
+
+function perCall(name: string, n: number, fn: () => unknown) {
+  for (let i = 0; i < 10_000; i++) fn();
+  const start = performance.now();
+  for (let i = 0; i < n; i++) fn();
+  const ns = ((performance.now() - start) * 1e6) / n;
+  console.log(`${name.padEnd(44)} ${ns.toFixed(0).padStart(6)} ns/chunk`);
+}
+
+const filter = annotationChunkFilter("delta");
+const framer = new SseFramer();
+perCall("frame a read ending on a boundary", 1_000_000, () => framer.push(content));
+perCall("fix-up: content chunk (kept, fast path)", 1_000_000, () => filter(content));
+perCall("fix-up: prompt-filter chunk (parsed, dropped)", 200_000, () => filter(prompt));
