@@ -16,6 +16,8 @@
  *   truncate_after=K    end the stream cleanly after K events, without [DONE]
  *   reply=TEXT          the answer text (underscores become spaces)
  *   no_prompt_chunk=1   omit the leading prompt-filter chunk (seen in real traffic)
+ *   async_filter=1      chat stream in Asynchronous Filter mode: annotation chunks without
+ *                       `delta` between content chunks and one after the finish chunk (§3.5)
  *   split=0             write each event in one piece (default: split inside a UTF-8 character)
  *   background_ms=MS    Responses `background: true`: how long it stays queued (default 1000)
  *
@@ -39,6 +41,7 @@ export interface Faults {
   truncateAfter?: number;
   reply?: string;
   noPromptChunk: boolean;
+  asyncFilter: boolean;
   split: boolean;
   backgroundMs: number;
 }
@@ -68,6 +71,7 @@ export function faultsIn(bodyText: string): Faults {
     truncateAfter: num("truncate_after"),
     reply: pairs.get("reply")?.replaceAll("_", " "),
     noPromptChunk: pairs.get("no_prompt_chunk") === "1",
+    asyncFilter: pairs.get("async_filter") === "1",
     split: pairs.get("split") !== "0",
     backgroundMs: num("background_ms") ?? 1000,
   };

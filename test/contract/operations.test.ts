@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import OpenAI, { toFile } from "openai";
+import OpenAI, { AzureOpenAI, toFile } from "openai";
 import { chatBody, CLIENT_KEY, post, startStack, type Stack } from "../harness/fixture.ts";
 
 const STYLES = [
@@ -187,6 +187,67 @@ describe("operations a style does not have get a clear answer", () => {
       let text = "";
       for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
       expect(text.length).toBeGreaterThan(0);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe("Azure-shaped clients (AzureOpenAI class at the proxy's root)", () => {
+  for (const upstreamVersion of ["2025-04-01-preview", "v1"]) {
+    test(`every operation, upstream ${upstreamVersion}`, async () => {
+      const stack = await startStack({ AZURE_OPENAI_API_VERSION: upstreamVersion });
+      try {
+        const azure = new AzureOpenAI({ endpoint: stack.proxy.url, apiKey: CLIENT_KEY, apiVersion: "2025-04-01-preview", maxRetries: 0 });
+        const seenPath = () => stack.sim.recorder.all().at(-1)!.path;
+        const expected = (deployment: string, op: string) => (upstreamVersion === "v1" ? `/openai/v1${op}` : `/openai/deployments/${deployment}${op}`);
+
+        const embedding = await azure.embeddings.create({ model: "text-embedding-3-small", input: "hi" });
+        expect(embedding.data).toHaveLength(1);
+        expect(seenPath()).toBe(expected("text-embedding-3-small", "/embeddings"));
+
+        const image = await azure.images.generate({ model: "dall-e-3", prompt: "a cat" });
+        expect(image.data![0]!.url).toBeTruthy();
+        expect(seenPath()).toBe(expected("dall-e-3", "/images/generations"));
+
+        const transcript = await azure.audio.transcriptions.create({ model: "whisper", file: await toFile(wav, "a.wav") });
+        expect(typeof transcript.text).toBe("string");
+        expect(seenPath()).toBe(expected("whisper", "/audio/transcriptions"));
+
+        const speech = await azure.audio.speech.create({ model: "tts", voice: "alloy", input: "hi" });
+        expect((await speech.arrayBuffer()).byteLength).toBeGreaterThan(100);
+
+        // not deployment-scoped in the dated API: /openai/responses
+        const response = await azure.responses.create({ model: "gpt-4o", input: "hi" });
+        expect(response.output_text.length).toBeGreaterThan(0);
+        expect(seenPath()).toBe(upstreamVersion === "v1" ? "/openai/v1/responses" : "/openai/responses");
+        expect((await azure.responses.retrieve(response.id)).id).toBe(response.id);
+
+        const bad = await azure.embeddings.create({ model: "text-embedding-3-small", input: [] as string[] }).catch((e) => e);
+        expect(bad.status).toBe(400);
+      } finally {
+        await stack.stop();
+      }
+    });
+  }
+});
+
+describe("reasoning models", () => {
+  test("max_tokens becomes max_completion_tokens for the listed models only, its value's text kept", async () => {
+    const stack = await startStack({ AZURE_OPENAI_MAX_COMPLETION_TOKENS_MODELS: "o1*,gpt-4.1" });
+    try {
+      const body = (model: string) => `{"model":"${model}","messages":[{"role":"user","content":"hi"}],"max_tokens":100}`;
+      await post(`${stack.proxy.url}/v1/chat/completions`, body("gpt-4.1"));
+      expect(stack.sim.recorder.all().at(-1)!.bodyText).toBe(body("gpt-4.1").replace('"max_tokens"', '"max_completion_tokens"'));
+      await post(`${stack.proxy.url}/v1/chat/completions`, body("gpt-4o"));
+      expect(stack.sim.recorder.all().at(-1)!.bodyText).toBe(body("gpt-4o"));
+      // Azure shape too: the deployment in the path is what is matched
+      await fetch(`${stack.proxy.url}/openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21`, {
+        method: "POST",
+        headers: { "api-key": CLIENT_KEY, "content-type": "application/json" },
+        body: `{"messages":[{"role":"user","content":"hi"}],"max_tokens":7}`,
+      });
+      expect(JSON.parse(stack.sim.recorder.all().at(-1)!.bodyText)).toEqual({ model: "gpt-4.1", messages: [{ role: "user", content: "hi" }], max_completion_tokens: 7 }); // v1 upstream: the deployment goes in `model`
     } finally {
       await stack.stop();
     }

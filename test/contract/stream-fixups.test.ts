@@ -63,3 +63,41 @@ describe("stream fix-ups off", () => {
     expect(viaProxy).toContain('"prompt_filter_results"');
   });
 });
+
+describe("async content filter mode", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.stop());
+
+  test("annotation chunks without delta (one after the finish chunk) are dropped for OpenAI clients", async () => {
+    const body = chatBody("[sim async_filter=1]", { stream: true });
+    const direct = await readEvents(
+      await fetch(`${stack.sim.url}/openai/v1/chat/completions`, {
+        method: "POST",
+        headers: { "api-key": stack.sim.key, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
+    const annotations = direct.filter((e) => e.data !== "[DONE]" && !("delta" in (JSON.parse(e.data).choices[0] ?? { delta: 1 })));
+    expect(annotations.length).toBeGreaterThanOrEqual(2);
+
+    const relayed = await readEvents(await post(`${stack.proxy.url}/v1/chat/completions`, body));
+    const chunks = relayed.slice(0, -1).map((e) => JSON.parse(e.data));
+    expect(chunks.every((c) => c.choices.length > 0 && "delta" in c.choices[0])).toBe(true);
+    expect(chunks.at(-1).choices[0].finish_reason).toBe("stop");
+    expect(relayed.at(-1)!.data).toBe("[DONE]");
+    // prompt-filter chunk + annotations dropped, nothing else
+    expect(relayed.length).toBe(direct.length - annotations.length - 1);
+  });
+
+  test("the openai client reads the fixed stream without tripping on a missing delta", async () => {
+    const OpenAI = (await import("openai")).default;
+    const client = new OpenAI({ baseURL: `${stack.proxy.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "[sim async_filter=1 reply=a_b_c_d_e_f_g]" }], stream: true });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]!.delta.content ?? "";
+    expect(text).toBe("a b c d e f g");
+  });
+});

@@ -83,8 +83,25 @@ export function streamSteps(request: ChatRequest, model: string, reply: string, 
     events.push(JSON.stringify({ choices: [], created: 0, id: "", model: "", object: "", prompt_filter_results: PROMPT_FILTER_RESULTS }));
   }
   events.push(chunk({ delta: { content: "", refusal: null, role: "assistant" }, finish_reason: null }));
-  for (const part of parts) events.push(chunk({ content_filter_results: FILTER_RESULTS, delta: { content: part }, finish_reason: null }));
+  // Asynchronous Filter mode (§3.5): annotations have no delta and blank id/model/object; they
+  // trail the text they judge, the last one after the finish chunk.
+  let offset = 0;
+  const annotation = () =>
+    JSON.stringify({
+      id: "",
+      object: "",
+      created: 0,
+      model: "",
+      choices: [{ index: 0, finish_reason: null, content_filter_results: FILTER_RESULTS, content_filter_offsets: { check_offset: 0, start_offset: 0, end_offset: offset } }],
+      usage: null,
+    });
+  parts.forEach((part, i) => {
+    events.push(chunk({ content_filter_results: faults.asyncFilter ? undefined : FILTER_RESULTS, delta: { content: part }, finish_reason: null }));
+    offset += part.length;
+    if (faults.asyncFilter && i % 3 === 2) events.push(annotation());
+  });
   events.push(chunk({ delta: {}, finish_reason: faults.filter === "output" ? "content_filter" : "stop" }));
+  if (faults.asyncFilter) events.push(annotation());
   if (withUsage) {
     const prompt = promptTokens(request);
     events.push(
