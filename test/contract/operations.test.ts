@@ -253,3 +253,57 @@ describe("reasoning models", () => {
     }
   });
 });
+
+describe("each operation: bad input is a 400 that never reaches Azure; Azure's error keeps its status", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ AZURE_OPENAI_API_VERSION: "2025-04-01-preview" });
+  });
+  afterAll(() => stack.stop());
+
+  const form = (fields: Record<string, string>, withFile: string | null) => {
+    const data = new FormData();
+    for (const [k, v] of Object.entries(fields)) data.set(k, v);
+    if (withFile) data.set(withFile, new Blob([wav], { type: "application/octet-stream" }), "f.bin");
+    return data;
+  };
+  const send = (path: string, body: unknown) =>
+    body instanceof FormData
+      ? fetch(`${stack.proxy.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${CLIENT_KEY}` }, body })
+      : post(`${stack.proxy.url}${path}`, body);
+
+  // [operation path, a bad body and the field it names, a body that asks Azure for an error]
+  const cases: Array<[string, unknown, string, unknown]> = [
+    ["/v1/chat/completions", { model: "gpt-4o", messages: "hi" }, "messages", chatBody("[sim status=429]")],
+    ["/v1/completions", { model: "gpt-35-turbo-instruct", prompt: 42 }, "prompt", { model: "gpt-35-turbo-instruct", prompt: "[sim status=429]" }],
+    ["/v1/embeddings", { model: "text-embedding-3-small", input: [""] }, "input", { model: "text-embedding-3-small", input: "[sim status=503]" }],
+    ["/v1/images/generations", { model: "dall-e-3", prompt: "" }, "prompt", { model: "dall-e-3", prompt: "[sim status=429]" }],
+    ["/v1/images/edits", form({ model: "gpt-image-1", prompt: "x" }, null), "image", form({ model: "gpt-image-1", prompt: "[sim status=500]" }, "image")],
+    ["/v1/audio/transcriptions", form({ model: "whisper", response_format: "mp4" }, "file"), "response_format", form({ model: "whisper", prompt: "[sim status=429]" }, "file")],
+    ["/v1/audio/translations", form({ model: "whisper" }, null), "file", form({ model: "whisper", prompt: "[sim status=503]" }, "file")],
+    ["/v1/audio/speech", { model: "tts", voice: "alloy", input: "hi", speed: 9 }, "speed", { model: "tts", voice: "alloy", input: "[sim status=429]" }],
+    ["/v1/responses", { input: "hi" }, "model", { model: "gpt-4o", input: "[sim status=500]" }],
+  ];
+  for (const [path, bad, param, failing] of cases) {
+    test(path, async () => {
+      const before = stack.sim.recorder.all().length;
+      const rejected = await send(path, bad);
+      expect(rejected.status).toBe(400);
+      expect((await rejected.json()).error.param).toBe(param);
+      expect(stack.sim.recorder.all().length).toBe(before);
+
+      const failed = await send(path, failing);
+      const expectedStatus = Number(/status=(\d+)/.exec(JSON.stringify(failing) + (failing instanceof FormData ? String(failing.get("prompt")) : ""))![1]);
+      expect(failed.status).toBe(expectedStatus);
+      const { error } = await failed.json();
+      expect(typeof error.message).toBe("string");
+      if (expectedStatus === 429) expect(failed.headers.get("retry-after")).toBe("1");
+    });
+  }
+
+  test("/v1/files: Azure's 404 for an unknown file comes through as a 404", async () => {
+    const response = await fetch(`${stack.proxy.url}/v1/files/file-nope`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } });
+    expect(response.status).toBe(404);
+    expect(typeof (await response.json()).error.message).toBe("string");
+  });
+});
