@@ -1,70 +1,86 @@
 /**
- * By hand: `bun bench/startup.ts [path/to/azure-proxy]` (default dist/azure-proxy).
- * Cold start = spawn → first answered request (a real chat call through to the simulator),
- * median of N runs; idle RSS = VmRSS of the process after that request and 2 s of rest.
- * Loopback only; every process it starts is stopped before it exits.
+ * Cold start = spawn → first answered request (a real chat call through to the upstream),
+ * median of N runs; idle RSS = VmRSS after that request and 2 s of rest.
+ * Part of `npm run bench`; also by hand: `bun bench/startup.ts [path/to/azure-proxy]`
+ * (default dist/azure-proxy, against the simulator). The spawn goes through taskset + setpriv
+ * (two extra execs, ~1 ms) so it is pinned like the rest of the benchmark.
+ * Loopback only; every process it starts is stopped before it returns.
  */
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { startSimulator } from "../test/harness/simulator.ts";
+import { freePort, rssMb, start, stopAll } from "./lib/procs.ts";
+import { round } from "./lib/stats.ts";
 
-const binary = resolve(process.argv[2] ?? "dist/azure-proxy");
-const RUNS = 15;
-const sim = await startSimulator();
-const port = 18_000 + Math.floor(Math.random() * 1000);
+export interface StartupOptions {
+  binary: string;
+  /** environment for `serve` without HOST/PORT (set here) */
+  env: Record<string, string>;
+  clientKey: string;
+  runs: number;
+  core: number | null;
+}
+
+export interface StartupResult {
+  size_mb: number;
+  cold_start_ms: { median: number; min: number; max: number; runs: number };
+  idle_rss_mb: number;
+}
+
 const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] });
 
-async function firstAnswer(): Promise<{ ms: number; pid: number; stop: () => Promise<unknown> }> {
+async function firstAnswer(o: StartupOptions, port: number) {
   const started = performance.now();
-  const proc = Bun.spawn([binary, "serve", "--port", String(port), "--host", "127.0.0.1"], {
-    env: { PATH: "/usr/bin:/bin", AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: sim.key, AUTH_KEY: "bench", LOG_LEVEL: "warn" },
-    stdout: "ignore",
-    stderr: "inherit",
-  });
+  const child = start("cold-start", [o.binary, "serve"], { core: o.core, env: { ...o.env, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn" } });
   for (;;) {
     try {
       const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
         method: "POST",
-        headers: { authorization: "Bearer bench", "content-type": "application/json" },
+        headers: { authorization: `Bearer ${o.clientKey}`, "content-type": "application/json" },
         body,
       });
-      if (response.status === 200) {
-        await response.text();
-        return { ms: performance.now() - started, pid: proc.pid, stop: () => (proc.kill(), proc.exited) };
-      }
-    } catch {
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`cold start: first request answered ${response.status}`);
+      return { ms: performance.now() - started, child };
+    } catch (error) {
+      if ((error as Error).message.startsWith("cold start")) throw error;
       // not listening yet
     }
-    if (performance.now() - started > 10_000) throw new Error("no answer within 10 s");
+    if (performance.now() - started > 10_000) {
+      await child.stop();
+      throw new Error("cold start: no answer within 10 s");
+    }
     await Bun.sleep(1);
   }
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
-
-const times: number[] = [];
-let idle = 0;
-for (let i = 0; i < RUNS; i++) {
-  const run = await firstAnswer();
-  times.push(run.ms);
-  if (i === RUNS - 1) {
-    await Bun.sleep(2000);
-    idle = rssMb(run.pid);
+export async function measureStartup(o: StartupOptions): Promise<StartupResult> {
+  const times: number[] = [];
+  let idle = NaN;
+  for (let i = 0; i < o.runs; i++) {
+    const run = await firstAnswer(o, await freePort());
+    times.push(run.ms);
+    if (i === o.runs - 1) {
+      await Bun.sleep(2000);
+      idle = rssMb(run.child.pid);
+    }
+    await run.child.stop();
   }
-  await run.stop();
+  times.sort((a, b) => a - b);
+  return {
+    size_mb: round(Bun.file(o.binary).size / 1024 / 1024, 1),
+    cold_start_ms: { median: round(times[o.runs >> 1]!, 1), min: round(times[0]!, 1), max: round(times.at(-1)!, 1), runs: o.runs },
+    idle_rss_mb: round(idle, 1),
+  };
 }
-times.sort((a, b) => a - b);
-const { size } = Bun.file(binary);
-console.log(
-  JSON.stringify(
-    {
-      binary,
-      size_mb: +(size / 1024 / 1024).toFixed(1),
-      cold_start_to_first_answer_ms: { median: +times[RUNS >> 1]!.toFixed(1), min: +times[0]!.toFixed(1), max: +times.at(-1)!.toFixed(1), runs: RUNS },
-      idle_rss_mb: +idle.toFixed(1),
-    },
-    null,
-    2,
-  ),
-);
-await sim.stop();
+
+if (import.meta.main) {
+  const { startSimulator } = await import("../test/harness/simulator.ts");
+  const sim = await startSimulator();
+  try {
+    const binary = resolve(process.argv[2] ?? "dist/azure-proxy");
+    const env = { AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: sim.key, AUTH_KEY: "bench" };
+    console.log(JSON.stringify({ binary, ...(await measureStartup({ binary, env, clientKey: "bench", runs: 15, core: null })) }, null, 2));
+  } finally {
+    await stopAll();
+    await sim.stop();
+  }
+}

@@ -1,20 +1,17 @@
-import { configFromEnv } from "../config/env.ts";
 import { maskedConfig } from "../config/mask.ts";
+import { loadConfig } from "../config/load.ts";
 import { parseFlags } from "./args.ts";
+import { routingReport } from "./routing-report.ts";
 
 export async function checkCommand(args: string[]): Promise<number> {
-  const flags = parseFlags(args, { "insecure-no-auth": { type: "boolean" } });
-  const loaded = configFromEnv(process.env, { insecureNoAuth: flags["insecure-no-auth"] });
+  const flags = parseFlags(args, { config: { type: "string" }, "insecure-no-auth": { type: "boolean" } });
+  const loaded = loadConfig({ env: process.env, cli: { configPath: flags.config, insecureNoAuth: flags["insecure-no-auth"] } });
   if (!loaded.ok) {
     for (const issue of loaded.issues) console.error(`invalid: ${issue}`);
     return 2;
   }
-  const { config } = loaded;
-  console.log(JSON.stringify(maskedConfig(config), null, 2));
-  console.log("\nRouting (model → upstream / deployment):");
-  for (const upstream of config.upstreams) {
-    for (const [model, deployment] of Object.entries(upstream.deployments)) console.log(`  ${model} → ${upstream.name} / ${deployment}`);
-    if (upstream.any_model) console.log(`  any other model → ${upstream.name} / deployment of the same name`);
-  }
+  console.log(routingReport(loaded.config));
+  console.log(`\nEffective configuration${loaded.file ? ` (from ${loaded.file} and the environment)` : " (from the environment)"}, secrets masked:`);
+  console.log(JSON.stringify(maskedConfig(loaded.config), null, 2));
   return 0;
 }

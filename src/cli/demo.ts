@@ -2,7 +2,7 @@
  * The quick start: the built-in Azure simulator on a private port, and the proxy on :8000 in
  * front of it, configured exactly as a user would configure it for a real Azure resource.
  */
-import { configFromEnv } from "../config/env.ts";
+import { loadConfig } from "../config/load.ts";
 import { createLogger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { createSimulator } from "../simulator/app.ts";
@@ -15,8 +15,8 @@ export async function demoCommand(args: string[], runtime: RuntimeAdapter): Prom
   const simulatorKey = crypto.randomUUID();
   const simulator = await runtime.serve({ hostname: "127.0.0.1", port: 0, fetch: createSimulator({ apiKey: simulatorKey }).fetch });
   const clientKey = process.env.AUTH_KEY || `demo-${crypto.randomUUID().slice(0, 8)}`;
-  const loaded = configFromEnv(
-    {
+  const loaded = loadConfig({
+    env: {
       ...process.env,
       AZURE_ENDPOINT: undefined,
       AZURE_OPENAI_ENDPOINT: `http://127.0.0.1:${simulator.port}`,
@@ -26,9 +26,11 @@ export async function demoCommand(args: string[], runtime: RuntimeAdapter): Prom
       AUTH_KEY: clientKey,
       HOST: process.env.HOST ?? "127.0.0.1",
       LOG_FORMAT: process.env.LOG_FORMAT ?? "pretty",
+      // the demo runs on its own simulator; a config file in the environment is not for it
+      AZURE_PROXY_CONFIG: undefined,
     },
-    { port: portFlag(flags.port) },
-  );
+    cli: { port: portFlag(flags.port) },
+  });
   if (!loaded.ok) {
     for (const issue of loaded.issues) console.error(`azure-proxy demo: ${issue}`);
     await simulator.stop(true);
@@ -36,7 +38,7 @@ export async function demoCommand(args: string[], runtime: RuntimeAdapter): Prom
   }
   const log = createLogger(loaded.config.log.level, loaded.config.log.format, (line) => console.log(line));
   const proxy = await startProxy(loaded.config, runtime, log);
-  const base = `http://127.0.0.1:${proxy.port}`;
+  const base = `http://127.0.0.1:${proxy.server.port}`;
   log.info("listening", { url: base, upstream: "built-in simulator" });
   console.log(`
 azure-proxy demo: the proxy listens on ${base}, in front of the built-in Azure simulator
@@ -52,7 +54,7 @@ Ask the simulator for a fault by putting e.g. [sim status=429 retry_after=3] in 
 Stop with Ctrl-C.
 `);
   await untilStopSignal();
-  await proxy.stop(true);
+  await proxy.server.stop(true);
   await simulator.stop(true);
   return 0;
 }

@@ -1,40 +1,85 @@
-import { configFromEnv } from "../config/env.ts";
-import { createLogger } from "../lib/log.ts";
+import { watch } from "node:fs";
+import { basename, dirname } from "node:path";
+import { loadConfig, type CliOverrides } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
+import { createLogger, type Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags, portFlag } from "./args.ts";
 import { untilStopSignal } from "./signals.ts";
-import { startProxy } from "./start-proxy.ts";
+import { startProxy, type ProxyServer } from "./start-proxy.ts";
 
 export async function serveCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
   const flags = parseFlags(args, {
+    config: { type: "string" },
     port: { type: "string" },
     host: { type: "string" },
     "insecure-no-auth": { type: "boolean" },
   });
-  const loaded = configFromEnv(
-    process.env,
-    { port: portFlag(flags.port), host: flags.host, insecureNoAuth: flags["insecure-no-auth"] },
-    process.stdout.isTTY === true,
-  );
+  const cli: CliOverrides = { configPath: flags.config, port: portFlag(flags.port), host: flags.host, insecureNoAuth: flags["insecure-no-auth"] };
+  const load = () => loadConfig({ env: process.env, cli, stdoutIsTTY: process.stdout.isTTY === true });
+  const loaded = load();
   if (!loaded.ok) {
     for (const issue of loaded.issues) console.error(`azure-proxy: invalid configuration: ${issue}`);
     return 2;
   }
   const { config } = loaded;
   const log = createLogger(config.log.level, config.log.format, (line) => console.log(line));
-  if (config.auth.insecure_no_auth) log.warn("serving WITHOUT client keys (--insecure-no-auth): anyone who reaches this port spends your Azure quota");
-  const server = await startProxy(config, runtime, log);
-  const upstream = config.upstreams[0]!;
+  warnIfOpen(config, log);
+  const proxy = await startProxy(config, runtime, log);
   log.info("listening", {
-    url: `http://${server.hostname}:${server.port}`,
+    url: `http://${proxy.server.hostname}:${proxy.server.port}`,
     version: VERSION,
     runtime: `${runtime.name} ${runtime.version}`,
-    upstream: upstream.endpoint,
-    api_version: upstream.api_version,
+    config: loaded.file ?? "environment",
+    upstreams: config.upstreams.map((u) => u.name).join(","),
   });
+  const stopWatching = loaded.file ? reloadOnChange(loaded.file, proxy, load, log) : () => {};
+  const onHangUp = () => reload(proxy, load, log, "SIGHUP");
+  process.on("SIGHUP", onHangUp);
   const signal = await untilStopSignal();
+  process.off("SIGHUP", onHangUp);
+  stopWatching();
   log.info("stopping", { signal });
-  await server.stop();
+  await proxy.server.stop();
   return 0;
+}
+
+/** Load again; a valid config replaces the running one, an invalid one is logged and ignored. */
+function reload(proxy: ProxyServer, load: () => ReturnType<typeof loadConfig>, log: Logger, reason: string): void {
+  const loaded = load();
+  if (!loaded.ok) {
+    log.error("config reload failed; keeping the running config", { reason, issues: loaded.issues.join("; ") });
+    return;
+  }
+  warnIfOpen(loaded.config, log);
+  proxy.reload(loaded.config);
+  log.info("config reloaded", { reason, upstreams: loaded.config.upstreams.map((u) => u.name).join(",") });
+}
+
+/**
+ * Reload when the file changes. Editors save by writing a new file and renaming it over the old
+ * one, which ends a watch on the file itself, so the directory is watched; a burst of events
+ * (write, rename, chmod) becomes one reload.
+ */
+function reloadOnChange(file: string, proxy: ProxyServer, load: () => ReturnType<typeof loadConfig>, log: Logger): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const watcher = watch(dirname(file), (_event, name) => {
+      if (name !== null && name !== basename(file)) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => reload(proxy, load, log, "file changed"), 200);
+    });
+    return () => {
+      clearTimeout(timer);
+      watcher.close();
+    };
+  } catch (error) {
+    log.warn("cannot watch the config file; reload with SIGHUP", { file, error: (error as Error).message });
+    return () => {};
+  }
+}
+
+function warnIfOpen(config: Config, log: Logger): void {
+  if (config.auth.insecure_no_auth) log.warn("serving WITHOUT client keys (--insecure-no-auth): anyone who reaches this port spends your Azure quota");
 }

@@ -1,11 +1,11 @@
 export const USAGE = `azure-proxy: an OpenAI-compatible front door for Azure OpenAI
 
 Usage:
-  azure-proxy [serve] [--port N] [--host ADDR] [--insecure-no-auth]
+  azure-proxy [serve] [--config FILE] [--port N] [--host ADDR] [--insecure-no-auth]
   azure-proxy demo [--port N]          proxy + built-in Azure simulator; prints a curl to try
   azure-proxy simulate [--port N] [--host ADDR] [--key KEY]
                                        the Azure simulator alone (default port 9100)
-  azure-proxy check                    validate the environment, print the effective config
+  azure-proxy check [--config FILE]    validate env + config, print the routing table (secrets masked)
   azure-proxy healthcheck [--url URL]  exit 0 when a running proxy answers /healthz
   azure-proxy --help | --version
 

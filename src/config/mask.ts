@@ -4,7 +4,11 @@ import type { Config } from "./schema.ts";
 export function maskedConfig(config: Config): unknown {
   return {
     ...config,
-    upstreams: config.upstreams.map((u) => ({ ...u, api_key: "***" })),
-    keys: config.keys.map((k) => ({ ...k, key: "***" })),
+    upstreams: config.upstreams.map((u) => ({
+      ...u,
+      ...(u.api_key !== undefined ? { api_key: "***" } : {}),
+      ...(u.entra && "client_secret" in u.entra ? { entra: { ...u.entra, client_secret: "***" } } : {}),
+    })),
+    keys: config.keys.map((k) => ({ ...k, ...(k.key !== undefined ? { key: "***" } : {}) })),
   };
 }

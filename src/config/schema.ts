@@ -1,70 +1,137 @@
 /**
- * The validated, frozen configuration the proxy runs on. Every field says what it means where
- * it is declared; `check` prints this shape with secrets masked. The env reader (env.ts) fills
- * it today; the config file of the routing issue will fill the same shape.
+ * The configuration, as one TypeBox schema: the config file's shape (../shared/CONTRACT.md),
+ * which the environment fills too. Every field says what it means where it is declared; the
+ * README's reference is generated from these descriptions (`azure-proxy check --schema`).
+ * Validated, defaulted and frozen once at load; runtime state (cooldowns, tokens) lives apart.
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { API_VERSION_PATTERN } from "./api-version.ts";
 
 export const DEFAULT_MAX_BODY_BYTES = 27_262_976; // 26 MiB: Whisper's 25 MB file plus multipart framing
 
-export const UpstreamSchema = Type.Object({
-  name: Type.String({ minLength: 1, description: "Unique name; shows in logs, metrics and errors." }),
-  endpoint: Type.String({
-    pattern: "^https?://[^/?#\\s]+$",
-    description: "Resource base URL, e.g. https://myres.openai.azure.com (no path).",
-  }),
-  api_key: Type.String({ minLength: 1, description: "Azure key, sent upstream as `api-key`. Secret." }),
-  api_version: Type.String({
-    pattern: API_VERSION_PATTERN,
-    default: "v1",
-    description: "A date selects the dated API; v1 or preview select the v1 API.",
-  }),
-  deployments: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
-    description: "Model name a client sends → deployment name on this resource.",
-  }),
-  any_model: Type.Boolean({
-    default: false,
-    description: "Also serve models not listed in `deployments`, as the deployment of the same name.",
-  }),
-});
+const Name = Type.String({ minLength: 1, pattern: "^[A-Za-z0-9_.-]+$", description: "Letters, digits, '.', '_' or '-'." });
+const Positive = (description: string, def?: number) => Type.Integer({ minimum: 1, description, ...(def === undefined ? {} : { default: def }) });
 
-export const ClientKeySchema = Type.Object({
-  name: Type.String({ minLength: 1, description: "Shown in logs instead of the key." }),
-  key: Type.String({ minLength: 1, description: "The key clients send. Secret." }),
-});
+export const EntraClientSchema = Type.Object(
+  {
+    tenant_id: Type.String({ minLength: 1, description: "Directory (tenant) id." }),
+    client_id: Type.String({ minLength: 1, description: "Application (client) id." }),
+    client_secret: Type.String({ minLength: 1, description: "Client secret. Secret." }),
+  },
+  { additionalProperties: false, description: "Microsoft Entra ID client credentials (a service principal)." },
+);
 
-export const ConfigSchema = Type.Object({
-  server: Type.Object({
-    host: Type.String({ minLength: 1, default: "0.0.0.0", description: "Listen address." }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, description: "Listen port (0: any free port)." }),
-  }),
-  upstreams: Type.Array(UpstreamSchema, { minItems: 1, description: "Azure resources to send requests to." }),
-  keys: Type.Array(ClientKeySchema, { description: "Client keys accepted by the proxy." }),
-  auth: Type.Object({
-    insecure_no_auth: Type.Boolean({
-      default: false,
-      description: "Serve without client keys. Only with --insecure-no-auth: an open relay spends the operator's money.",
+export const ManagedIdentitySchema = Type.Object(
+  {
+    managed_identity: Type.Literal(true, { description: "Use the Azure instance metadata endpoint's managed identity." }),
+    client_id: Type.Optional(Type.String({ minLength: 1, description: "A user-assigned identity's client id; absent: the system-assigned one." })),
+  },
+  { additionalProperties: false },
+);
+
+export const UpstreamSchema = Type.Object(
+  {
+    name: { ...Name, description: "Unique name; shows in logs, metrics and errors." },
+    endpoint: Type.String({ pattern: "^https?://[^/?#\\s]+$", description: "Resource base URL, e.g. https://myres.openai.azure.com (no path)." }),
+    api_key: Type.Optional(Type.String({ minLength: 1, description: "Azure key, sent upstream as `api-key`. Secret. Give this or `entra`." })),
+    entra: Type.Optional(Type.Union([EntraClientSchema, ManagedIdentitySchema], { description: "Microsoft Entra ID instead of a key." })),
+    api_version: Type.String({ pattern: API_VERSION_PATTERN, default: "v1", description: "A date selects the dated API; v1 or preview (or absent) the v1 API." }),
+    priority: Type.Integer({ minimum: 0, default: 0, description: "Lower is tried first; equal priorities share traffic by weight." }),
+    weight: Type.Integer({ minimum: 1, default: 1, description: "Share of traffic within its priority." }),
+    deployments: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
+      default: {},
+      description: "Model name a client sends → deployment name on this resource.",
     }),
-  }),
-  compat: Type.Object({
-    max_completion_tokens_models: Type.Array(Type.String({ minLength: 1 }), {
-      description:
-        "Models (or deployments) that reject `max_tokens`: the proxy renames it to `max_completion_tokens` on chat calls. A trailing * matches a prefix (o1*, gpt-5*).",
+    any_model: Type.Boolean({ default: false, description: "Also serve models not in `deployments`, as the deployment of the same name." }),
+  },
+  { additionalProperties: false },
+);
+
+export const ClientKeySchema = Type.Object(
+  {
+    name: { ...Name, description: "Shown in logs and metrics instead of the key." },
+    key: Type.Optional(Type.String({ minLength: 1, description: "The key clients send. Secret. Give this or `key_sha256`." })),
+    key_sha256: Type.Optional(Type.String({ pattern: "^[0-9a-fA-F]{64}$", description: "Hex SHA-256 of the key, so the file holds no secret." })),
+    models: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: "Models this key may use; absent: all." })),
+    rpm: Type.Optional(Positive("Requests per minute; absent: unlimited.")),
+    tpm: Type.Optional(Positive("Tokens per minute (prompt + completion); absent: unlimited.")),
+    max_streams: Type.Optional(Positive("Concurrent streams; absent: unlimited.")),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    upstreams: Type.Array(UpstreamSchema, { minItems: 1, description: "Azure resources to send requests to." }),
+    groups: Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), {
+      default: {},
+      description: "A `Proxy-src` header value → the upstreams that serve requests carrying it.",
     }),
-    stream_fixups: Type.Boolean({
-      default: true,
-      description: "On OpenAI-shaped routes, drop Azure's annotation-only stream chunks that strict OpenAI clients crash on.",
-    }),
-  }),
-  limits: Type.Object({
-    max_body_bytes: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BODY_BYTES, description: "Largest request body accepted (413 above)." }),
-  }),
-  log: Type.Object({
-    level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], { default: "info" }),
-    format: Type.Union([Type.Literal("json"), Type.Literal("pretty")], { description: "json when stdout is not a TTY." }),
-  }),
-});
+    keys: Type.Array(ClientKeySchema, { default: [], description: "Client keys. AUTH_KEY adds unnamed ones." }),
+    cors: Type.Object(
+      { origins: Type.Array(Type.String({ minLength: 1 }), { default: [], description: "Browser origins allowed to call the proxy; none by default." }) },
+      { default: {}, additionalProperties: false },
+    ),
+    limits: Type.Object(
+      { max_body_bytes: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BODY_BYTES, description: "Largest request body accepted (413 above)." }) },
+      { default: {}, additionalProperties: false },
+    ),
+    timeouts: Type.Object(
+      {
+        connect_ms: Positive("Connecting to an upstream that has not answered lately.", 10_000),
+        first_byte_ms: Positive("Waiting for an upstream's response headers (reasoning models think for minutes).", 600_000),
+        idle_ms: Positive("Silence between two chunks of an upstream's answer.", 300_000),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    retry: Type.Object(
+      {
+        max_attempts: Positive("Upstream attempts per request, the first included.", 3),
+        max_wait_ms: Type.Integer({ minimum: 0, default: 30_000, description: "Total time a request may spend failing over and waiting for a cooldown." }),
+        default_cooldown_ms: Positive("Cooldown after a 429/503 that gives no Retry-After.", 10_000),
+        max_cooldown_ms: Positive("Longest cooldown a Retry-After can ask for.", 60_000),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    identity: Type.Object(
+      {
+        authority_host: Type.String({ pattern: "^https?://", default: "https://login.microsoftonline.com", description: "Microsoft identity platform (client credentials)." }),
+        imds_endpoint: Type.String({ pattern: "^https?://", default: "http://169.254.169.254", description: "Azure instance metadata service (managed identity)." }),
+        scope: Type.String({ default: "https://cognitiveservices.azure.com/.default", description: "Token scope for Azure OpenAI." }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    compat: Type.Object(
+      {
+        max_completion_tokens_models: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: "Models (or deployments) that reject `max_tokens`: chat calls get it renamed to `max_completion_tokens`. A trailing * matches a prefix.",
+        }),
+        stream_fixups: Type.Boolean({ default: true, description: "On OpenAI-shaped routes, drop Azure's annotation-only stream chunks." }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    server: Type.Object(
+      {
+        host: Type.String({ minLength: 1, default: "0.0.0.0", description: "Listen address." }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, description: "Listen port (0: any free port)." }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    auth: Type.Object(
+      { insecure_no_auth: Type.Boolean({ default: false, description: "Serve without client keys (only with --insecure-no-auth)." }) },
+      { default: {}, additionalProperties: false },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], { default: "info" }),
+        format: Type.Union([Type.Literal("json"), Type.Literal("pretty")], { default: "json", description: "json when stdout is not a TTY." }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export type Config = Static<typeof ConfigSchema>;
 export type UpstreamConfig = Static<typeof UpstreamSchema>;

@@ -2,6 +2,7 @@
 import { Failure } from "../lib/failure.ts";
 import type { ProxyCall, Shape } from "../proxy/call.ts";
 import { IMAGE_EDITS, type Operation } from "../proxy/operations.ts";
+import { clientOf } from "./client-auth.ts";
 import { requestIdOf } from "./request-id.ts";
 import { spoolRawBody, takeCallBody } from "./request-body.ts";
 
@@ -31,6 +32,8 @@ export function callFrom(request: Request, operation: Operation, { shape, model,
     params,
     query: "",
     accept: request.headers.get("accept"),
+    client: clientOf(request),
+    group: request.headers.get("proxy-src")?.trim() || undefined,
     requestId: requestIdOf(request),
     signal: request.signal,
   };
@@ -50,6 +53,8 @@ export async function resourceCallFrom(request: Request, operation: Operation, s
     params: { "*": url.pathname.slice(prefix.length + 1) },
     query: url.search,
     accept: request.headers.get("accept"),
+    client: clientOf(request),
+    group: request.headers.get("proxy-src")?.trim() || undefined,
     requestId: requestIdOf(request),
     signal: request.signal,
   };

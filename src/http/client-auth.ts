@@ -2,18 +2,16 @@
  * Client keys. Checked in `onRequest`, before the body is read: a caller without a key gets a
  * 401 without making us read (or validate) a 25 MB upload. Clients send the key the OpenAI way
  * (`Authorization: Bearer K`) or the Azure way (`api-key: K`); neither header goes upstream.
+ * Keys are compared as SHA-256 digests in constant time, so a config may hold `key_sha256`
+ * instead of the key; the key's name, never the key, is what logs see.
  */
 import { Elysia } from "elysia";
 import type { ClientKeyConfig } from "../config/schema.ts";
 import { digestOf, findKey } from "../lib/constant-time.ts";
 import { Failure } from "../lib/failure.ts";
+import type { Client } from "../proxy/call.ts";
 
-export interface Client {
-  /** The key's name, for logs; never the key. */
-  readonly name: string;
-}
-
-const ANONYMOUS: Client = Object.freeze({ name: "anonymous" });
+const ANONYMOUS: Client = Object.freeze({ name: "anonymous", models: null });
 const clients = new WeakMap<Request, Client>();
 
 /** Who sent this request (set by the auth check; anonymous on open routes). */
@@ -35,9 +33,13 @@ export function presentedKey(headers: Headers): string | null {
   return match ? match[1]!.trim() : null;
 }
 
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g)!.map((byte) => parseInt(byte, 16)));
+}
+
 export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
-  const digests = keys.map((k) => digestOf(k.key));
-  const named = keys.map((k): Client => Object.freeze({ name: k.name }));
+  const digests = keys.map((k) => (k.key_sha256 !== undefined ? hexBytes(k.key_sha256) : digestOf(k.key!)));
+  const known = keys.map((k): Client => Object.freeze({ name: k.name, models: k.models ? new Set(k.models) : null }));
   return new Elysia({ name: "client-auth" }).onRequest(({ request }) => {
     if (open || !isProtected(new URL(request.url).pathname)) return;
     const key = presentedKey(request.headers);
@@ -50,6 +52,6 @@ export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
     }
     const index = findKey(key, digests);
     if (index === -1) throw new Failure("unauthorized", "Incorrect API key provided.", { code: "invalid_api_key" });
-    clients.set(request, named[index]!);
+    clients.set(request, known[index]!);
   });
 }

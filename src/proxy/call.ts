@@ -17,6 +17,13 @@ export type CallBody =
 
 export type Shape = "openai" | "azure";
 
+/** Who is calling: the key's name (never the key) and what it may use. */
+export interface Client {
+  readonly name: string;
+  /** Models this key may use; null: all. */
+  readonly models: ReadonlySet<string> | null;
+}
+
 export interface ProxyCall {
   readonly operation: Operation;
   /** The client's method; for relayed v1 resources it is the operation. */
@@ -36,6 +43,9 @@ export interface ProxyCall {
   readonly query: string;
   /** The client's Accept header, for operations that answer in several formats. */
   readonly accept: string | null;
+  readonly client: Client;
+  /** The `Proxy-src` header: an upstream group, when the config has groups. */
+  readonly group: string | undefined;
   readonly requestId: string;
   /** Fires when the client goes away; the upstream call is aborted with it. */
   readonly signal: AbortSignal;

@@ -1,112 +1,145 @@
 /**
- * One proxied call, start to finish: pick the upstream (by model, or the default one for
- * model-less operations), prepare the request, send it with an abort tied to the client,
- * classify the answer, and hand back a Response whose body relays Azure's. Every failure leaves
- * as a thrown `Failure`; the one error handler writes it. Whatever happens, the call's spooled
- * body and its abort listener are released exactly once.
- * (The routing issue turns the single attempt here into the retry loop across upstreams.)
+ * One proxied call, start to finish: check the key may use the model, find the deployments that
+ * serve it, and try them in the selector's order, failing over on 429, 5xx, connect failures,
+ * timeouts and refused credentials, but only while nothing has gone to the client. A 429 or 503
+ * cools its (upstream, deployment) for its Retry-After; an unreachable upstream cools whole.
+ * Cooling deployments are skipped, never waited for: failover is immediate, and when every
+ * deployment is cooling the client gets a 429 with the soonest retry-after at once (the landscape
+ * review: "do not sleep on the server"). Only a deployment that just failed with a 5xx is retried
+ * after a short backoff, within `max_wait_ms`. When every attempt failed, the client gets the last
+ * meaningful error, and `x-should-retry: false` once we retried, so SDKs do not multiply our
+ * retries. The call's spooled body is released exactly once.
  */
-import type { RoutingTable } from "../config/resolve.ts";
+import type { Route, RoutingTable } from "../config/resolve.ts";
+import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
-import { keptUpstreamHeaders } from "../lib/headers.ts";
 import type { Logger } from "../lib/log.ts";
-import { annotationChunkFilter, type EventFilter } from "../stream/fixups.ts";
-import { relayBody, relaySse, type RelayEnd } from "../stream/relay.ts";
+import type { Credentials } from "../upstream/credentials.ts";
+import type { Clock, Health } from "../upstream/health.ts";
+import type { Reachability } from "../upstream/reachability.ts";
+import type { Selector } from "../upstream/select.ts";
+import { attempt } from "./attempt.ts";
 import { disposeBody, type ProxyCall } from "./call.ts";
-import { CHAT_COMPLETIONS, COMPLETIONS } from "./operations.ts";
-import { failureFromFetchError, failureFromUpstream } from "./outcome.ts";
-import { prepareUpstream, type Target } from "./prepare.ts";
+import { retryDelayMs } from "./retry-after.ts";
 
 export interface ForwardDeps {
   readonly routing: RoutingTable;
-  readonly fetch: typeof fetch;
+  readonly config: Pick<Config, "retry" | "timeouts" | "identity" | "compat">;
+  readonly fetch: typeof globalThis.fetch;
+  readonly health: Health;
+  readonly credentials: Credentials;
+  readonly reachability: Reachability;
+  readonly selector: Selector;
+  readonly clock: Clock;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly log: Logger;
-  /** Drop Azure-only annotation chunks for OpenAI-shaped clients (config `compat.stream_fixups`). */
-  readonly streamFixups: boolean;
 }
 
 export type Forward = (call: ProxyCall) => Promise<Response>;
 
-const CHAT_FILTER = annotationChunkFilter("delta");
-const COMPLETIONS_FILTER = annotationChunkFilter("text");
+export function createForwarder(deps: ForwardDeps): Forward {
+  const { routing, health, clock, log } = deps;
+  const { retry } = deps.config;
 
-export function createForwarder({ routing, fetch, log, streamFixups }: ForwardDeps): Forward {
-  function targetOf(call: ProxyCall): Target {
-    if (!call.operation.routedByModel) return { upstream: routing.defaultUpstream, route: null };
-    const route = routing.resolve(call.model!);
-    if (!route) {
-      const known = routing.listedModels.length > 0 ? ` Available models: ${routing.listedModels.join(", ")}.` : "";
-      throw new Failure("model_not_found", `The model '${call.model}' does not exist or is not served by this proxy.${known}`, {
-        param: "model",
-        code: "model_not_found",
-      });
+  function candidatesFor(call: ProxyCall): readonly Route[] {
+    const model = call.model!;
+    if (call.client.models && !call.client.models.has(model)) {
+      throw new Failure("forbidden", `The key '${call.client.name}' may not use the model '${model}'.`, { param: "model", code: "model_not_allowed" });
     }
-    return { upstream: route.upstream, route };
+    const group = routing.hasGroups ? call.group : undefined;
+    if (group !== undefined && !routing.groupMembers(group)) {
+      throw new Failure("invalid_request", `Unknown Proxy-src group '${group}'. Known groups: ${routing.groupNames.join(", ")}.`, { code: "unknown_group" });
+    }
+    const candidates = routing.candidates(model, group);
+    if (candidates.length === 0) {
+      const known = routing.listedModels.length > 0 ? ` Available models: ${routing.listedModels.join(", ")}.` : "";
+      const where = group === undefined ? "" : ` in the Proxy-src group '${group}'`;
+      throw new Failure("model_not_found", `The model '${model}' does not exist or is not served by this proxy${where}.${known}`, { param: "model", code: "model_not_found" });
+    }
+    return candidates;
   }
 
-  function filterFor(call: ProxyCall): EventFilter | undefined {
-    if (!streamFixups || call.shape !== "openai") return undefined;
-    if (call.operation === CHAT_COMPLETIONS) return CHAT_FILTER;
-    if (call.operation === COMPLETIONS) return COMPLETIONS_FILTER;
-    return undefined;
+  /** Try the candidates; returns the first success, or throws the failure the client should see. */
+  async function failOver(call: ProxyCall, candidates: readonly Route[], release: () => void): Promise<Response> {
+    const deadline = clock() + retry.max_wait_ms;
+    const tries = new Map<Route, number>();
+    let last: Failure | undefined;
+    let attempts = 0;
+    while (attempts < retry.max_attempts) {
+      const now = clock();
+      const availableAt = (r: Route) => health.availableAt(r.upstream.name, r.deployment);
+      // ready ones only, in the selector's order, untried first (a 500 is often transient, so a
+      // tried one may come round again)
+      const ready = deps.selector
+        .order(candidates, availableAt, now)
+        .filter((r) => availableAt(r) <= now)
+        .sort((a, b) => (tries.get(a) ?? 0) - (tries.get(b) ?? 0));
+      const next = ready[0];
+      if (!next) break;
+      const tried = tries.get(next) ?? 0;
+      if (tried > 0) {
+        const backoff = backoffMs(tried);
+        if (now + backoff > deadline) break;
+        await deps.sleep(backoff, call.signal);
+        if (call.signal.aborted) throw new Failure("client_closed", "the client closed the request");
+      }
+      tries.set(next, tried + 1);
+      attempts++;
+      try {
+        return await attempt(call, { upstream: next.upstream, route: next }, deps, release);
+      } catch (error) {
+        if (!(error instanceof Failure) || !retryable(error) || call.signal.aborted) throw error;
+        last = error;
+        coolDown(next, error);
+        log.warn("upstream attempt failed", {
+          request_id: call.requestId,
+          upstream: next.upstream.name,
+          deployment: next.deployment,
+          status: error.detail.status ?? error.kind,
+          attempt: attempts,
+        });
+      }
+    }
+    throw exhausted(call, candidates, last, attempts);
+  }
+
+  function coolDown(route: Route, failure: Failure): void {
+    const status = failure.detail.status;
+    if (status === 429 || status === 503) {
+      health.coolDown(route.upstream.name, route.deployment, retryDelayMs(failure.detail.headers ?? {}, retry.default_cooldown_ms, retry.max_cooldown_ms));
+    } else if (failure.kind === "upstream_unreachable" || failure.kind === "upstream_timeout" || failure.kind === "upstream_auth") {
+      health.coolDown(route.upstream.name, null, retry.default_cooldown_ms);
+    }
+  }
+
+  /** The failure the client sees once our retries are spent. */
+  function exhausted(call: ProxyCall, candidates: readonly Route[], last: Failure | undefined, attempts: number): Failure {
+    const soonest = Math.min(...candidates.map((r) => health.availableAt(r.upstream.name, r.deployment)));
+    const waitMs = soonest > clock() ? soonest - clock() : 0;
+    const retryHeaders: Record<string, string> = waitMs > 0 ? { "retry-after": String(Math.ceil(waitMs / 1000)), "retry-after-ms": String(Math.ceil(waitMs)) } : {};
+    // we retried already: an SDK retrying too would multiply the load on a struggling Azure
+    const headers: Record<string, string> = attempts > 1 ? { "x-should-retry": "false" } : {};
+    if (last) return new Failure(last.kind, last.message, { ...last.detail, headers: { ...last.detail.headers, ...retryHeaders, ...headers } });
+    return new Failure(
+      "upstream_status",
+      `Every deployment serving '${call.model}' is cooling down after rate limiting; retry after ${Math.ceil(waitMs / 1000)} s.`,
+      { status: 429, type: "rate_limit_error", code: "upstreams_cooling_down", headers: { ...retryHeaders, ...headers } },
+    );
   }
 
   return async function forward(call) {
-    const abort = new AbortController();
-    const onClientGone = () => abort.abort();
-    call.signal.addEventListener("abort", onClientGone, { once: true });
-    if (call.signal.aborted) abort.abort();
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      call.signal.removeEventListener("abort", onClientGone);
       disposeBody(call.body);
     };
-
     try {
-      const target = targetOf(call);
-      const upstream = prepareUpstream(call, target);
-      let response: Response;
-      try {
-        response = await fetch(upstream.url, {
-          method: upstream.method,
-          headers: upstream.headers,
-          body: upstream.body,
-          signal: abort.signal,
-          redirect: "manual",
-          // a streamed upload (spooled multipart) needs half duplex in the fetch standard
-          ...(upstream.body instanceof ReadableStream ? { duplex: "half" } : {}),
-        } as RequestInit);
-      } catch (error) {
-        throw failureFromFetchError(error, target.upstream, call.signal.aborted);
+      if (!call.operation.routedByModel) {
+        // a stored response or a file lives on one resource: no failover across upstreams
+        return await attempt(call, { upstream: routing.defaultUpstream, route: null }, deps, release);
       }
-      if (response.status >= 300) throw await failureFromUpstream(response, target, call);
-      if (!response.body) {
-        release();
-        return new Response(null, { status: response.status, headers: keptUpstreamHeaders(response.headers) });
-      }
-
-      const hooks = {
-        abortUpstream: () => abort.abort(),
-        onEnd: (end: RelayEnd, error?: unknown) => {
-          release();
-          if (end === "upstream_broke" || end === "upstream_truncated") {
-            log.warn("upstream stream ended early", { request_id: call.requestId, upstream: target.upstream.name, end, error: errorName(error) });
-          }
-        },
-      };
-      const headers = keptUpstreamHeaders(response.headers);
-      const isSse = (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
-      if (isSse) {
-        headers.set("cache-control", "no-cache");
-        // nginx and other buffering proxies must pass each event on as it comes
-        headers.set("x-accel-buffering", "no");
-      }
-      const body = isSse
-        ? relaySse(response.body, hooks, { upstreamName: target.upstream.name, end: call.operation.streamEnd, filter: filterFor(call) })
-        : relayBody(response.body, hooks);
-      return new Response(body, { status: response.status, headers });
+      return await failOver(call, candidatesFor(call), release);
     } catch (error) {
       release();
       throw error;
@@ -114,7 +147,13 @@ export function createForwarder({ routing, fetch, log, streamFixups }: ForwardDe
   };
 }
 
-function errorName(error: unknown): string | undefined {
-  if (error === undefined) return undefined;
-  return (error as { code?: string; name?: string }).code ?? (error as { name?: string }).name ?? "error";
+/** What failing over can fix: rate limits, server errors, an unreachable or misconfigured resource. */
+function retryable(failure: Failure): boolean {
+  if (failure.kind === "upstream_status") return failure.detail.status === 429 || (failure.detail.status ?? 0) >= 500;
+  return failure.kind === "upstream_unreachable" || failure.kind === "upstream_timeout" || failure.kind === "upstream_auth" || failure.detail.code === "operation_not_available";
+}
+
+/** Before trying the same deployment again: 250 ms, 500 ms, 1 s, ... */
+function backoffMs(tries: number): number {
+  return Math.min(250 * 2 ** (tries - 1), 4000);
 }

@@ -44,13 +44,16 @@ export async function failureFromUpstream(response: Response, { upstream, route 
   });
 }
 
-export function failureFromFetchError(error: unknown, upstream: UpstreamTarget, clientGone: boolean): Failure {
+export function failureFromFetchError(error: unknown, upstream: UpstreamTarget, clientGone: boolean, firstByteTimeoutMs: number | null): Failure {
   const where = `upstream '${upstream.name}'`;
   if (clientGone) return new Failure("client_closed", "the client closed the request");
   const name = (error as { name?: string })?.name;
   const code = (error as { code?: string })?.code;
-  if (name === "TimeoutError" || code === "ETIMEDOUT") {
-    return new Failure("upstream_timeout", `${where} did not answer in time`, { code: "upstream_timeout" });
+  if (firstByteTimeoutMs !== null) {
+    return new Failure("upstream_timeout", `${where} sent no response within ${firstByteTimeoutMs} ms (timeouts.first_byte_ms)`, { code: "upstream_timeout" });
+  }
+  if (name === "TimeoutError" || code === "ETIMEDOUT" || code === "CONNECT_TIMEOUT") {
+    return new Failure("upstream_timeout", `${where} did not answer in time${code === "CONNECT_TIMEOUT" ? " (no connection within timeouts.connect_ms)" : ""}`, { code: "upstream_timeout" });
   }
   return new Failure("upstream_unreachable", `could not reach ${where}${code ? ` (${code})` : ""}`, { code: "upstream_unreachable" });
 }

@@ -29,14 +29,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USER_AGENT = `azure-proxy/${VERSION}`;
 const encoder = new TextEncoder();
 
-export function prepareUpstream(call: ProxyCall, { upstream, route }: Target): UpstreamRequest {
+export function prepareUpstream(call: ProxyCall, { upstream, route }: Target, [authName, authValue]: readonly [string, string]): UpstreamRequest {
   const deployment = route?.deployment;
   // encodeURIComponent leaves "." and "..", which fetch would resolve as path steps.
   if (deployment === "." || deployment === "..") {
     throw new Failure("invalid_request", `'${deployment}' is not a valid model or deployment name.`, { param: "model", code: "invalid_value" });
   }
   const url = upstreamUrl(call, upstream, deployment);
-  const headers = new Headers({ "api-key": upstream.apiKey, "user-agent": USER_AGENT });
+  const headers = new Headers({ [authName]: authValue, "user-agent": USER_AGENT });
   headers.set("accept", call.stream ? "text/event-stream" : (call.accept ?? "application/json"));
   // Azure logs this id with the request, so a support ticket can quote ours.
   if (UUID.test(call.requestId)) headers.set("x-ms-client-request-id", call.requestId);

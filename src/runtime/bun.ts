@@ -1,9 +1,14 @@
 /// <reference types="bun-types" />
 import type { RuntimeAdapter, RunningServer, ServeOptions } from "./types.ts";
 
+// Bun's fetch drops a connection idle for 5 minutes (BUN_CONFIG_HTTP_IDLE_TIMEOUT); a reasoning
+// model may think longer before its first byte, so the proxy's own timeouts rule instead.
+const upstreamFetch = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, timeout: false } as RequestInit)) as typeof fetch;
+
 export const bunRuntime: RuntimeAdapter = {
   name: "bun",
   version: Bun.version,
+  upstreamFetch,
   async serve({ hostname, port, fetch }: ServeOptions): Promise<RunningServer> {
     const server = Bun.serve({
       hostname,

@@ -6,6 +6,7 @@ const Deno = (globalThis as any).Deno;
 export const denoRuntime: RuntimeAdapter = {
   name: "deno",
   version: Deno?.version?.deno ?? "unknown",
+  upstreamFetch: globalThis.fetch,
   serve({ hostname, port, fetch }: ServeOptions): Promise<RunningServer> {
     return new Promise((resolve) => {
       const server = Deno.serve({

@@ -17,4 +17,6 @@ export interface RuntimeAdapter {
   readonly name: "bun" | "deno";
   readonly version: string;
   serve(options: ServeOptions): Promise<RunningServer>;
+  /** `fetch` for upstream calls, with the runtime's own idle cut-offs off: ours apply instead. */
+  readonly upstreamFetch: typeof fetch;
 }

@@ -34,6 +34,10 @@ export interface SimulatorOptions {
   /** deployment name → the model+version Azure reports in `model` */
   deployments?: Record<string, string>;
   region?: string;
+  /** Directives with `on=NAME` apply only to the simulator of that name. */
+  name?: string;
+  /** Bearer tokens to accept as Microsoft Entra ID tokens, on both API styles (§2). */
+  acceptToken?: (token: string) => boolean;
   /**
    * Refuse v1-preview operations (images, audio; §1.4) on /openai/v1 unless `api-version=preview`
    * is sent. Off by default: the contract documents the preview surface but not Azure's answer
@@ -119,7 +123,8 @@ export function createSimulator(options: SimulatorOptions): Simulator {
 
     // §2: `api-key` everywhere; `Authorization: Bearer <key>` only on v1
     const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
-    const authorised = request.headers.get("api-key") === options.apiKey || (v1 && bearer === options.apiKey);
+    const entra = bearer !== undefined && options.acceptToken?.(bearer) === true;
+    const authorised = request.headers.get("api-key") === options.apiKey || (v1 && bearer === options.apiKey) || entra;
     if (!authorised) return fail(AZURE_BODIES.unauthorized, 401);
 
     const found = findRow(OPERATIONS, parsed, request.method);
@@ -150,7 +155,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       model = underlying;
     }
 
-    const faults = faultsIn(raw.text);
+    const faults = faultsIn(raw.text, options.name);
     if (faults.firstByteMs) await sleep(faults.firstByteMs, request.signal);
     if (request.signal.aborted) return done(new Response(null, { status: 499 }));
     const failure = faultResponse(faults, row.azureName, apiVersion ?? "v1", headers, row.filterBody);

@@ -1,7 +1,9 @@
 /**
  * How a test asks the simulator for a fault: a directive anywhere in the request body, such as
  * `[sim status=429 retry_after=2]` inside a message. It travels through any client and through
- * the proxy untouched, so concurrent tests never share fault state.
+ * the proxy untouched, so concurrent tests never share fault state. Several directives may
+ * stand in one body; with several simulators behind one proxy, `on=NAME` aims a directive at the
+ * simulator of that name (the others ignore it).
  *
  *   status=N            answer N with Azure's body for it (429 with retry headers, 500, 503, ...)
  *   retry_after=S       429: `retry-after` seconds (default 1); retry_after_ms=MS: `retry-after-ms`
@@ -46,14 +48,19 @@ export interface Faults {
   backgroundMs: number;
 }
 
-const DIRECTIVE = /\[sim ([^\]]*)\]/;
+const DIRECTIVE_ALL = /\[sim ([^\]]*)\]/g;
 
-export function faultsIn(bodyText: string): Faults {
-  const match = DIRECTIVE.exec(bodyText);
+export function faultsIn(bodyText: string, simulatorName?: string): Faults {
   const pairs = new Map<string, string>();
-  for (const part of (match?.[1] ?? "").trim().split(/\s+/)) {
-    const eq = part.indexOf("=");
-    if (eq > 0) pairs.set(part.slice(0, eq), part.slice(eq + 1));
+  for (const match of bodyText.matchAll(DIRECTIVE_ALL)) {
+    const directive = new Map<string, string>();
+    for (const part of match[1]!.trim().split(/\s+/)) {
+      const eq = part.indexOf("=");
+      if (eq > 0) directive.set(part.slice(0, eq), part.slice(eq + 1));
+    }
+    const target = directive.get("on");
+    if (target !== undefined && target !== simulatorName) continue;
+    for (const [k, v] of directive) pairs.set(k, v);
   }
   const num = (key: string) => (pairs.has(key) ? Number(pairs.get(key)) : undefined);
   const filter = pairs.get("filter");

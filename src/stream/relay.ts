@@ -9,7 +9,7 @@ import type { StreamEnd } from "../proxy/operations.ts";
 import type { EventFilter } from "./fixups.ts";
 import { endsWithDone, endsWithTerminalEvent, SseFramer, splitEvents } from "./sse-frames.ts";
 
-export type RelayEnd = "complete" | "client_closed" | "upstream_broke" | "upstream_truncated";
+export type RelayEnd = "complete" | "client_closed" | "upstream_broke" | "upstream_truncated" | "upstream_idle";
 
 export interface RelayHooks {
   /** Abort the upstream request (the client went away). */
@@ -24,6 +24,25 @@ export interface SseOptions {
   readonly end: StreamEnd;
   /** Drops events the client must not see (stream fix-ups); absent: every byte goes through. */
   readonly filter?: EventFilter;
+  /** Longest silence between two upstream chunks before the stream is ended (timeouts.idle_ms). */
+  readonly idleMs: number;
+}
+
+class IdleTimeout extends Error {}
+
+/** The next read, or an IdleTimeout after `ms` of silence. One timer per read. */
+type ReadResult<T> = Awaited<ReturnType<ReadableStreamDefaultReader<T>["read"]>>;
+
+async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number): Promise<ReadResult<T>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const silence = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new IdleTimeout()), ms);
+  });
+  try {
+    return (await Promise.race([reader.read(), silence])) as ReadResult<T>;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const encoder = new TextEncoder();
@@ -40,7 +59,7 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
   const ended = options.end === "done-marker" ? endsWithDone : endsWithTerminalEvent;
   let sawEnd = false;
   const finish = once(hooks.onEnd);
-  const { filter, upstreamName } = options;
+  const { filter, upstreamName, idleMs } = options;
 
   return new ReadableStream<Uint8Array>(
     {
@@ -48,8 +67,16 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
         for (;;) {
           let read: Awaited<ReturnType<typeof reader.read>>;
           try {
-            read = await reader.read();
+            read = await readWithin(reader, idleMs);
           } catch (error) {
+            if (error instanceof IdleTimeout) {
+              hooks.abortUpstream();
+              reader.cancel().catch(() => {});
+              controller.enqueue(errorEvent(`upstream '${upstreamName}' sent nothing for ${idleMs} ms (timeouts.idle_ms)`, "upstream_idle_timeout"));
+              controller.close();
+              finish("upstream_idle");
+              return;
+            }
             controller.enqueue(errorEvent(`the stream from upstream '${upstreamName}' broke before it ended`, "upstream_stream_broken"));
             controller.close();
             finish("upstream_broke", error);
@@ -94,14 +121,14 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
 }
 
 /** Relay any other body byte for byte, with the same abort and end handling. */
-export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks): ReadableStream<Uint8Array> {
+export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks, idleMs: number): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   const finish = once(hooks.onEnd);
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
-          const read = await reader.read();
+          const read = await readWithin(reader, idleMs);
           if (read.done) {
             controller.close();
             finish("complete");
@@ -111,8 +138,12 @@ export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks)
         } catch (error) {
           // Headers are gone already; erroring the stream makes the client see a cut body
           // (no final chunk), which is the truth, rather than a short "complete" one.
+          if (error instanceof IdleTimeout) {
+            hooks.abortUpstream();
+            reader.cancel().catch(() => {});
+          }
           controller.error(error);
-          finish("upstream_broke", error);
+          finish(error instanceof IdleTimeout ? "upstream_idle" : "upstream_broke", error);
         }
       },
       cancel() {

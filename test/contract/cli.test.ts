@@ -55,7 +55,7 @@ describe("command line", () => {
     const result = await runProxyCommand(["check"], { ...ENV, AZURE_OPENAI_MODEL_MAP: "gpt-3.5-turbo=gpt-35-turbo" });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('"endpoint": "https://res.openai.azure.com"');
-    expect(result.stdout).toContain("gpt-3.5-turbo → default / gpt-35-turbo");
+    expect(result.stdout).toMatch(/gpt-3\.5-turbo +default\/gpt-35-turbo \(priority 0, weight 1\)/);
     expect(result.stdout + result.stderr).not.toContain("azure-secret-value");
     expect(result.stdout + result.stderr).not.toContain("client-secret-value");
   });

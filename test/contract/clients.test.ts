@@ -42,7 +42,8 @@ describe("Vercel AI SDK (@ai-sdk/openai)", () => {
   });
 
   test("an Azure error reaches the SDK as an API error with its status and retry hint", async () => {
-    const result = streamText({ model: provider().chat("gpt-4o"), prompt: "[sim status=429 retry_after=1]", maxRetries: 0 });
+    // its own deployment: a 429 cools the deployment it came from
+    const result = streamText({ model: provider().chat("gpt-4.1"), prompt: "[sim status=429 retry_after=1]", maxRetries: 0 });
     let error: { statusCode?: number; responseHeaders?: Record<string, string> } | undefined;
     for await (const part of result.fullStream) if (part.type === "error") error = part.error as typeof error;
     expect(error?.statusCode).toBe(429);

@@ -35,7 +35,8 @@ describe("OpenAI class at /v1", () => {
 
   test("errors surface as the SDK's typed errors with Azure's status and retry hint", async () => {
     const error = await client()
-      .chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "[sim status=429 retry_after=3]" }] })
+      // its own deployment: a 429 cools the deployment it came from
+      .chat.completions.create({ model: "gpt-4.1", messages: [{ role: "user", content: "[sim status=429 retry_after=3]" }] })
       .catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.status).toBe(429);

@@ -274,12 +274,13 @@ describe("each operation: bad input is a 400 that never reaches Azure; Azure's e
 
   // [operation path, a bad body and the field it names, a body that asks Azure for an error]
   const cases: Array<[string, unknown, string, unknown]> = [
-    ["/v1/chat/completions", { model: "gpt-4o", messages: "hi" }, "messages", chatBody("[sim status=429]")],
+    // a 429 or 503 cools its deployment, so each failing case uses a deployment no later case needs
+    ["/v1/chat/completions", { model: "gpt-4o", messages: "hi" }, "messages", chatBody("[sim status=429]", { model: "gpt-4.1" })],
     ["/v1/completions", { model: "gpt-35-turbo-instruct", prompt: 42 }, "prompt", { model: "gpt-35-turbo-instruct", prompt: "[sim status=429]" }],
     ["/v1/embeddings", { model: "text-embedding-3-small", input: [""] }, "input", { model: "text-embedding-3-small", input: "[sim status=503]" }],
     ["/v1/images/generations", { model: "dall-e-3", prompt: "" }, "prompt", { model: "dall-e-3", prompt: "[sim status=429]" }],
     ["/v1/images/edits", form({ model: "gpt-image-1", prompt: "x" }, null), "image", form({ model: "gpt-image-1", prompt: "[sim status=500]" }, "image")],
-    ["/v1/audio/transcriptions", form({ model: "whisper", response_format: "mp4" }, "file"), "response_format", form({ model: "whisper", prompt: "[sim status=429]" }, "file")],
+    ["/v1/audio/transcriptions", form({ model: "whisper", response_format: "mp4" }, "file"), "response_format", form({ model: "gpt-4o-transcribe", prompt: "[sim status=429]" }, "file")],
     ["/v1/audio/translations", form({ model: "whisper" }, null), "file", form({ model: "whisper", prompt: "[sim status=503]" }, "file")],
     ["/v1/audio/speech", { model: "tts", voice: "alloy", input: "hi", speed: 9 }, "speed", { model: "tts", voice: "alloy", input: "[sim status=429]" }],
     ["/v1/responses", { input: "hi" }, "model", { model: "gpt-4o", input: "[sim status=500]" }],

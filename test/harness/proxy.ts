@@ -16,6 +16,7 @@ export function proxyCommand(): string[] {
 export interface RunningProxy {
   readonly url: string;
   readonly port: number;
+  readonly pid: number;
   /** Everything the process printed so far. */
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<number>;
@@ -51,6 +52,7 @@ export async function startProxy({ env = {}, args = ["serve"], command = proxyCo
       return {
         url: `http://127.0.0.1:${port}`,
         port,
+        pid: proc.pid,
         output: () => output,
         async stop(signal = "SIGTERM") {
           proc.kill(signal);

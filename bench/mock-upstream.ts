@@ -1,0 +1,120 @@
+/**
+ * A fast fake Azure for the benchmark: answers the dated chat-completions path at once, so what
+ * we time is the thing in front of it. Not the simulator (src/simulator): that one validates
+ * bodies and injects faults, which costs more per request than a proxy and would hide the
+ * proxy's own cost. Run as its own process, pinned by run.ts:
+ *   bun bench/mock-upstream.ts <port> <api-key>
+ * Non-streaming: Azure's real JSON (azure-contract.md §4.2). `"stream":true` in the body: SSE
+ * with Azure's real chunk shape (§3.4): the prompt-filter and role chunks in one write (first
+ * token), then content chunks `delayMs` apart, then the finish chunk and `data: [DONE]`.
+ * Data events per stream = `chunks` + 1 ([DONE]). Pull-driven (highWaterMark 0), so a slow
+ * reader downstream holds the mock back instead of it buffering (the slow-reader test relies
+ * on the bytes counted here being what the proxy actually took).
+ * Control: POST /_bench/config {chunks, delayMs}; GET /_bench/stats; POST /_bench/reset.
+ */
+const port = Number(process.argv[2] ?? 0);
+const apiKey = process.argv[3] ?? "bench-upstream-key";
+const encoder = new TextEncoder();
+
+const FILTERS = '{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}';
+const TAIL = '"created":1742460935,"id":"chatcmpl-BD5yZBfhSLLcuDtRtF48KwOywtED5","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","system_fingerprint":"fp_ded0d14823"}\n\n';
+const HEAD = encoder.encode(
+  'data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}]}\n\n' +
+    `data: {"choices":[{"content_filter_results":{},"delta":{"content":"","refusal":null,"role":"assistant"},"finish_reason":null,"index":0,"logprobs":null}],${TAIL}`,
+);
+// Distinct content per index (` t17`) so a reordering or duplication would be visible in a dump.
+const CONTENT = Array.from({ length: 1024 }, (_, i) =>
+  encoder.encode(`data: {"choices":[{"content_filter_results":${FILTERS},"delta":{"content":" t${i}"},"finish_reason":null,"index":0,"logprobs":null}],${TAIL}`),
+);
+const END = encoder.encode(`data: {"choices":[{"content_filter_results":{},"delta":{},"finish_reason":"stop","index":0,"logprobs":null}],${TAIL}data: [DONE]\n\n`);
+const JSON_BODY =
+  '{"choices":[{"content_filter_results":' + FILTERS + ',"finish_reason":"stop","index":0,"logprobs":null,"message":{"annotations":[],"content":"Response content here","refusal":null,"role":"assistant"}}],"created":1754396640,"id":"chatcmpl-C1AzwZZD1ea9wUuqXbOHCWwGHYVJX","model":"gpt-4.1-2025-04-14","object":"chat.completion","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}],"system_fingerprint":"fp_b663f05c2c","usage":{"completion_tokens":29,"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0},"prompt_tokens":26,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":0},"total_tokens":55}}';
+// Headers Azure sends on every answer (azure-contract.md §5.3): the proxy has to copy them.
+const AZURE_HEADERS = {
+  "apim-request-id": "0e3c4a4e-7b1e-4d5e-9a55-6c1b0f6c2f11",
+  "x-ms-region": "East US",
+  "x-ratelimit-remaining-requests": "79",
+  "x-ratelimit-remaining-tokens": "61353",
+};
+const JSON_HEADERS = { "content-type": "application/json", ...AZURE_HEADERS };
+const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...AZURE_HEADERS };
+const PATH = /^\/openai\/deployments\/[^/]+\/chat\/completions$/;
+
+let config = { chunks: 64, delayMs: 0 };
+const fresh = () => ({ requests: 0, streamsStarted: 0, streamsCompleted: 0, streamsCancelled: 0, activeStreams: 0, maxActiveStreams: 0, streamBytes: 0, connections: new Set<number>() });
+let stats = fresh();
+
+function sse(chunks: number, delayMs: number): ReadableStream<Uint8Array> {
+  let sent = 0; // data events sent, not counting [DONE]
+  let open = true;
+  stats.streamsStarted++;
+  stats.maxActiveStreams = Math.max(stats.maxActiveStreams, ++stats.activeStreams);
+  const close = (how: "streamsCompleted" | "streamsCancelled") => {
+    if (!open) return;
+    open = false;
+    stats.activeStreams--;
+    stats[how]++;
+  };
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
+    stats.streamBytes += bytes.byteLength;
+    controller.enqueue(bytes);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (sent === 0) {
+          sent = 2;
+          return send(controller, HEAD);
+        }
+        if (delayMs > 0) await Bun.sleep(delayMs);
+        if (!open) return;
+        if (sent < chunks - 1) {
+          send(controller, CONTENT[(sent - 2) % CONTENT.length]!);
+          sent++;
+          return;
+        }
+        send(controller, END);
+        controller.close();
+        close("streamsCompleted");
+      },
+      cancel() {
+        close("streamsCancelled");
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+const server = Bun.serve({
+  hostname: "127.0.0.1",
+  port,
+  idleTimeout: 0,
+  async fetch(request, srv) {
+    const url = new URL(request.url);
+    if (PATH.test(url.pathname) && request.method === "POST") {
+      stats.requests++;
+      const peer = srv.requestIP(request);
+      if (peer) stats.connections.add(peer.port);
+      const body = await request.text();
+      if (request.headers.get("api-key") !== apiKey) return Response.json({ error: { code: "401", message: "Access denied due to invalid subscription key." } }, { status: 401 });
+      if (!url.searchParams.get("api-version")) return Response.json({ error: { code: "404", message: "Resource not found" } }, { status: 404 });
+      if (!body.includes('"stream":true')) return new Response(JSON_BODY, { headers: JSON_HEADERS });
+      srv.timeout(request, 0);
+      return new Response(sse(config.chunks, config.delayMs), { headers: SSE_HEADERS });
+    }
+    if (url.pathname === "/_bench/config" && request.method === "POST") {
+      config = { ...config, ...((await request.json()) as Partial<typeof config>) };
+      return Response.json(config);
+    }
+    if (url.pathname === "/_bench/stats") {
+      const { connections, ...rest } = stats;
+      return Response.json({ ...rest, connections: connections.size });
+    }
+    if (url.pathname === "/_bench/reset" && request.method === "POST") {
+      stats = { ...fresh(), activeStreams: stats.activeStreams };
+      return Response.json({ ok: true });
+    }
+    return new Response("not found", { status: 404 });
+  },
+});
+console.log(JSON.stringify({ listening: server.port }));

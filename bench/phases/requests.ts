@@ -1,0 +1,90 @@
+/**
+ * Non-streaming chat calls with wrk: added latency at one connection (every request timed), then
+ * throughput at 50 connections with the proxy's CPU per request, peak RSS, and how many
+ * connections it opened to the upstream (distinct client ports the mock saw, and TIME_WAIT
+ * sockets on the upstream port afterwards: churn shows up as both).
+ */
+import { LOAD_CORE, timeWait, type Ctx } from "../context.ts";
+import { cpuMs, rssSampler } from "../lib/procs.ts";
+import { round } from "../lib/stats.ts";
+import { row, type Row } from "../report.ts";
+import type { Target } from "../targets.ts";
+import { wrk, type WrkResult } from "../wrk.ts";
+
+export interface ThroughputResult extends WrkResult {
+  cpu_us_per_request: number;
+  peak_rss_mb: number | null;
+  upstream_connections: number;
+  upstream_requests: number;
+  time_wait_added: number;
+}
+
+const ms = (us: number) => us / 1000;
+
+export async function throughput(ctx: Ctx, target: Target): Promise<ThroughputResult> {
+  const c = ctx.mode.throughputConnections;
+  await wrk(target, { connections: c, seconds: ctx.mode.warmSec, core: LOAD_CORE });
+  await ctx.mock.reset();
+  const pid = target.pid ?? ctx.mock.child.pid;
+  const tw0 = timeWait(ctx.mock.port);
+  const cpu0 = cpuMs(pid);
+  const sampler = target.pid ? rssSampler(target.pid) : null;
+  const r = await wrk(target, { connections: c, seconds: ctx.mode.throughputSec, core: LOAD_CORE });
+  const peak = sampler?.stop() ?? null;
+  const cpu = cpuMs(pid) - cpu0;
+  const stats = await ctx.mock.stats();
+  return {
+    ...r,
+    cpu_us_per_request: round((cpu * 1000) / r.requests, 1),
+    peak_rss_mb: peak === null ? null : round(peak, 1),
+    upstream_connections: stats.connections,
+    upstream_requests: stats.requests,
+    time_wait_added: timeWait(ctx.mock.port) - tw0,
+  };
+}
+
+export async function requestPhase(ctx: Ctx, quiet: Target | null) {
+  const targets = [ctx.direct, ctx.nginx, ctx.ours];
+  const latency: Record<string, WrkResult> = {};
+  for (const t of targets) {
+    ctx.progress(`latency, 1 connection: ${t.name}`);
+    await wrk(t, { connections: 1, seconds: ctx.mode.warmSec, core: LOAD_CORE });
+    latency[t.name] = await wrk(t, { connections: 1, seconds: ctx.mode.latencySec, core: LOAD_CORE });
+  }
+  const tput: Record<string, ThroughputResult> = {};
+  for (const t of quiet ? [...targets, quiet] : targets) {
+    ctx.progress(`throughput, ${ctx.mode.throughputConnections} connections: ${t.name}`);
+    tput[t.name] = await throughput(ctx, t);
+  }
+
+  const d = latency.direct!, n = latency.nginx!, o = latency.ours!;
+  const added = (x: WrkResult, key: "p50_us" | "p99_us") => round(ms(x[key] - d[key]), 3);
+  const c = ctx.mode.throughputConnections;
+  const [td, tn, to] = [tput.direct!, tput.nginx!, tput.ours!];
+  const rows: Row[] = [
+    row("latency c1 p50 (ms)", ms(d.p50_us), ms(n.p50_us), ms(o.p50_us)),
+    row("latency c1 p99 (ms)", ms(d.p99_us), ms(n.p99_us), ms(o.p99_us)),
+    row("added latency c1 p50 (ms)", undefined, added(n, "p50_us"), added(o, "p50_us"), { target: "<= 0.3", pass: added(o, "p50_us") <= 0.3 }),
+    row("added latency c1 p99 (ms)", undefined, added(n, "p99_us"), added(o, "p99_us"), { target: "<= 1", pass: added(o, "p99_us") <= 1 }),
+    row(`throughput c${c} (req/s)`, round(td.rps, 0), round(tn.rps, 0), round(to.rps, 0), { target: ">= 0.8x nginx", pass: to.rps >= 0.8 * tn.rps }),
+    row(`latency c${c} p99 (ms)`, ms(td.p99_us), ms(tn.p99_us), ms(to.p99_us)),
+    row(`CPU per request c${c} (us)`, td.cpu_us_per_request, tn.cpu_us_per_request, to.cpu_us_per_request, {
+      note: "utime+stime of the process under test / requests (direct: the mock itself, sharing its core with wrk)",
+    }),
+    row(`peak RSS under c${c} (MB)`, undefined, tn.peak_rss_mb!, to.peak_rss_mb!),
+    row(`upstream connections opened, c${c} run`, undefined, tn.upstream_connections, to.upstream_connections, {
+      note: `distinct client ports the mock saw over ${to.upstream_requests} requests (ours)`,
+    }),
+    row(`TIME_WAIT on upstream port after c${c} run`, undefined, tn.time_wait_added, to.time_wait_added),
+    row("errors + non-2xx, all wrk runs", d.errors + d.non2xx + td.errors + td.non2xx, n.errors + n.non2xx + tn.errors + tn.non2xx, o.errors + o.non2xx + to.errors + to.non2xx, { ratio: "" }),
+  ];
+  if (quiet) {
+    const q = tput[quiet.name]!;
+    rows.push(
+      row(`throughput c${c}, ours at LOG_LEVEL=warn (req/s)`, undefined, round(tn.rps, 0), round(q.rps, 0), {
+        note: `${q.cpu_us_per_request} us CPU per request: the difference to the row above is what the per-request info log line costs`,
+      }),
+    );
+  }
+  return { data: { latency, throughput: tput }, rows };
+}

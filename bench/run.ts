@@ -1,0 +1,183 @@
+/**
+ * `npm run bench` (about 5 minutes) or `npm run bench -- --quick` (under 2): the same workloads
+ * against the mock Azure directly, Debian's nginx doing the same rewrite, and our compiled
+ * binary; a table on stdout and a JSON file in bench/results/.
+ *   --binary PATH   measure this binary instead of building one from the working tree
+ *                   (the build goes to bench/.build/azure-proxy)
+ *   --only LIST     run only these phases: startup,requests,streams,aborts,slow,upload
+ * Needs wrk, nginx, taskset, setpriv, ss and node (apt-get install wrk nginx).
+ * Core layout (2 cores): core 0 = mock upstream + load generators (wrk, sse-client, slow
+ * reader) + this script; core 1 = the proxy under test (nginx's one worker, or all of our
+ * binary's threads). Everything listens on 127.0.0.1; every phase is bounded in count and time;
+ * every process started is stopped at the end, on an error and on Ctrl-C.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { FULL, LOAD_CORE, PROXY_CORE, QUICK, type Ctx } from "./context.ts";
+import { startMock } from "./mock-control.ts";
+import { freePort, pinSelf, rssMb, runToEnd, stopAll } from "./lib/procs.ts";
+import { startNginx } from "./nginx.ts";
+import { abortPhase } from "./phases/aborts.ts";
+import { requestPhase } from "./phases/requests.ts";
+import { slowReaderPhase } from "./phases/slow-reader.ts";
+import { streamPhase } from "./phases/streams.ts";
+import { MAIN_COLUMNS, renderSection, row, type Row, type Section } from "./report.ts";
+import { measureStartup } from "./startup.ts";
+import { API_VERSION, CLIENT_KEY, DEPLOYMENT, UPSTREAM_KEY, directTarget, oursEnv, proxiedTarget, startOurs } from "./targets.ts";
+import { measureUploadMemory } from "./upload-memory.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const { values: args } = parseArgs({ args: Bun.argv.slice(2), options: { quick: { type: "boolean" }, binary: { type: "string" }, only: { type: "string" } } });
+const mode = args.quick ? QUICK : FULL;
+const PHASES = ["startup", "requests", "streams", "aborts", "slow", "upload"] as const;
+const only = new Set(args.only ? args.only.split(",") : PHASES.filter((p) => p !== "upload" || mode.upload));
+for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase "${p}" (${PHASES.join(", ")})`);
+const bun = process.execPath;
+const started = performance.now();
+const progress = (message: string) => console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+
+let dir = "";
+let finished = false;
+async function shutdown(code: number) {
+  await stopAll();
+  if (dir && (finished || code === 130)) rmSync(dir, { recursive: true, force: true });
+  else if (dir) console.error(`logs kept in ${dir}`);
+  process.exit(code);
+}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(130));
+
+function requireTools() {
+  const missing = ["wrk", "nginx", "taskset", "setpriv", "ss", "node"].filter((tool) => !Bun.which(tool, { PATH: `${process.env.PATH}:/usr/sbin:/sbin` }));
+  if (missing.length) throw new Error(`missing tools: ${missing.join(", ")} (Debian: apt-get install -y wrk nginx util-linux iproute2 nodejs)`);
+  if (navigator.hardwareConcurrency < 2) throw new Error("needs 2 cores: one for the load and the upstream, one for the proxy");
+}
+
+async function binaryPath(): Promise<string> {
+  if (args.binary) return resolve(args.binary);
+  const outfile = join(ROOT, "bench/.build/azure-proxy");
+  progress("building the binary from the working tree");
+  await runToEnd([bun, join(ROOT, "scripts/build.ts"), "--outfile", outfile], { core: null, timeoutMs: 120_000 });
+  return outfile;
+}
+
+async function main() {
+  requireTools();
+  pinSelf(LOAD_CORE);
+  const binary = await binaryPath();
+  dir = mkdtempSync(join(tmpdir(), "azure-proxy-bench-"));
+  const mock = await startMock(await freePort(), LOAD_CORE, bun);
+  const sections: Section[] = [];
+  const main: Row[] = [];
+  const data: Record<string, unknown> = {};
+
+  if (only.has("startup")) {
+    progress(`cold start, ${mode.startupRuns} runs`);
+    const { HOST: _h, PORT: _p, ...serveEnv } = oursEnv(mock.port, 0);
+    const startup = await measureStartup({ binary, env: serveEnv, clientKey: CLIENT_KEY, runs: mode.startupRuns, core: PROXY_CORE });
+    data.startup = startup;
+    main.push(
+      row("cold start to first answer, median (ms)", undefined, undefined, startup.cold_start_ms.median, { target: "<= 100", pass: startup.cold_start_ms.median <= 100 }),
+      row("idle RSS after first answer (MB)", undefined, undefined, startup.idle_rss_mb, { target: "<= 50", pass: startup.idle_rss_mb <= 50 }),
+    );
+  }
+
+  const nginxPort = await freePort();
+  const nginxChild = await startNginx({ dir: join(dir, "nginx"), port: nginxPort, upstreamPort: mock.port, upstreamKey: UPSTREAM_KEY, clientKey: CLIENT_KEY, deployment: DEPLOYMENT, apiVersion: API_VERSION, core: PROXY_CORE });
+  const oursPort = await freePort();
+  const oursChild = await startOurs("ours", [binary], { mockPort: mock.port, port: oursPort, core: PROXY_CORE, dir });
+  const ctx: Ctx = {
+    mode,
+    bun,
+    binary,
+    dir,
+    mock,
+    direct: directTarget(mock.port),
+    nginx: proxiedTarget("nginx", nginxPort, nginxChild.pid, false),
+    ours: proxiedTarget("ours", oursPort, oursChild.pid, true),
+    progress,
+  };
+  await Bun.sleep(1000);
+  const idle = { nginx: rssMb(nginxChild.pid), ours: rssMb(oursChild.pid) };
+  main.push(
+    row("RSS at rest, before any load (MB)", undefined, Number(idle.nginx.toFixed(1)), Number(idle.ours.toFixed(1)), { note: "nginx = master + worker" }),
+  );
+
+  let quiet = null;
+  let quietChild = null;
+  if (mode.quietRun && only.has("requests")) {
+    const port = await freePort();
+    quietChild = await startOurs("ours-quiet", [binary], { mockPort: mock.port, port, core: PROXY_CORE, dir, env: { LOG_LEVEL: "warn" } });
+    quiet = proxiedTarget("ours-quiet", port, quietChild.pid, true);
+  }
+  sections.push({ title: `azure-proxy benchmark (${mode.name}): ours = ${binary}`, columns: MAIN_COLUMNS, ratio: ["ours", "nginx"], rows: main });
+  if (only.has("requests")) {
+    const requests = await requestPhase(ctx, quiet);
+    await quietChild?.stop();
+    data.requests = requests.data;
+    main.push(...requests.rows);
+  }
+  if (only.has("streams")) {
+    const streams = await streamPhase(ctx);
+    data.streams = streams.data;
+    main.push(...streams.rows);
+    sections.push(streams.cap);
+  }
+  if (only.has("aborts")) {
+    const aborts = await abortPhase(ctx);
+    data.aborts = aborts.data;
+    main.push(...aborts.rows);
+  }
+  if (only.has("slow")) {
+    const slow = await slowReaderPhase(ctx);
+    data.slow_reader = slow.data;
+    main.push(...slow.rows);
+  }
+  if (only.has("upload")) {
+    progress("25 MB upload through the proxy (simulator upstream)");
+    const upload = await measureUploadMemory({ binary, fileMb: 25, core: PROXY_CORE });
+    data.upload_memory = upload;
+    sections.push({
+      title: "25 MB multipart upload, 3 times (spooled to disk past 1 MiB)",
+      columns: [["ours", "ours"]],
+      rows: [
+        { metric: "RSS before (MB)", values: { ours: upload.rss_before_mb } },
+        { metric: "RSS peak growth (MB)", values: { ours: upload.peak_growth_mb }, target: "far below 25", pass: upload.peak_growth_mb < 12.5 },
+        { metric: "RSS after (MB)", values: { ours: upload.rss_after_mb } },
+      ],
+    });
+  }
+
+  const text = sections.map(renderSection).join("\n\n");
+  console.log(`\n${text}\n`);
+  const missed = main.filter((r) => r.pass === false).map((r) => r.metric);
+  console.log(missed.length ? `targets missed: ${missed.join("; ")}` : "all targets met");
+
+  const meta = {
+    date: new Date().toISOString(),
+    mode: mode.name,
+    binary,
+    commit: Bun.spawnSync(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.toString().trim(),
+    working_tree_dirty: Bun.spawnSync(["git", "-C", ROOT, "status", "--porcelain", "--", "src"]).stdout.toString().trim() !== "",
+    bun: Bun.version,
+    nginx: Bun.spawnSync(["nginx", "-v"]).stderr.toString().trim(),
+    cpu: (await Bun.file("/proc/cpuinfo").text()).match(/model name\s*:\s*(.*)/)?.[1],
+    cores: { load_and_upstream: LOAD_CORE, proxy_under_test: PROXY_CORE },
+    settings: mode,
+    seconds: Math.round((performance.now() - started) / 1000),
+  };
+  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+  const file = join(ROOT, "bench/results", `${meta.date.replace(/[:.]/g, "-")}-${mode.name}.json`);
+  writeFileSync(file, JSON.stringify({ meta, tables: sections, results: data }, null, 2));
+  console.log(`results: ${file} (${meta.seconds} s)`);
+  finished = true;
+}
+
+try {
+  await main();
+  await shutdown(0);
+} catch (error) {
+  console.error(`bench failed: ${(error as Error).stack ?? error}`);
+  await shutdown(1);
+}

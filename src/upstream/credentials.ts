@@ -1,0 +1,31 @@
+/**
+ * What authenticates the proxy to each upstream: its `api-key`, or an Entra ID bearer token.
+ * Token sources live here, keyed by the credential's settings, so a config reload that leaves
+ * an upstream's credential alone keeps its cached token.
+ */
+import type { UpstreamTarget } from "../config/resolve.ts";
+import type { Clock } from "./health.ts";
+import { cachedTokenSource, clientCredentialsFetcher, managedIdentityFetcher, type IdentityEndpoints, type TokenSource } from "./entra-token.ts";
+
+export class Credentials {
+  private readonly sources = new Map<string, TokenSource>();
+
+  constructor(
+    private readonly fetch: typeof globalThis.fetch,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The header that authenticates a request to `upstream`. */
+  async header(upstream: UpstreamTarget, endpoints: IdentityEndpoints): Promise<readonly [string, string]> {
+    const { api_key, entra } = upstream.credential;
+    if (api_key !== undefined) return ["api-key", api_key];
+    const id = JSON.stringify([entra, endpoints]);
+    let source = this.sources.get(id);
+    if (!source) {
+      const fetcher = "managed_identity" in entra! ? managedIdentityFetcher(entra, endpoints, this.fetch) : clientCredentialsFetcher(entra!, endpoints, this.fetch);
+      source = cachedTokenSource(fetcher, this.clock);
+      this.sources.set(id, source);
+    }
+    return ["authorization", `Bearer ${await source.token()}`];
+  }
+}

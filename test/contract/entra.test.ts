@@ -1,0 +1,128 @@
+/**
+ * Microsoft Entra ID to Azure instead of keys, against local fakes of the identity platform and
+ * the instance metadata service: tokens are fetched once for many requests, refreshed before
+ * they expire, and a refusal becomes a clear 502 (or a failover when another upstream can serve).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { configFile } from "../harness/config-file.ts";
+import { chatBody, post } from "../harness/fixture.ts";
+import { startIdentity, type FakeIdentity } from "../harness/identity.ts";
+import { startProxy, type RunningProxy } from "../harness/proxy.ts";
+import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
+
+const KEY = "entra-test-key";
+let identity: FakeIdentity;
+let sim: RunningSimulator;
+
+beforeAll(async () => {
+  identity = await startIdentity();
+  sim = await startSimulator({ acceptToken: (token) => identity.isValid(token) });
+});
+afterAll(async () => {
+  await sim.stop();
+  await identity.stop();
+});
+
+async function proxyWith(entra: Record<string, unknown>, extraUpstreams: unknown[] = []): Promise<RunningProxy> {
+  const file = configFile({
+    upstreams: [{ name: "entra", endpoint: sim.url, api_version: "2024-10-21", entra, deployments: { "gpt-4o": "gpt-4o" } }, ...extraUpstreams],
+    keys: [{ name: "t", key: KEY }],
+    identity: { authority_host: identity.url, imds_endpoint: identity.url },
+    retry: { default_cooldown_ms: 500 },
+  });
+  return startProxy({ args: ["serve", "--config", file.path] });
+}
+const chat = (proxy: RunningProxy, text = "hi") => post(`${proxy.url}/v1/chat/completions`, chatBody(text), { authorization: `Bearer ${KEY}` });
+
+describe("client credentials", () => {
+  test("one token request serves many concurrent calls; Azure gets the bearer token, never a key", async () => {
+    identity.requests.length = 0;
+    identity.expiresIn = 3600;
+    const proxy = await proxyWith({ tenant_id: "tenant-1", client_id: "app-1", client_secret: "right-secret" });
+    try {
+      const statuses = await Promise.all(Array.from({ length: 20 }, () => chat(proxy).then((r) => r.status)));
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      expect(identity.requests).toHaveLength(1);
+      expect(identity.requests[0]!.params).toMatchObject({
+        grant_type: "client_credentials",
+        client_id: "app-1",
+        scope: "https://cognitiveservices.azure.com/.default",
+        tenant: "tenant-1",
+      });
+      const seen = sim.recorder.all().at(-1)!;
+      expect(seen.headers.authorization).toMatch(/^Bearer entra-token-\d+$/);
+      expect(seen.headers["api-key"]).toBeUndefined();
+      expect(proxy.output()).not.toContain("right-secret");
+      expect(proxy.output()).not.toContain("entra-token-");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test("a short-lived token is refreshed before it expires, in the background", async () => {
+    identity.requests.length = 0;
+    identity.expiresIn = 2; // refresh at half its life: 1 s
+    const proxy = await proxyWith({ tenant_id: "t", client_id: "c", client_secret: "right-secret" });
+    try {
+      expect((await chat(proxy)).status).toBe(200);
+      const first = sim.recorder.all().at(-1)!.headers.authorization;
+      await Bun.sleep(1200);
+      expect((await chat(proxy)).status).toBe(200); // still the old token, refresh started
+      await Bun.sleep(100);
+      expect((await chat(proxy)).status).toBe(200);
+      expect(sim.recorder.all().at(-1)!.headers.authorization).not.toBe(first);
+      expect(identity.requests).toHaveLength(2);
+    } finally {
+      await proxy.stop();
+      identity.expiresIn = 3600;
+    }
+  });
+
+  test("a refused secret: a 502 naming the upstream and the identity error, without the secret", async () => {
+    const proxy = await proxyWith({ tenant_id: "t", client_id: "c", client_secret: "wrong-secret" });
+    try {
+      const response = await chat(proxy);
+      expect(response.status).toBe(502);
+      const { error } = await response.json();
+      expect(error.code).toBe("upstream_auth_failed");
+      expect(error.message).toContain("upstream 'entra'");
+      expect(error.message).toContain("AADSTS7000215");
+      expect(JSON.stringify(error)).not.toContain("wrong-secret");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test("...and a healthy upstream with a key takes over", async () => {
+    const backup = await startSimulator();
+    const proxy = await proxyWith({ tenant_id: "t", client_id: "c", client_secret: "wrong-secret" }, [
+      { name: "backup", endpoint: backup.url, api_key: backup.key, priority: 1, deployments: { "gpt-4o": "gpt-4o" } },
+    ]);
+    try {
+      expect((await chat(proxy)).status).toBe(200);
+      expect(backup.recorder.all()).toHaveLength(1);
+    } finally {
+      await proxy.stop();
+      await backup.stop();
+    }
+  });
+});
+
+describe("managed identity", () => {
+  test("IMDS is asked with Metadata: true, the resource and the user-assigned client id", async () => {
+    identity.requests.length = 0;
+    const proxy = await proxyWith({ managed_identity: true, client_id: "mi-client" });
+    try {
+      expect((await chat(proxy)).status).toBe(200);
+      expect((await chat(proxy)).status).toBe(200);
+      expect(identity.requests).toHaveLength(1);
+      expect(identity.requests[0]).toMatchObject({
+        kind: "managed_identity",
+        params: { "api-version": "2018-02-01", resource: "https://cognitiveservices.azure.com", client_id: "mi-client" },
+        headers: { metadata: "true" },
+      });
+    } finally {
+      await proxy.stop();
+    }
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Live reload: SIGHUP (or a change to the file) loads the new config; an invalid one is logged
+ * and the running one stays; requests and streams in flight finish on the config they began
+ * with; no request fails while reloads happen under load.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { configFile } from "../harness/config-file.ts";
+import { chatBody, post } from "../harness/fixture.ts";
+import { startProxy, type RunningProxy } from "../harness/proxy.ts";
+import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
+import { contentOf, readEvents } from "../harness/sse.ts";
+
+const KEY = "reload-test-key";
+let a: RunningSimulator;
+let b: RunningSimulator;
+beforeAll(async () => {
+  a = await startSimulator({ name: "a" });
+  b = await startSimulator({ name: "b" });
+});
+afterAll(async () => {
+  await a.stop();
+  await b.stop();
+});
+
+const configOn = (sim: RunningSimulator, models: Record<string, string> = { "gpt-4o": "gpt-4o" }) => ({
+  upstreams: [{ name: "only", endpoint: sim.url, api_key: sim.key, deployments: models }],
+  keys: [{ name: "t", key: KEY }],
+});
+
+async function until(check: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await Bun.sleep(25);
+  }
+}
+
+describe("reload", () => {
+  let proxy: RunningProxy;
+  let file: ReturnType<typeof configFile>;
+  beforeAll(async () => {
+    file = configFile(configOn(a));
+    proxy = await startProxy({ args: ["serve", "--config", file.path] });
+  });
+  afterAll(() => proxy.stop());
+  const chat = (model = "gpt-4o", text = "hi", extra = {}) => post(`${proxy.url}/v1/chat/completions`, chatBody(text, { model, ...extra }), { authorization: `Bearer ${KEY}` });
+
+  test("a file change switches upstreams; a stream in flight finishes on the old one", async () => {
+    const marker = crypto.randomUUID();
+    const inFlight = chat("gpt-4o", `${marker} [sim chunk_ms=100 reply=old_config_answer]`, { stream: true });
+    await a.recorder.waitFor((r) => r.bodyText.includes(marker));
+    file.write(configOn(b));
+    await until(() => proxy.output().includes('"msg":"config reloaded"'));
+    expect(contentOf(await readEvents(await inFlight))).toBe("old config answer");
+    const after = crypto.randomUUID();
+    expect((await chat("gpt-4o", after)).status).toBe(200);
+    expect(b.recorder.all().some((r) => r.bodyText.includes(after))).toBe(true);
+  });
+
+  test("an invalid config is logged and the running one stays", async () => {
+    file.write("upstreams: [ {name: broken");
+    await until(() => proxy.output().includes('"msg":"config reload failed; keeping the running config"'));
+    expect((await chat()).status).toBe(200);
+  });
+
+  test("SIGHUP reloads (a new model appears)", async () => {
+    file.write(configOn(b, { "gpt-4o": "gpt-4o", "my-mini": "gpt-4o-mini" }));
+    await Bun.sleep(400); // let the file watcher settle first, so the SIGHUP reload is the one counted
+    const before = proxy.output().split('"msg":"config reloaded"').length;
+    process.kill(proxy.pid, "SIGHUP");
+    await until(() => proxy.output().split('"msg":"config reloaded"').length > before && proxy.output().includes('"reason":"SIGHUP"'));
+    expect((await chat("my-mini")).status).toBe(200);
+  });
+});
+
+test("no request fails while the config is reloaded again and again under load", async () => {
+  const file = configFile(configOn(a));
+  const proxy = await startProxy({ args: ["serve", "--config", file.path] });
+  try {
+    let stop = false;
+    const statuses: number[] = [];
+    const workers = Array.from({ length: 8 }, async () => {
+      while (!stop) {
+        const response = await post(`${proxy.url}/v1/chat/completions`, chatBody("load"), { authorization: `Bearer ${KEY}` });
+        statuses.push(response.status);
+        await response.text();
+      }
+    });
+    const pid = proxy.pid;
+    for (let i = 0; i < 10; i++) {
+      file.write(configOn(i % 2 === 0 ? b : a));
+      process.kill(pid, "SIGHUP");
+      await Bun.sleep(150);
+    }
+    stop = true;
+    await Promise.all(workers);
+    expect(statuses.length).toBeGreaterThan(50);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(proxy.output().split('"msg":"config reloaded"').length - 1).toBeGreaterThanOrEqual(10);
+  } finally {
+    await proxy.stop();
+  }
+}, 30_000);
