@@ -23,3 +23,9 @@ test("the quick start's two commands exist as npm scripts", () => {
 test(".ci/run calls the README's test command", () => {
   expect(readFileSync(resolve(root, ".ci/run"), "utf8")).toContain("npm test");
 });
+
+test("the README's config reference is the one the schema generates", async () => {
+  const { configReference } = await import("../src/config/reference.ts");
+  const block = /<!-- config-reference:start -->\n([\s\S]*)\n<!-- config-reference:end -->/.exec(readme)?.[1];
+  expect(block).toBe(configReference());
+});

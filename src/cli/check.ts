@@ -1,10 +1,15 @@
 import { maskedConfig } from "../config/mask.ts";
 import { loadConfig } from "../config/load.ts";
+import { configReference } from "../config/reference.ts";
 import { parseFlags } from "./args.ts";
 import { routingReport } from "./routing-report.ts";
 
 export async function checkCommand(args: string[]): Promise<number> {
-  const flags = parseFlags(args, { config: { type: "string" }, "insecure-no-auth": { type: "boolean" } });
+  const flags = parseFlags(args, { config: { type: "string" }, "insecure-no-auth": { type: "boolean" }, reference: { type: "boolean" } });
+  if (flags.reference) {
+    console.log(configReference());
+    return 0;
+  }
   const loaded = loadConfig({ env: process.env, cli: { configPath: flags.config, insecureNoAuth: flags["insecure-no-auth"] } });
   if (!loaded.ok) {
     for (const issue of loaded.issues) console.error(`invalid: ${issue}`);

@@ -54,7 +54,7 @@ Ask the simulator for a fault by putting e.g. [sim status=429 retry_after=3] in 
 Stop with Ctrl-C.
 `);
   await untilStopSignal();
-  await proxy.server.stop(true);
+  await proxy.drain(0);
   await simulator.stop(true);
   return 0;
 }

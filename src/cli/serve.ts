@@ -40,8 +40,16 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
   const signal = await untilStopSignal();
   process.off("SIGHUP", onHangUp);
   stopWatching();
-  log.info("stopping", { signal });
-  await proxy.server.stop();
+  // Stop taking requests, turn /readyz 503 so load balancers move away, let requests and
+  // streams in flight finish within the grace period, then exit 0 (a deliberate stop).
+  log.info("draining", { signal, grace_ms: config.shutdown.grace_ms });
+  // a second signal (Ctrl-C again, an impatient supervisor) means now
+  void untilStopSignal().then((again) => {
+    log.warn("stopping now", { signal: again });
+    proxy.cut();
+  });
+  const cut = await proxy.drain(config.shutdown.grace_ms);
+  log.info("stopped", { cut_at_grace_end: cut });
   return 0;
 }
 

@@ -1,14 +1,17 @@
 /**
  * The composition root. Runtime state that must outlive a config reload (cooldowns, cached
- * Entra tokens, reachability) is made once; everything derived from the config (routing table,
- * forwarder, HTTP app) is rebuilt on reload and swapped in whole, so a request in flight
- * finishes on the config it started with and a new one sees only the new config.
+ * Entra tokens, reachability, rate-limit windows, metrics, the draining flag) is made once;
+ * everything derived from the config (routing table, forwarder, HTTP app) is rebuilt on reload
+ * and swapped in whole, so a request in flight finishes on the config it started with and a new
+ * one sees only the new config.
  */
 import { buildRoutingTable } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { buildApp, type App } from "../http/app.ts";
 import type { Logger } from "../lib/log.ts";
+import { createMetrics, type Metrics } from "../metrics/catalog.ts";
 import { createForwarder } from "../proxy/forward.ts";
+import { Limiter } from "../ratelimit/limiter.ts";
 import type { RunningServer, RuntimeAdapter } from "../runtime/types.ts";
 import { Credentials } from "../upstream/credentials.ts";
 import { Health } from "../upstream/health.ts";
@@ -17,14 +20,24 @@ import { weightedSelector } from "../upstream/select.ts";
 
 export interface ProxyServer {
   readonly server: RunningServer;
+  readonly metrics: Metrics;
   /** Serve new requests with `config` from now on (listen address changes need a restart). */
   reload(config: Config): void;
+  /**
+   * Stop taking requests (/readyz turns 503), let those in flight (streams included) finish for
+   * up to `graceMs`, then close what is left. Resolves with how many were cut.
+   */
+  drain(graceMs: number): Promise<number>;
+  /** End a drain now (a second stop signal): what is still in flight is cut. */
+  cut(): void;
 }
 
 interface SharedState {
   readonly health: Health;
   readonly credentials: Credentials;
   readonly reachability: Reachability;
+  readonly limiter: Limiter;
+  readonly metrics: Metrics;
 }
 
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -39,35 +52,63 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<voi
   });
 }
 
-function build(config: Config, state: SharedState, runtime: RuntimeAdapter, log: Logger): App {
+function build(config: Config, state: SharedState, draining: () => boolean, runtime: RuntimeAdapter, log: Logger): App {
   const routing = buildRoutingTable(config);
-  const clock = () => Date.now();
   const forward = createForwarder({
     routing,
     config,
     fetch: runtime.upstreamFetch,
     ...state,
     selector: weightedSelector(),
-    clock,
+    clock: Date.now,
     sleep: sleepUnlessAborted,
     log,
   });
-  return buildApp({ config, models: routing.listedModels, forward, log });
+  return buildApp({
+    config,
+    models: routing.listedModels,
+    forward,
+    metrics: state.metrics,
+    health: state.health,
+    draining,
+    onUsage: (key, usage) => state.limiter.addTokens(key, usage.prompt + usage.completion),
+    log,
+  });
 }
 
 export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger): Promise<ProxyServer> {
-  const clock = () => Date.now();
+  const health = new Health(Date.now);
   const state: SharedState = {
-    health: new Health(clock),
-    credentials: new Credentials(runtime.upstreamFetch, clock),
-    reachability: new Reachability(clock),
+    health,
+    credentials: new Credentials(runtime.upstreamFetch, Date.now),
+    reachability: new Reachability(Date.now),
+    limiter: new Limiter(Date.now),
+    metrics: createMetrics(health),
   };
-  let app = build(config, state, runtime, log);
+  let draining = false;
+  const isDraining = () => draining;
+  let app = build(config, state, isDraining, runtime, log);
   const server = await runtime.serve({ hostname: config.server.host, port: config.server.port, fetch: (request) => app.fetch(request) });
+  const inflight = async () => (await state.metrics.inflightRequests.get()).values[0]?.value ?? 0;
+  let cutNow = false;
   return {
     server,
+    metrics: state.metrics,
     reload(next) {
-      app = build(next, state, runtime, log);
+      app = build(next, state, isDraining, runtime, log);
+    },
+    async drain(graceMs) {
+      draining = true;
+      const closing = server.stop(false); // stop accepting; requests in flight go on
+      const deadline = Date.now() + graceMs;
+      while ((await inflight()) > 0 && Date.now() < deadline && !cutNow) await new Promise((r) => setTimeout(r, 50));
+      const cut = await inflight();
+      if (cut > 0) await server.stop(true);
+      await Promise.race([closing, new Promise((r) => setTimeout(r, 1000))]);
+      return cut;
+    },
+    cut() {
+      cutNow = true;
     },
   };
 }

@@ -51,6 +51,9 @@ export const EnvSchema = Type.Object({
   HOST: Type.Optional(Type.String({ minLength: 1, description: "Listen address (default 0.0.0.0)." })),
   LOG_LEVEL: Type.Optional(Type.String({ pattern: "^(debug|info|warn|error)$", hint: "debug, info, warn or error", description: "Log level (default info)." })),
   LOG_FORMAT: Type.Optional(Type.String({ pattern: "^(json|pretty)$", hint: "json or pretty", description: "Log format (default json when stdout is not a TTY)." })),
+  AZURE_AUTHORITY_HOST: Type.Optional(
+    Type.String({ pattern: "^https?://\\S+$", hint: "an http(s) URL", description: "Microsoft identity platform for Entra ID client credentials (sovereign clouds); the Azure SDKs' own name." }),
+  ),
   AZURE_PROXY_CONFIG: Type.Optional(Type.String({ minLength: 1, description: "Path of a config file, YAML or JSON (same as --config)." })),
   AZURE_PROXY_MAX_BODY_BYTES: Type.Optional(
     Type.String({ pattern: "^\\d+$", hint: "a byte count, at least 1024", description: "Largest request body accepted (default 27262976)." }),

@@ -49,7 +49,7 @@ export function loadConfig({ env: rawEnv, cli = {}, stdoutIsTTY = false }: LoadI
   if ((merged.upstreams as unknown[]).length === 0) {
     issues.push("AZURE_OPENAI_ENDPOINT (or AZURE_ENDPOINT): required, e.g. https://myres.openai.azure.com, unless a config file lists upstreams");
   }
-  if ((merged.keys as unknown[]).length === 0 && cli.insecureNoAuth !== true) issues.push(NO_KEYS);
+  if ((merged.keys as unknown[]).length === 0 && (merged.auth as Raw).insecure_no_auth !== true) issues.push(NO_KEYS);
   if (issues.length > 0) return { ok: false, issues };
 
   const withDefaults = Value.Default(ConfigSchema, structuredClone(merged)) as Raw;
@@ -127,7 +127,7 @@ function envLayer(env: Env, rawEnv: Record<string, string | undefined>, issues: 
   layer.limits = { max_body_bytes: env.AZURE_PROXY_MAX_BODY_BYTES === undefined ? undefined : Number(env.AZURE_PROXY_MAX_BODY_BYTES) };
   layer.server = { host: env.HOST, port: env.PORT === undefined ? undefined : Number(env.PORT) };
   layer.log = { level: env.LOG_LEVEL, format: env.LOG_FORMAT };
-  layer.identity = { authority_host: rawEnv.AZURE_AUTHORITY_HOST || undefined };
+  layer.identity = { authority_host: env.AZURE_AUTHORITY_HOST };
   return layer;
 }
 
@@ -143,7 +143,8 @@ function mergeLayers(file: Raw, env: Raw, cli: CliOverrides, tty: boolean): Raw 
   if (cli.host !== undefined) server.host = cli.host;
   const log = merged.log as Raw;
   log.format ??= tty ? "pretty" : "json";
-  merged.auth = { insecure_no_auth: cli.insecureNoAuth === true };
+  // deliberate either way: the flag, or the file saying so
+  merged.auth = { insecure_no_auth: cli.insecureNoAuth === true || (file.auth as Raw | undefined)?.insecure_no_auth === true };
   return merged;
 }
 

@@ -34,6 +34,7 @@ export interface RoutingTable {
   readonly groupNames: readonly string[];
   /** Models listed explicitly, for error messages and /v1/models. */
   readonly listedModels: readonly string[];
+  isListed(model: string): boolean;
   readonly upstreams: readonly UpstreamTarget[];
   /** Where operations without a model go (a stored response, a file): the first by priority. */
   readonly defaultUpstream: UpstreamTarget;
@@ -58,6 +59,7 @@ export function buildRoutingTable(config: Config): RoutingTable {
   const listedModels = Object.freeze([...listed.keys()]);
   return {
     listedModels,
+    isListed: (model) => listed.has(model),
     upstreams: targets,
     defaultUpstream: targets[0]!,
     hasGroups: groups.size > 0,

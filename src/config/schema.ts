@@ -70,11 +70,11 @@ export const ConfigSchema = Type.Object(
     keys: Type.Array(ClientKeySchema, { default: [], description: "Client keys. AUTH_KEY adds unnamed ones." }),
     cors: Type.Object(
       { origins: Type.Array(Type.String({ minLength: 1 }), { default: [], description: "Browser origins allowed to call the proxy; none by default." }) },
-      { default: {}, additionalProperties: false },
+      { default: {}, additionalProperties: false, description: "Browser access (CORS)." },
     ),
     limits: Type.Object(
       { max_body_bytes: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BODY_BYTES, description: "Largest request body accepted (413 above)." }) },
-      { default: {}, additionalProperties: false },
+      { default: {}, additionalProperties: false, description: "Request limits for every client." },
     ),
     timeouts: Type.Object(
       {
@@ -82,16 +82,24 @@ export const ConfigSchema = Type.Object(
         first_byte_ms: Positive("Waiting for an upstream's response headers (reasoning models think for minutes).", 600_000),
         idle_ms: Positive("Silence between two chunks of an upstream's answer.", 300_000),
       },
-      { default: {}, additionalProperties: false },
+      { default: {}, additionalProperties: false, description: "Upstream timeouts; each one that fires is a clear error (or a failover, before the first byte)." },
     ),
     retry: Type.Object(
       {
         max_attempts: Positive("Upstream attempts per request, the first included.", 3),
-        max_wait_ms: Type.Integer({ minimum: 0, default: 30_000, description: "Total time a request may spend failing over and waiting for a cooldown." }),
+        max_wait_ms: Type.Integer({ minimum: 0, default: 30_000, description: "No new attempt (or backoff) starts after this long; cooldowns are never waited on." }),
         default_cooldown_ms: Positive("Cooldown after a 429/503 that gives no Retry-After.", 10_000),
         max_cooldown_ms: Positive("Longest cooldown a Retry-After can ask for.", 60_000),
       },
-      { default: {}, additionalProperties: false },
+      { default: {}, additionalProperties: false, description: "Failover across upstream deployments, while nothing was sent to the client." },
+    ),
+    metrics: Type.Object(
+      { require_key: Type.Boolean({ default: false, description: "Ask for a client key on /metrics (ops endpoints are open by default)." }) },
+      { default: {}, additionalProperties: false, description: "The Prometheus endpoint." },
+    ),
+    shutdown: Type.Object(
+      { grace_ms: Type.Integer({ minimum: 0, default: 30_000, description: "On SIGTERM/SIGINT, how long requests and streams in flight may take to finish." }) },
+      { default: {}, additionalProperties: false, description: "Stopping." },
     ),
     identity: Type.Object(
       {
@@ -99,7 +107,7 @@ export const ConfigSchema = Type.Object(
         imds_endpoint: Type.String({ pattern: "^https?://", default: "http://169.254.169.254", description: "Azure instance metadata service (managed identity)." }),
         scope: Type.String({ default: "https://cognitiveservices.azure.com/.default", description: "Token scope for Azure OpenAI." }),
       },
-      { default: {}, additionalProperties: false },
+      { default: {}, additionalProperties: false, description: "Where Entra ID tokens come from (set only for sovereign clouds or tests)." },
     ),
     compat: Type.Object(
       {
@@ -109,25 +117,25 @@ export const ConfigSchema = Type.Object(
         }),
         stream_fixups: Type.Boolean({ default: true, description: "On OpenAI-shaped routes, drop Azure's annotation-only stream chunks." }),
       },
-      { default: {}, additionalProperties: false },
+      { default: {}, additionalProperties: false, description: "Adjustments for clients written against OpenAI." },
     ),
     server: Type.Object(
       {
         host: Type.String({ minLength: 1, default: "0.0.0.0", description: "Listen address." }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, description: "Listen port (0: any free port)." }),
       },
-      { default: {}, additionalProperties: false },
+      { default: {}, additionalProperties: false, description: "Where the proxy listens (HOST, PORT and --host, --port override it)." },
     ),
     auth: Type.Object(
-      { insecure_no_auth: Type.Boolean({ default: false, description: "Serve without client keys (only with --insecure-no-auth)." }) },
-      { default: {}, additionalProperties: false },
+      { insecure_no_auth: Type.Boolean({ default: false, description: "Serve without client keys: an open relay spends your Azure quota (also --insecure-no-auth)." }) },
+      { default: {}, additionalProperties: false, description: "Client authentication." },
     ),
     log: Type.Object(
       {
-        level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], { default: "info" }),
-        format: Type.Union([Type.Literal("json"), Type.Literal("pretty")], { default: "json", description: "json when stdout is not a TTY." }),
+        level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], { default: "info", description: "Least severe level written." }),
+        format: Type.Union([Type.Literal("json"), Type.Literal("pretty")], { default: "json", description: "One JSON object per line, or short lines for a terminal (the default on a TTY)." }),
       },
-      { default: {}, additionalProperties: false },
+      { default: {}, additionalProperties: false, description: "Logging (LOG_LEVEL, LOG_FORMAT)." },
     ),
   },
   { additionalProperties: false },

@@ -3,6 +3,7 @@ import { Failure } from "../lib/failure.ts";
 import type { ProxyCall, Shape } from "../proxy/call.ts";
 import { IMAGE_EDITS, type Operation } from "../proxy/operations.ts";
 import { clientOf } from "./client-auth.ts";
+import { recordOf } from "./request-record.ts";
 import { requestIdOf } from "./request-id.ts";
 import { spoolRawBody, takeCallBody } from "./request-body.ts";
 
@@ -27,12 +28,14 @@ export function callFrom(request: Request, operation: Operation, { shape, model,
     model,
     bodyModel: typeof body.model === "string" ? body.model : undefined,
     body: takeCallBody(request),
+    hasStreamOptions: body.stream_options !== undefined && body.stream_options !== null,
     stream,
     shape,
     params,
     query: "",
     accept: request.headers.get("accept"),
     client: clientOf(request),
+    record: recordOf(request),
     group: request.headers.get("proxy-src")?.trim() || undefined,
     requestId: requestIdOf(request),
     signal: request.signal,
@@ -48,12 +51,14 @@ export async function resourceCallFrom(request: Request, operation: Operation, s
     model: undefined,
     bodyModel: undefined,
     body: await spoolRawBody(request, maxBodyBytes),
+    hasStreamOptions: false,
     stream: false,
     shape,
     params: { "*": url.pathname.slice(prefix.length + 1) },
     query: url.search,
     accept: request.headers.get("accept"),
     client: clientOf(request),
+    record: recordOf(request),
     group: request.headers.get("proxy-src")?.trim() || undefined,
     requestId: requestIdOf(request),
     signal: request.signal,

@@ -11,7 +11,7 @@ import { digestOf, findKey } from "../lib/constant-time.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Client } from "../proxy/call.ts";
 
-const ANONYMOUS: Client = Object.freeze({ name: "anonymous", models: null });
+const ANONYMOUS: Client = Object.freeze({ name: "anonymous", models: null, limits: {} });
 const clients = new WeakMap<Request, Client>();
 
 /** Who sent this request (set by the auth check; anonymous on open routes). */
@@ -39,10 +39,16 @@ function hexBytes(hex: string): Uint8Array {
 
 export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
   const digests = keys.map((k) => (k.key_sha256 !== undefined ? hexBytes(k.key_sha256) : digestOf(k.key!)));
-  const known = keys.map((k): Client => Object.freeze({ name: k.name, models: k.models ? new Set(k.models) : null }));
+  const known = keys.map(
+    (k): Client => Object.freeze({ name: k.name, models: k.models ? new Set(k.models) : null, limits: { rpm: k.rpm, tpm: k.tpm, maxStreams: k.max_streams } }),
+  );
   return new Elysia({ name: "client-auth" }).onRequest(({ request }) => {
-    if (open || !isProtected(new URL(request.url).pathname)) return;
+    // a CORS preflight carries no key by design; without cors.origins no route answers it
+    if (open || request.method === "OPTIONS") return;
     const key = presentedKey(request.headers);
+    const path = new URL(request.url).pathname;
+    // ops endpoints are open, but a key they are given is still checked (metrics.require_key)
+    if (!isProtected(path) && key === null) return;
     if (key === null) {
       throw new Failure(
         "unauthorized",

@@ -47,6 +47,11 @@ function splice(json: string, spans: ReadonlyArray<readonly [number, number, str
 }
 
 export function setTopLevelString(json: string, key: string, value: string): string {
+  return setTopLevelValue(json, key, value);
+}
+
+/** Set a top-level member to any JSON value, keeping every other byte. */
+export function setTopLevelValue(json: string, key: string, value: unknown): string {
   const { open, entries } = topLevelEntries(json);
   const encoded = JSON.stringify(value);
   const matches = entries.filter((e) => e.key === key);

@@ -8,8 +8,11 @@ import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
 import { keptUpstreamHeaders } from "../lib/headers.ts";
 import type { Logger } from "../lib/log.ts";
-import { annotationChunkFilter, type EventFilter } from "../stream/fixups.ts";
+import type { Metrics } from "../metrics/catalog.ts";
+import type { Limiter } from "../ratelimit/limiter.ts";
+import { streamTransform } from "../stream/fixups.ts";
 import { relayBody, relaySse, type RelayEnd } from "../stream/relay.ts";
+import { Tail, usageIn } from "../stream/usage.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import type { Reachability } from "../upstream/reachability.ts";
 import type { ProxyCall } from "./call.ts";
@@ -22,17 +25,44 @@ export interface AttemptDeps {
   readonly credentials: Credentials;
   readonly reachability: Reachability;
   readonly config: Pick<Config, "timeouts" | "identity" | "compat">;
+  readonly metrics: Metrics;
+  readonly limiter: Limiter;
   readonly log: Logger;
 }
-
-const CHAT_FILTER = annotationChunkFilter("delta");
-const COMPLETIONS_FILTER = annotationChunkFilter("text");
 
 /**
  * `onRelayEnd` runs once when a relayed answer's body ends (however it ends). A failed attempt
  * only cleans up after itself: the call's body stays with the retry loop for the next attempt.
  */
 export async function attempt(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayEnd: () => void): Promise<Response> {
+  const { record } = call;
+  record.attempts++;
+  record.upstream = target.upstream.name;
+  record.deployment = target.route?.deployment;
+  // a deployment named by the client (any_model) is a label only once Azure has served it
+  const deployment = (known: boolean) => (target.route ? (known ? target.route.deployment : "other") : "none");
+  try {
+    const response = await send(call, target, deps, onRelayEnd);
+    deps.metrics.attempts.inc({ upstream: target.upstream.name, deployment: deployment(true), outcome: "ok" });
+    return response;
+  } catch (error) {
+    if (error instanceof Failure && error.kind !== "client_closed") {
+      deps.metrics.attempts.inc({ upstream: target.upstream.name, deployment: deployment(record.modelKnown), outcome: outcomeOf(error) });
+    }
+    throw error;
+  }
+}
+
+function outcomeOf(failure: Failure): string {
+  const status = failure.detail.status;
+  if (status !== undefined) return status === 429 ? "429" : status >= 500 ? "5xx" : "4xx";
+  if (failure.kind === "upstream_timeout") return "timeout";
+  if (failure.kind === "upstream_unreachable") return "connect_error";
+  if (failure.kind === "upstream_auth") return "auth_error";
+  return failure.kind;
+}
+
+async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayEnd: () => void): Promise<Response> {
   const { upstream } = target;
   const { timeouts } = deps.config;
   try {
@@ -80,44 +110,64 @@ export async function attempt(call: ProxyCall, target: Target, deps: AttemptDeps
     clearTimeout(firstByteTimer);
     deps.reachability.answered(upstream.endpoint);
     if (response.status >= 300) throw await failureFromUpstream(response, target, call);
+    const { record } = call;
+    record.modelKnown = true; // Azure served it: a real model, fit for a metric label
     if (!response.body) {
       cleanUp();
       onRelayEnd();
       return new Response(null, { status: response.status, headers: keptUpstreamHeaders(response.headers) });
     }
 
+    const headers = keptUpstreamHeaders(response.headers);
+    const isSse = (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
+    // a stream slot is held from here to the end of the relay (limits.max_streams)
+    const closeStream = isSse ? deps.limiter.openStream(call.client) : () => {};
+    const tail = isSse ? undefined : new Tail();
+    const status = response.status;
+    record.relayed = true;
+    if (isSse) record.startStream();
     const hooks = {
       abortUpstream: () => abort.abort(),
+      onFirstChunk: () => record.firstByte(),
       onEnd: (end: RelayEnd, error?: unknown) => {
         cleanUp();
+        closeStream();
         onRelayEnd();
+        if (tail && end === "complete") record.usage = usageIn(tail.value);
+        record.finish(status, end);
         if (end !== "complete" && end !== "client_closed") {
           deps.log.warn("upstream stream ended early", { request_id: call.requestId, upstream: upstream.name, end, error: errorName(error) });
         }
       },
     };
-    const headers = keptUpstreamHeaders(response.headers);
-    const isSse = (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
     if (isSse) {
       headers.set("cache-control", "no-cache");
       // nginx and other buffering proxies must pass each event on as it comes
       headers.set("x-accel-buffering", "no");
     }
+    const transform = isSse
+      ? streamTransform({
+          dropAnnotationsWithout: fixupField(call, deps.config.compat.stream_fixups),
+          onUsage: (usage) => (record.usage = usage),
+          usageInjected: request.usageInjected,
+        })
+      : undefined;
     const body = isSse
-      ? relaySse(response.body, hooks, { upstreamName: upstream.name, end: call.operation.streamEnd, filter: filterFor(call, deps.config.compat.stream_fixups), idleMs: timeouts.idle_ms })
-      : relayBody(response.body, hooks, timeouts.idle_ms);
-    return new Response(body, { status: response.status, headers });
+      ? relaySse(response.body, hooks, { upstreamName: upstream.name, end: call.operation.streamEnd, transform, idleMs: timeouts.idle_ms })
+      : relayBody(response.body, hooks, timeouts.idle_ms, tail);
+    return new Response(body, { status, headers });
   } catch (error) {
     cleanUp();
     throw error;
   }
 }
 
-function filterFor(call: ProxyCall, fixups: boolean): EventFilter | undefined {
-  if (!fixups || call.shape !== "openai") return undefined;
-  if (call.operation === CHAT_COMPLETIONS) return CHAT_FILTER;
-  if (call.operation === COMPLETIONS) return COMPLETIONS_FILTER;
-  return undefined;
+/** Fix-ups apply to OpenAI-shaped clients' chat and completions streams (config compat.stream_fixups). */
+function fixupField(call: ProxyCall, fixups: boolean): "delta" | "text" | null {
+  if (!fixups || call.shape !== "openai") return null;
+  if (call.operation === CHAT_COMPLETIONS) return "delta";
+  if (call.operation === COMPLETIONS) return "text";
+  return null;
 }
 
 function errorName(error: unknown): string | undefined {

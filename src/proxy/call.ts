@@ -1,5 +1,6 @@
 /** One client request to relay, as plain values: what the route module hands to `forward`. */
 import type { Spool } from "../lib/spool.ts";
+import type { RequestRecord } from "../metrics/record.ts";
 import type { Operation } from "./operations.ts";
 
 /** The request body as the client sent it, in the form the proxy keeps it. */
@@ -22,6 +23,7 @@ export interface Client {
   readonly name: string;
   /** Models this key may use; null: all. */
   readonly models: ReadonlySet<string> | null;
+  readonly limits: { readonly rpm?: number; readonly tpm?: number; readonly maxStreams?: number };
 }
 
 export interface ProxyCall {
@@ -44,6 +46,10 @@ export interface ProxyCall {
   /** The client's Accept header, for operations that answer in several formats. */
   readonly accept: string | null;
   readonly client: Client;
+  /** What this request did, for its access-log line and metrics. */
+  readonly record: RequestRecord;
+  /** Whether the body had `stream_options`: the proxy asks Azure for usage only when it had none. */
+  readonly hasStreamOptions: boolean;
   /** The `Proxy-src` header: an upstream group, when the config has groups. */
   readonly group: string | undefined;
   readonly requestId: string;

@@ -14,6 +14,8 @@ import type { Route, RoutingTable } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Logger } from "../lib/log.ts";
+import type { Metrics } from "../metrics/catalog.ts";
+import type { Limiter } from "../ratelimit/limiter.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import type { Clock, Health } from "../upstream/health.ts";
 import type { Reachability } from "../upstream/reachability.ts";
@@ -32,6 +34,8 @@ export interface ForwardDeps {
   readonly selector: Selector;
   readonly clock: Clock;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly metrics: Metrics;
+  readonly limiter: Limiter;
   readonly log: Logger;
 }
 
@@ -134,7 +138,12 @@ export function createForwarder(deps: ForwardDeps): Forward {
       released = true;
       disposeBody(call.body);
     };
+    const { record } = call;
+    record.route = call.operation.id;
+    record.model = call.model;
+    record.modelKnown = call.model !== undefined && routing.isListed(call.model);
     try {
+      deps.limiter.admit(call.client);
       if (!call.operation.routedByModel) {
         // a stored response or a file lives on one resource: no failover across upstreams
         return await attempt(call, { upstream: routing.defaultUpstream, route: null }, deps, release);

@@ -7,16 +7,18 @@
  */
 import type { Route, UpstreamTarget } from "../config/resolve.ts";
 import { Failure } from "../lib/failure.ts";
-import { renameTopLevelKey, setTopLevelString } from "../lib/json-top-level.ts";
+import { renameTopLevelKey, setTopLevelString, setTopLevelValue } from "../lib/json-top-level.ts";
 import { VERSION } from "../version.ts";
 import type { CallBody, ProxyCall } from "./call.ts";
-import { CHAT_COMPLETIONS, type Operation } from "./operations.ts";
+import { CHAT_COMPLETIONS, COMPLETIONS, type Operation } from "./operations.ts";
 
 export interface UpstreamRequest {
   readonly url: string;
   readonly method: string;
   readonly headers: Headers;
   readonly body: string | ReadableStream<Uint8Array> | null;
+  /** The proxy added `stream_options.include_usage`; the relay takes the usage back out. */
+  readonly usageInjected: boolean;
 }
 
 /** Where a call goes: a model's route, or the default upstream for model-less operations. */
@@ -40,8 +42,22 @@ export function prepareUpstream(call: ProxyCall, { upstream, route }: Target, [a
   headers.set("accept", call.stream ? "text/event-stream" : (call.accept ?? "application/json"));
   // Azure logs this id with the request, so a support ticket can quote ours.
   if (UUID.test(call.requestId)) headers.set("x-ms-client-request-id", call.requestId);
-  const body = upstreamBody(call, upstream, route, headers);
-  return { url, method: call.method, headers, body };
+  const usageInjected = wantsUsage(call, upstream);
+  let body = upstreamBody(call, upstream, route, headers);
+  if (usageInjected && typeof body === "string") body = setTopLevelValue(body, "stream_options", { include_usage: true });
+  return { url, method: call.method, headers, body, usageInjected };
+}
+
+/**
+ * Streams carry token usage only when asked (`stream_options.include_usage`); the proxy asks on
+ * the client's behalf to meter tokens. Not where Azure would refuse the parameter: dated
+ * versions before 2024-09-01 answer "Unrecognized request argument supplied: stream_options"
+ * (azure-contract.md §3.2).
+ */
+function wantsUsage(call: ProxyCall, upstream: UpstreamTarget): boolean {
+  if (!call.stream || call.hasStreamOptions || call.body.kind !== "json") return false;
+  if (call.operation !== CHAT_COMPLETIONS && call.operation !== COMPLETIONS) return false;
+  return upstream.style === "v1" || upstream.apiVersion >= "2024-09-01";
 }
 
 function upstreamUrl(call: ProxyCall, upstream: UpstreamTarget, deployment: string | undefined): string {

@@ -1,38 +1,72 @@
 /**
- * Per-event fixes for Azure's chat and completions streams, for clients that expect OpenAI's
- * stream exactly. Azure adds chunks OpenAI never sends (azure-contract.md §3.6):
- * - the prompt-filter chunk: `choices: []` with no `usage` (crashes clients that read
- *   `choices[0]`: semantic-kernel#3650, llama_index#7640, litellm#14298, ...);
- * - async-filter annotation chunks whose choices have no `delta` (or no `text`), one of them
- *   after the finish chunk (openai-python#1677, autogen#6465).
- * Both are dropped. The usage chunk (`choices: []` *with* usage) is OpenAI's too, and is kept;
- * so are errors, `[DONE]` and everything else, byte for byte.
+ * Per-event work on Azure's chat and completions streams, one decode per event:
+ * - fix-ups for clients that expect OpenAI's stream exactly. Azure adds chunks OpenAI never
+ *   sends (azure-contract.md §3.6): the prompt-filter chunk, `choices: []` with no `usage`
+ *   (crashes clients that read `choices[0]`: semantic-kernel#3650, llama_index#7640,
+ *   litellm#14298), and async-filter annotation chunks whose choices have no `delta` (or `text`),
+ *   one after the finish chunk (openai-python#1677, autogen#6465). Both are dropped;
+ * - the usage tap: token counts from the usage chunk (or the Responses API's completed event);
+ * - when the proxy asked for usage on the client's behalf (`stream_options.include_usage`, for
+ *   metering), the usage chunk and the `"usage":null` Azure then adds to every chunk are removed,
+ *   so the client gets the stream it asked for.
+ * Everything else (errors, `[DONE]`, unknown fields) passes byte for byte.
  *
- * Cost: content chunks, nearly all of a stream, are recognised from their bytes with two
- * substring checks on the decoded event; only the rare candidates are JSON-parsed.
+ * Cost: content chunks, nearly all of a stream, are judged from substring checks on the decoded
+ * event; only rare candidates are JSON-parsed (bench/fixups.ts measures it).
  */
+import type { Usage } from "../metrics/record.ts";
+import { usageIn } from "./usage.ts";
+
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
-export type EventFilter = (event: Uint8Array) => boolean;
+/** One complete SSE event in, the event to send (or null to drop it) out. */
+export type EventTransform = (event: Uint8Array) => Uint8Array | null;
 
-/** Keep-or-drop for one complete SSE event of a stream whose choices carry `field`. */
-export function annotationChunkFilter(field: "delta" | "text"): EventFilter {
-  const fieldKey = `"${field}":`;
+export interface StreamTapOptions {
+  /** Drop annotation-only chunks whose choices lack this field; null: no fix-ups. */
+  readonly dropAnnotationsWithout: "delta" | "text" | null;
+  readonly onUsage?: (usage: Usage) => void;
+  /** The proxy added `stream_options.include_usage`: take the usage back out. */
+  readonly usageInjected: boolean;
+}
+
+export function streamTransform({ dropAnnotationsWithout, onUsage, usageInjected }: StreamTapOptions): EventTransform | undefined {
+  if (dropAnnotationsWithout === null && !onUsage && !usageInjected) return undefined;
   return (event) => {
     const text = decoder.decode(event);
-    if (!text.includes('"choices":[]') && text.includes(fieldKey)) return true;
-    const data = dataOf(text);
-    if (data === null || data === "[DONE]") return true;
-    let chunk: { choices?: unknown; usage?: unknown; error?: unknown };
-    try {
-      chunk = JSON.parse(data);
-    } catch {
-      return true; // not ours to judge: pass it on as it came
+    const hasUsage = text.includes('"usage":{');
+    if (hasUsage && onUsage) {
+      const usage = usageIn(text);
+      if (usage) onUsage(usage);
     }
-    if (chunk.error !== undefined || !Array.isArray(chunk.choices)) return true;
-    if (chunk.choices.length === 0) return chunk.usage !== undefined && chunk.usage !== null;
-    return chunk.choices.some((choice) => choice !== null && typeof choice === "object" && field in choice);
+    if (dropAnnotationsWithout !== null && !keepChunk(text, dropAnnotationsWithout)) return null;
+    if (usageInjected) {
+      if (hasUsage && text.includes('"choices":[]')) return null;
+      const stripped = text.replace(USAGE_NULL, "}$1");
+      if (stripped !== text) return encoder.encode(stripped);
+    }
+    return event;
   };
+}
+
+// Azure sorts keys, so `usage` closes the chunk's JSON: `,"usage":null}` then the line's end
+const USAGE_NULL = /,"usage":null\}(\r?\n)/;
+
+/** Whether a chunk is one OpenAI would send (see the file's comment). */
+export function keepChunk(text: string, field: "delta" | "text"): boolean {
+  if (!text.includes('"choices":[]') && text.includes(`"${field}":`)) return true;
+  const data = dataOf(text);
+  if (data === null || data === "[DONE]") return true;
+  let chunk: { choices?: unknown; usage?: unknown; error?: unknown };
+  try {
+    chunk = JSON.parse(data);
+  } catch {
+    return true; // not ours to judge: pass it on as it came
+  }
+  if (chunk.error !== undefined || !Array.isArray(chunk.choices)) return true;
+  if (chunk.choices.length === 0) return chunk.usage !== undefined && chunk.usage !== null;
+  return chunk.choices.some((choice) => choice !== null && typeof choice === "object" && field in choice);
 }
 
 function dataOf(event: string): string | null {

@@ -6,7 +6,8 @@
  * SSE error event (OpenAI SDKs raise on `data: {"error":...}`), never a silent cut.
  */
 import type { StreamEnd } from "../proxy/operations.ts";
-import type { EventFilter } from "./fixups.ts";
+import type { EventTransform } from "./fixups.ts";
+import type { Tail } from "./usage.ts";
 import { endsWithDone, endsWithTerminalEvent, SseFramer, splitEvents } from "./sse-frames.ts";
 
 export type RelayEnd = "complete" | "client_closed" | "upstream_broke" | "upstream_truncated" | "upstream_idle";
@@ -14,6 +15,8 @@ export type RelayEnd = "complete" | "client_closed" | "upstream_broke" | "upstre
 export interface RelayHooks {
   /** Abort the upstream request (the client went away). */
   abortUpstream(): void;
+  /** The first bytes of the answer are on their way to the client. */
+  onFirstChunk(): void;
   /** Called exactly once, however the relay ends. */
   onEnd(end: RelayEnd, error?: unknown): void;
 }
@@ -22,8 +25,8 @@ export interface SseOptions {
   readonly upstreamName: string;
   /** How a complete stream ends, so a cut one is reported instead of passed off as whole. */
   readonly end: StreamEnd;
-  /** Drops events the client must not see (stream fix-ups); absent: every byte goes through. */
-  readonly filter?: EventFilter;
+  /** Changes or drops events (fix-ups, usage); absent: every byte goes through as it came. */
+  readonly transform?: EventTransform;
   /** Longest silence between two upstream chunks before the stream is ended (timeouts.idle_ms). */
   readonly idleMs: number;
 }
@@ -59,7 +62,15 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
   const ended = options.end === "done-marker" ? endsWithDone : endsWithTerminalEvent;
   let sawEnd = false;
   const finish = once(hooks.onEnd);
-  const { filter, upstreamName, idleMs } = options;
+  const { transform, upstreamName, idleMs } = options;
+  let first = true;
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
+    if (first) {
+      first = false;
+      hooks.onFirstChunk();
+    }
+    controller.enqueue(bytes);
+  };
 
   return new ReadableStream<Uint8Array>(
     {
@@ -96,14 +107,15 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
           const events = framer.push(read.value);
           if (!events) continue;
           sawEnd = ended(events);
-          if (!filter) {
-            controller.enqueue(events);
+          if (!transform) {
+            send(controller, events);
             return;
           }
           let sent = false;
           for (const event of splitEvents(events)) {
-            if (filter(event)) {
-              controller.enqueue(event);
+            const out = transform(event);
+            if (out) {
+              send(controller, out);
               sent = true;
             }
           }
@@ -120,10 +132,11 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
   );
 }
 
-/** Relay any other body byte for byte, with the same abort and end handling. */
-export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks, idleMs: number): ReadableStream<Uint8Array> {
+/** Relay any other body byte for byte; `tail` (when given) keeps its end, where `usage` is. */
+export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks, idleMs: number, tail?: Tail): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   const finish = once(hooks.onEnd);
+  let first = true;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -133,6 +146,11 @@ export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks,
             controller.close();
             finish("complete");
           } else {
+            if (first) {
+              first = false;
+              hooks.onFirstChunk();
+            }
+            tail?.push(read.value);
             controller.enqueue(read.value);
           }
         } catch (error) {

@@ -1,0 +1,48 @@
+/**
+ * Every metric the proxy exports, declared once, with the names and labels dashboards depend on
+ * (../shared/CONTRACT.md). One registry per process; it outlives config reloads.
+ * Label values that come from clients (model names) are bounded by the caller (see record.ts),
+ * so a client sending random model names cannot blow up the series count.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Health } from "../upstream/health.ts";
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly requests: Counter<"route" | "model" | "upstream" | "status">;
+  readonly duration: Histogram<"route" | "model">;
+  readonly timeToFirstToken: Histogram<"model">;
+  readonly attempts: Counter<"upstream" | "deployment" | "outcome">;
+  readonly tokens: Counter<"key" | "model" | "kind">;
+  readonly inflightRequests: Gauge;
+  readonly inflightStreams: Gauge;
+}
+
+// LLM calls take from milliseconds (embeddings) to minutes (reasoning models)
+const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80, 160, 320, 640];
+const TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120];
+
+export function createMetrics(health: Health): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  new Gauge({
+    name: "azure_proxy_upstream_cooldown",
+    help: "1 while an upstream deployment (or, with deployment=\"*\", the whole upstream) is cooling down after a 429, 503 or failure",
+    labelNames: ["upstream", "deployment"],
+    registers,
+    collect() {
+      this.reset();
+      for (const c of health.cooling()) this.set({ upstream: c.upstream, deployment: c.deployment ?? "*" }, 1);
+    },
+  });
+  return {
+    registry,
+    requests: new Counter({ name: "azure_proxy_requests_total", help: "Requests answered, by route, model, upstream and HTTP status", labelNames: ["route", "model", "upstream", "status"], registers }),
+    duration: new Histogram({ name: "azure_proxy_request_duration_seconds", help: "Time from request to the end of the answer (streams included)", labelNames: ["route", "model"], buckets: DURATION_BUCKETS, registers }),
+    timeToFirstToken: new Histogram({ name: "azure_proxy_time_to_first_token_seconds", help: "Time from request to the first byte of the answer's body", labelNames: ["model"], buckets: TTFT_BUCKETS, registers }),
+    attempts: new Counter({ name: "azure_proxy_upstream_attempts_total", help: "Upstream attempts by outcome (ok, 429, 5xx, 4xx, timeout, connect_error, auth_error)", labelNames: ["upstream", "deployment", "outcome"], registers }),
+    tokens: new Counter({ name: "azure_proxy_tokens_total", help: "Tokens used, from Azure's usage, by client key name, model and kind (prompt, completion)", labelNames: ["key", "model", "kind"], registers }),
+    inflightRequests: new Gauge({ name: "azure_proxy_inflight_requests", help: "Requests being answered now (streams included)", registers }),
+    inflightStreams: new Gauge({ name: "azure_proxy_inflight_streams", help: "SSE streams being relayed now", registers }),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Per-key limits: requests per minute, tokens per minute (from Azure's usage, counted after each
+ * answer, so a request is refused once the last minute's tokens reached the limit), and
+ * concurrent streams. In memory, per process: with several processes or instances each enforces
+ * its own share (see the README on sharing). State outlives config reloads, keyed by key name.
+ */
+import { Failure } from "../lib/failure.ts";
+import type { Client } from "../proxy/call.ts";
+import { MinuteWindow } from "./minute-window.ts";
+
+interface KeyState {
+  readonly requests: MinuteWindow;
+  readonly tokens: MinuteWindow;
+  streams: number;
+}
+
+export class Limiter {
+  private readonly keys = new Map<string, KeyState>();
+
+  constructor(private readonly clock: () => number) {}
+
+  private state(name: string): KeyState {
+    let state = this.keys.get(name);
+    if (!state) {
+      state = { requests: new MinuteWindow(), tokens: new MinuteWindow(), streams: 0 };
+      this.keys.set(name, state);
+    }
+    return state;
+  }
+
+  /** Count a request against its key, or refuse it with a 429 that says when to come back. */
+  admit(client: Client): void {
+    const { rpm, tpm } = client.limits;
+    if (rpm === undefined && tpm === undefined) return;
+    const now = this.clock();
+    const state = this.state(client.name);
+    if (rpm !== undefined && state.requests.total(now) >= rpm) throw limited(client, `${rpm} requests per minute`, state.requests.msUntilBelow(now, rpm));
+    if (tpm !== undefined && state.tokens.total(now) >= tpm) throw limited(client, `${tpm} tokens per minute`, state.tokens.msUntilBelow(now, tpm));
+    state.requests.add(now, 1);
+  }
+
+  /** Hold a stream slot for the key; the returned function gives it back. */
+  openStream(client: Client): () => void {
+    const max = client.limits.maxStreams;
+    if (max === undefined) return () => {};
+    const state = this.state(client.name);
+    if (state.streams >= max) throw limited(client, `${max} concurrent streams`, 1000);
+    state.streams++;
+    let open = true;
+    return () => {
+      if (open) state.streams--;
+      open = false;
+    };
+  }
+
+  addTokens(keyName: string, tokens: number): void {
+    this.state(keyName).tokens.add(this.clock(), tokens);
+  }
+}
+
+function limited(client: Client, what: string, waitMs: number): Failure {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return new Failure("rate_limited", `Rate limit reached for key '${client.name}': ${what}. Retry after ${seconds} s.`, {
+    code: "rate_limit_exceeded",
+    headers: { "retry-after": String(seconds), "retry-after-ms": String(Math.max(1, Math.ceil(waitMs))) },
+  });
+}
