@@ -6,7 +6,7 @@ import { createLogger, type Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags, portFlag } from "./args.ts";
-import { untilStopSignal } from "./signals.ts";
+import { stopSignals } from "./signals.ts";
 import { startProxy, type ProxyServer } from "./start-proxy.ts";
 
 export async function serveCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
@@ -24,6 +24,7 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
     return 2;
   }
   const { config } = loaded;
+  const signals = stopSignals();
   const log = createLogger(config.log.level, config.log.format, (line) => console.log(line));
   warnIfOpen(config, log);
   const proxy = await startProxy(config, runtime, log);
@@ -37,19 +38,20 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
   const stopWatching = loaded.file ? reloadOnChange(loaded.file, proxy, load, log) : () => {};
   const onHangUp = () => reload(proxy, load, log, "SIGHUP");
   process.on("SIGHUP", onHangUp);
-  const signal = await untilStopSignal();
+  const signal = await signals.first;
   process.off("SIGHUP", onHangUp);
   stopWatching();
   // Stop taking requests, turn /readyz 503 so load balancers move away, let requests and
   // streams in flight finish within the grace period, then exit 0 (a deliberate stop).
   log.info("draining", { signal, grace_ms: config.shutdown.grace_ms });
   // a second signal (Ctrl-C again, an impatient supervisor) means now
-  void untilStopSignal().then((again) => {
+  signals.onAgain((again) => {
     log.warn("stopping now", { signal: again });
     proxy.cut();
   });
   const cut = await proxy.drain(config.shutdown.grace_ms);
   log.info("stopped", { cut_at_grace_end: cut });
+  signals.dispose();
   return 0;
 }
 

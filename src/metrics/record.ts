@@ -25,6 +25,7 @@ export class RequestRecord {
   /** The answer's body is relayed; finish() waits for its end. */
   relayed = false;
   private finished = false;
+  private readonly finishers: Array<() => void> = [];
   private readonly started = performance.now();
 
   /** The client key's name (set once auth has run). */
@@ -47,6 +48,11 @@ export class RequestRecord {
     if (this.streaming || this.model) this.metrics.timeToFirstToken.observe({ model: this.modelLabel() }, this.firstByteMs / 1000);
   }
 
+  /** Run `fn` when the request is over, however it ends. */
+  onFinish(fn: () => void): void {
+    this.finishers.push(fn);
+  }
+
   startStream(): void {
     this.streaming = true;
     this.metrics.inflightStreams.inc();
@@ -55,6 +61,7 @@ export class RequestRecord {
   finish(status: number, end = "complete"): void {
     if (this.finished) return;
     this.finished = true;
+    for (const fn of this.finishers) fn();
     const ms = performance.now() - this.started;
     const model = this.modelLabel();
     this.metrics.inflightRequests.dec();

@@ -9,7 +9,6 @@ import { Failure } from "../lib/failure.ts";
 import { keptUpstreamHeaders } from "../lib/headers.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../metrics/catalog.ts";
-import type { Limiter } from "../ratelimit/limiter.ts";
 import { streamTransform } from "../stream/fixups.ts";
 import { relayBody, relaySse, type RelayEnd } from "../stream/relay.ts";
 import { Tail, usageIn } from "../stream/usage.ts";
@@ -26,7 +25,6 @@ export interface AttemptDeps {
   readonly reachability: Reachability;
   readonly config: Pick<Config, "timeouts" | "identity" | "compat">;
   readonly metrics: Metrics;
-  readonly limiter: Limiter;
   readonly log: Logger;
 }
 
@@ -120,9 +118,8 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
 
     const headers = keptUpstreamHeaders(response.headers);
     const isSse = (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
-    // a stream slot is held from here to the end of the relay (limits.max_streams)
-    const closeStream = isSse ? deps.limiter.openStream(call.client) : () => {};
-    const tail = isSse ? undefined : new Tail();
+    // usage sits at the end of a JSON body; binary answers (speech) are not decoded
+    const tail = (response.headers.get("content-type") ?? "").includes("json") ? new Tail() : undefined;
     const status = response.status;
     record.relayed = true;
     if (isSse) record.startStream();
@@ -131,7 +128,6 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
       onFirstChunk: () => record.firstByte(),
       onEnd: (end: RelayEnd, error?: unknown) => {
         cleanUp();
-        closeStream();
         onRelayEnd();
         if (tail && end === "complete") record.usage = usageIn(tail.value);
         record.finish(status, end);

@@ -144,6 +144,8 @@ export function createForwarder(deps: ForwardDeps): Forward {
     record.modelKnown = call.model !== undefined && routing.isListed(call.model);
     try {
       deps.limiter.admit(call.client);
+      // a stream slot (limits.max_streams) is held before any upstream call, until the answer ends
+      if (call.stream) record.onFinish(deps.limiter.openStream(call.client));
       if (!call.operation.routedByModel) {
         // a stored response or a file lives on one resource: no failover across upstreams
         return await attempt(call, { upstream: routing.defaultUpstream, route: null }, deps, release);
