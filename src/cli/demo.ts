@@ -12,6 +12,8 @@ import { startProxy } from "./start-proxy.ts";
 
 export async function demoCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
   const flags = parseFlags(args, { port: { type: "string" } });
+  const preparation = runtime.prepareForServing();
+  if (preparation) console.error(`azure-proxy demo: ${preparation}`);
   const simulatorKey = crypto.randomUUID();
   const simulator = await runtime.serve({ hostname: "127.0.0.1", port: 0, fetch: createSimulator({ apiKey: simulatorKey }).fetch });
   const clientKey = process.env.AUTH_KEY || `demo-${crypto.randomUUID().slice(0, 8)}`;

@@ -24,8 +24,11 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
     return 2;
   }
   const { config } = loaded;
+  // before anything else that lasts: this may replace the process (same pid) and start over
+  const preparation = runtime.prepareForServing();
   const signals = stopSignals();
   const log = createLogger(config.log.level, config.log.format, (line) => console.log(line));
+  if (preparation) log.warn(preparation);
   warnIfOpen(config, log);
   const proxy = await startProxy(config, runtime, log);
   log.info("listening", {

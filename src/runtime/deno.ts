@@ -7,6 +7,8 @@ export const denoRuntime: RuntimeAdapter = {
   name: "deno",
   version: Deno?.version?.deno ?? "unknown",
   upstreamFetch: globalThis.fetch,
+  // Deno's fetch has no process-wide cap on concurrent requests
+  prepareForServing: () => undefined,
   serve({ hostname, port, fetch }: ServeOptions): Promise<RunningServer> {
     return new Promise((resolve) => {
       const server = Deno.serve({

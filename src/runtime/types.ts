@@ -19,4 +19,9 @@ export interface RuntimeAdapter {
   serve(options: ServeOptions): Promise<RunningServer>;
   /** `fetch` for upstream calls, with the runtime's own idle cut-offs off: ours apply instead. */
   readonly upstreamFetch: typeof fetch;
+  /**
+   * Before serving: make the process fit to hold many upstream calls at once. May replace the
+   * process image (same pid) and so never return; returns a warning when it could not.
+   */
+  prepareForServing(): string | undefined;
 }
