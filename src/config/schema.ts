@@ -116,6 +116,11 @@ export const ConfigSchema = Type.Object(
           description: "Models (or deployments) that reject `max_tokens`: chat calls get it renamed to `max_completion_tokens`. A trailing * matches a prefix.",
         }),
         stream_fixups: Type.Boolean({ default: true, description: "On OpenAI-shaped routes, drop Azure's annotation-only stream chunks." }),
+        heartbeat_ms: Type.Integer({
+          minimum: 0,
+          default: 15_000,
+          description: "On OpenAI-shaped routes, an SSE comment this often while a started stream is quiet, so proxies and clients do not time out (0: off).",
+        }),
       },
       { default: {}, additionalProperties: false, description: "Adjustments for clients written against OpenAI." },
     ),

@@ -44,7 +44,11 @@ export function buildApp(deps: AppDeps): App {
   const maxBody = config.limits.max_body_bytes;
   // normalize off: Elysia would otherwise coerce the body (a string into an array, ...) before
   // validating it, and a coerced body could pass while the raw text we forward is still wrong.
-  const app = new Elysia({ normalize: false })
+  // standardHostname off: Elysia otherwise finds the path from the 12th character of the URL,
+  // which assumes a host of 4+ characters; `Host: api` (a compose service behind nginx) would
+  // route /v1/chat/completions as /chat/completions. Our listener is plain HTTP, so the URL
+  // always starts with "http://" and the path is the first "/" after it.
+  const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
     .use(errorHandling((error, request) => log.error("unexpected error", { request_id: requestIdOf(request), error: String(error) })))
     .use(corsFor(config.cors.origins))
     .use(clientAuth(config.keys, config.auth.insecure_no_auth))

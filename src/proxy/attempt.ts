@@ -149,7 +149,14 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
         })
       : undefined;
     const body = isSse
-      ? relaySse(response.body, hooks, { upstreamName: upstream.name, end: call.operation.streamEnd, transform, idleMs: timeouts.idle_ms })
+      ? relaySse(response.body, hooks, {
+          upstreamName: upstream.name,
+          end: call.operation.streamEnd,
+          transform,
+          idleMs: timeouts.idle_ms,
+          // Azure-shaped clients get Azure's stream exactly as it is
+          heartbeatMs: call.shape === "openai" ? deps.config.compat.heartbeat_ms : 0,
+        })
       : relayBody(response.body, hooks, timeouts.idle_ms, tail);
     return new Response(body, { status, headers });
   } catch (error) {

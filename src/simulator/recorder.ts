@@ -48,6 +48,8 @@ export interface RecordedRequest {
   clientClosedAt?: number;
   /** The simulator finished writing its answer. */
   completed: boolean;
+  /** Stream bytes written so far (a stream only pulls more when its reader takes them). */
+  bytesWritten: number;
 }
 
 export const BODY_TEXT_LIMIT = 1024 * 1024;
@@ -77,6 +79,7 @@ export class Recorder {
       receivedAt: Date.now(),
       clientClosed: false,
       completed: false,
+      bytesWritten: 0,
     };
     this.items.push(entry);
     this.textChars += kept.length;

@@ -12,6 +12,8 @@ export interface WriterHooks {
   split: boolean;
   onClientClosed(): void;
   onComplete(): void;
+  /** Bytes handed to the connection so far (tests check backpressure with it). */
+  onWritten(bytes: number): void;
 }
 
 const encoder = new TextEncoder();
@@ -41,6 +43,7 @@ export function scriptedStream(steps: Step[], hooks: WriterHooks): ReadableStrea
             return;
           }
           const bytes = "event" in step ? encoder.encode(`data: ${step.event}\n\n`) : typeof step.frame === "string" ? encoder.encode(step.frame) : step.frame;
+          hooks.onWritten(bytes.byteLength);
           if (!hooks.split || bytes.length < 2) {
             controller.enqueue(bytes);
             return;

@@ -29,23 +29,36 @@ export interface SseOptions {
   readonly transform?: EventTransform;
   /** Longest silence between two upstream chunks before the stream is ended (timeouts.idle_ms). */
   readonly idleMs: number;
+  /**
+   * While the upstream is quiet, send an SSE comment this often (0: never), so buffering
+   * proxies' read timeouts (nginx: 60 s by default) and clients' idle timers do not fire.
+   * Comments are ignored by SSE parsers (WHATWG HTML §9.2.6: a line starting with ':').
+   */
+  readonly heartbeatMs: number;
 }
 
-class IdleTimeout extends Error {}
+const HEARTBEAT = new TextEncoder().encode(": keep-alive\n\n");
 
-/** The next read, or an IdleTimeout after `ms` of silence. One timer per read. */
+class IdleTimeout extends Error {}
+const HEARTBEAT_DUE = Symbol("heartbeat");
+
 type ReadResult<T> = Awaited<ReturnType<ReadableStreamDefaultReader<T>["read"]>>;
 
-async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number): Promise<ReadResult<T>> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const silence = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new IdleTimeout()), ms);
-  });
+/** `read`, or an IdleTimeout once `ms` have passed, or HEARTBEAT_DUE after `beatMs` (when > 0). */
+async function within<T>(read: Promise<ReadResult<T>>, ms: number, beatMs = 0): Promise<ReadResult<T> | typeof HEARTBEAT_DUE> {
+  const timers: Array<ReturnType<typeof setTimeout>> = [];
+  const silence = new Promise<never>((_, reject) => timers.push(setTimeout(() => reject(new IdleTimeout()), ms)));
+  const beat = beatMs > 0 && beatMs < ms ? new Promise<typeof HEARTBEAT_DUE>((resolve) => timers.push(setTimeout(() => resolve(HEARTBEAT_DUE), beatMs))) : null;
   try {
-    return (await Promise.race([reader.read(), silence])) as ReadResult<T>;
+    return await Promise.race(beat ? [read, silence, beat] : [read, silence]);
   } finally {
-    clearTimeout(timer);
+    for (const t of timers) clearTimeout(t);
   }
+}
+
+/** The next read, or an IdleTimeout after `ms` of silence. */
+async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number): Promise<ReadResult<T>> {
+  return (await within(reader.read(), ms)) as ReadResult<T>;
 }
 
 const encoder = new TextEncoder();
@@ -62,7 +75,10 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
   const ended = options.end === "done-marker" ? endsWithDone : endsWithTerminalEvent;
   let sawEnd = false;
   const finish = once(hooks.onEnd);
-  const { transform, upstreamName, idleMs } = options;
+  const { transform, upstreamName, idleMs, heartbeatMs } = options;
+  // A read outlives a pull that ended with a heartbeat: the next pull waits on the same read.
+  let pending: Promise<ReadResult<Uint8Array>> | null = null;
+  let quietSince = Date.now();
   let first = true;
   const send = (controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
     if (first) {
@@ -78,7 +94,17 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
         for (;;) {
           let read: Awaited<ReturnType<typeof reader.read>>;
           try {
-            read = await readWithin(reader, idleMs);
+            pending ??= reader.read();
+            const idleLeft = Math.max(1, idleMs - (Date.now() - quietSince));
+            // also before the first event: a reasoning model can think for minutes after the headers
+            const next = await within(pending, idleLeft, heartbeatMs);
+            if (next === HEARTBEAT_DUE) {
+              controller.enqueue(HEARTBEAT);
+              return;
+            }
+            read = next;
+            pending = null;
+            quietSince = Date.now();
           } catch (error) {
             if (error instanceof IdleTimeout) {
               hooks.abortUpstream();

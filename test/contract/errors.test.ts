@@ -144,3 +144,13 @@ describe("Azure's failures keep their meaning", () => {
     }
   });
 });
+
+test("a short Host header (a compose service called `ai`) still reaches the right route", async () => {
+  const { rawRequest } = await import("../harness/raw-http.ts");
+  for (const host of ["x", "ai", "api"]) {
+    const body = JSON.stringify(chatBody());
+    const head = `POST /v1/chat/completions HTTP/1.1\r\nauthorization: Bearer ${CLIENT_KEY}\r\ncontent-type: application/json`;
+    const answer = await rawRequest(stack.proxy.port, head, body, host);
+    expect(answer.status).toBe(200);
+  }
+});

@@ -121,3 +121,53 @@ describe("quiet upstream", () => {
     60_000,
   );
 });
+
+describe("heartbeats and slow readers", () => {
+  test("a quiet stream gets SSE comments on OpenAI-shaped routes; the events are unchanged", async () => {
+    const { configFile } = await import("../harness/config-file.ts");
+    const { startProxy } = await import("../harness/proxy.ts");
+    const file = configFile({
+      upstreams: [{ name: "s", endpoint: stack.sim.url, api_key: stack.sim.key, deployments: { "gpt-4o": "gpt-4o" } }],
+      keys: [{ name: "t", key: "hb-key" }],
+      compat: { heartbeat_ms: 300 },
+    });
+    const proxy = await startProxy({ args: ["serve", "--config", file.path] });
+    try {
+      const body = chatBody("[sim stall_after=2 stall_ms=1400 reply=after_a_pause]", { stream: true });
+      const text = await (await post(`${proxy.url}/v1/chat/completions`, body, { authorization: "Bearer hb-key" })).text();
+      const beats = text.split("\n").filter((l) => l === ": keep-alive").length;
+      expect(beats).toBeGreaterThanOrEqual(3);
+      const events = text.split("\n\n").filter((e) => e.startsWith("data: ") && !e.includes("[DONE]"));
+      expect(events.map((e) => JSON.parse(e.slice(6)).choices[0].delta.content ?? "").join("")).toBe("after a pause");
+      // Azure-shaped clients get Azure's stream exactly as it is
+      const azure = await fetch(`${proxy.url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, {
+        method: "POST",
+        headers: { "api-key": "hb-key", "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(await azure.text()).not.toContain(": keep-alive");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test("a client that stops reading makes the upstream read stop too (backpressure, bounded memory)", async () => {
+    const marker = crypto.randomUUID();
+    // ~200,000 events of ~450 bytes: ~90 MB, far more than any buffer on the way should hold
+    const reply = Array.from({ length: 200_000 }, (_, i) => `w${i}`).join("_");
+    const response = await post(chatUrl(), chatBody(`${marker} [sim chunk_ms=0 split=0 reply=${reply}]`, { stream: true }));
+    const reader = response.body!.getReader();
+    await reader.read();
+    const seen = await stack.sim.recorder.waitFor((r) => r.bodyText.includes(marker));
+    const written = () => (seen as unknown as { bytesWritten: number }).bytesWritten;
+    // buffers fill (kernel sockets, fetch's own), then everything waits for the reader
+    await Bun.sleep(2000);
+    const settled = written();
+    await Bun.sleep(1500);
+    expect(written() - settled).toBeLessThan(1_000_000);
+    expect(settled).toBeLessThan(40_000_000);
+    expect(seen.completed).toBe(false);
+    await reader.cancel();
+    await stack.sim.recorder.waitFor((r) => r.bodyText.includes(marker) && r.clientClosed, 3000);
+  });
+});

@@ -1,3 +1,4 @@
+export {};
 /**
  * Fires N requests at once and prints their latencies as JSON: run as its own process, with
  * BUN_CONFIG_MAX_HTTP_REQUESTS raised, because the test runner's fetch queues past 256 itself.

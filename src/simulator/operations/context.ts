@@ -102,6 +102,7 @@ export function streamResponse(ctx: Pick<OperationContext, "faults" | "recorder"
     split: ctx.faults.split,
     onClientClosed: () => ctx.recorder.closed(ctx.entry),
     onComplete: () => ctx.recorder.completed(ctx.entry),
+    onWritten: (bytes) => (ctx.entry.bytesWritten += bytes),
   });
   return new Response(stream, { status, headers });
 }
