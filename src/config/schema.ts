@@ -80,7 +80,8 @@ export const ConfigSchema = Type.Object(
       {
         connect_ms: Positive("Connecting to an upstream that has not answered lately.", 10_000),
         first_byte_ms: Positive("Waiting for an upstream's response headers (reasoning models think for minutes).", 600_000),
-        idle_ms: Positive("Silence between two chunks of an upstream's answer.", 300_000),
+        // above 300 s: a reasoning model may be silent that long between chunks (issue #4)
+        idle_ms: Positive("Silence between two chunks of an upstream's answer.", 600_000),
       },
       { default: {}, additionalProperties: false, description: "Upstream timeouts; each one that fires is a clear error (or a failover, before the first byte)." },
     ),

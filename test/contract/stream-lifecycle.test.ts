@@ -171,3 +171,27 @@ describe("heartbeats and slow readers", () => {
     await stack.sim.recorder.waitFor((r) => r.bodyText.includes(marker) && r.clientClosed, 3000);
   });
 });
+
+describe("upstream timeouts", () => {
+  test("silence past timeouts.idle_ms ends the stream with a clear error event and aborts Azure", async () => {
+    const { configFile } = await import("../harness/config-file.ts");
+    const { startProxy } = await import("../harness/proxy.ts");
+    const file = configFile({
+      upstreams: [{ name: "s", endpoint: stack.sim.url, api_key: stack.sim.key, deployments: { "gpt-4o": "gpt-4o" } }],
+      keys: [{ name: "t", key: "idle-key" }],
+      timeouts: { idle_ms: 500 },
+      compat: { heartbeat_ms: 0 },
+    });
+    const proxy = await startProxy({ args: ["serve", "--config", file.path] });
+    try {
+      const marker = crypto.randomUUID();
+      const events = await readEvents(await post(`${proxy.url}/v1/chat/completions`, chatBody(`${marker} [sim stall_after=3 stall_ms=3000]`, { stream: true }), { authorization: "Bearer idle-key" }));
+      const last = JSON.parse(events.at(-1)!.data);
+      expect(last.error.code).toBe("upstream_idle_timeout");
+      expect(last.error.message).toContain("timeouts.idle_ms");
+      await stack.sim.recorder.waitFor((r) => r.bodyText.includes(marker) && r.clientClosed, 3000);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
