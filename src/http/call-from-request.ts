@@ -24,7 +24,6 @@ export function callFrom(request: Request, operation: Operation, { shape, model,
   }
   return {
     operation,
-    method: request.method,
     model,
     bodyModel: typeof body.model === "string" ? body.model : undefined,
     body: takeCallBody(request),
@@ -33,6 +32,14 @@ export function callFrom(request: Request, operation: Operation, { shape, model,
     shape,
     params,
     query: "",
+    ...fromRequest(request),
+  };
+}
+
+/** What every call takes from the request itself, whatever its operation. */
+function fromRequest(request: Request) {
+  return {
+    method: request.method,
     accept: request.headers.get("accept"),
     client: clientOf(request),
     record: recordOf(request),
@@ -47,7 +54,6 @@ export async function resourceCallFrom(request: Request, operation: Operation, s
   const url = new URL(request.url);
   return {
     operation,
-    method: request.method,
     model: undefined,
     bodyModel: undefined,
     body: await spoolRawBody(request, maxBodyBytes),
@@ -56,11 +62,6 @@ export async function resourceCallFrom(request: Request, operation: Operation, s
     shape,
     params: { "*": url.pathname.slice(prefix.length + 1) },
     query: url.search,
-    accept: request.headers.get("accept"),
-    client: clientOf(request),
-    record: recordOf(request),
-    group: request.headers.get("proxy-src")?.trim() || undefined,
-    requestId: requestIdOf(request),
-    signal: request.signal,
+    ...fromRequest(request),
   };
 }

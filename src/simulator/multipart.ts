@@ -2,6 +2,8 @@
  * A minimal multipart/form-data reader for the recorder. The platform's `formData()` is used to
  * serve requests, but it rewrites part metadata (Bun turns a declared `audio/wav` into
  * `audio/x-wav`), and a test checking what a proxy forwarded needs the part headers as sent.
+ * Deliberately independent of src/lib/multipart-scanner.ts: this is the oracle for what the
+ * proxy's scanner forwarded, and a shared parser would share (and hide) its bugs.
  */
 export interface Part {
   name: string;
