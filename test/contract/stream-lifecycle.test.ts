@@ -104,7 +104,10 @@ describe("quiet upstream", () => {
     async () => {
       const started = Date.now();
       const response = await post(chatUrl(), chatBody("[sim stall_after=2 stall_ms=35000 reply=after_the_gap]", { stream: true }));
-      const events = await readEvents(response);
+      const text = await response.text();
+      // heartbeats kept the line busy during the gap (every 15 s by default)
+      expect(text.split("\n").filter((l) => l === ": keep-alive").length).toBeGreaterThanOrEqual(2);
+      const events = await readEvents(new Response(text));
       expect(Date.now() - started).toBeGreaterThanOrEqual(35_000);
       expect(events.at(-1)!.data).toBe("[DONE]");
       expect(contentOf(events)).toBe("after the gap");

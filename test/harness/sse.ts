@@ -14,12 +14,10 @@ export async function readEvents(response: Response): Promise<ArrivedEvent[]> {
     while ((cut = buffer.indexOf("\n\n")) !== -1) {
       const block = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
-      const data = block
-        .split("\n")
-        .filter((l) => l.startsWith("data: "))
-        .map((l) => l.slice(6))
-        .join("\n");
-      events.push({ data, at: performance.now() });
+      const lines = block.split("\n").filter((l) => l.startsWith("data: "));
+      // a comment-only block (": keep-alive" heartbeats) is no event, as for any SSE parser
+      if (lines.length === 0) continue;
+      events.push({ data: lines.map((l) => l.slice(6)).join("\n"), at: performance.now() });
     }
   }
   if (buffer.trim() !== "") events.push({ data: `<partial>${buffer}`, at: performance.now() });
