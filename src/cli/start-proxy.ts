@@ -11,6 +11,7 @@ import { buildApp, type App } from "../http/app.ts";
 import type { Logger } from "../lib/log.ts";
 import { createMetrics, type Metrics } from "../metrics/catalog.ts";
 import { createForwarder } from "../proxy/forward.ts";
+import { InFlight } from "../proxy/in-flight.ts";
 import { Limiter } from "../ratelimit/limiter.ts";
 import type { RunningServer, RuntimeAdapter } from "../runtime/types.ts";
 import { Credentials } from "../upstream/credentials.ts";
@@ -38,6 +39,7 @@ interface SharedState {
   readonly reachability: Reachability;
   readonly limiter: Limiter;
   readonly metrics: Metrics;
+  readonly inFlight: InFlight;
 }
 
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -84,6 +86,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     reachability: new Reachability(Date.now),
     limiter: new Limiter(Date.now),
     metrics: createMetrics(health),
+    inFlight: new InFlight(),
   };
   let draining = false;
   const isDraining = () => draining;
@@ -103,7 +106,14 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
       const deadline = Date.now() + graceMs;
       while ((await inflight()) > 0 && Date.now() < deadline && !cutNow) await new Promise((r) => setTimeout(r, 50));
       const cut = await inflight();
-      if (cut > 0) await server.stop(true);
+      if (cut > 0) {
+        // abort what is left ourselves: their relays end with an error event and close, which
+        // every runtime's server can finish (Deno's shutdown has no "force")
+        state.inFlight.cutAll();
+        const until = Date.now() + 2000;
+        while ((await inflight()) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        await server.stop(true);
+      }
       await Promise.race([closing, new Promise((r) => setTimeout(r, 1000))]);
       return cut;
     },

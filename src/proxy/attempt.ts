@@ -15,6 +15,7 @@ import { Tail, usageIn } from "../stream/usage.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import type { Reachability } from "../upstream/reachability.ts";
 import type { ProxyCall } from "./call.ts";
+import type { InFlight } from "./in-flight.ts";
 import { CHAT_COMPLETIONS, COMPLETIONS } from "./operations.ts";
 import { failureFromFetchError, failureFromUpstream } from "./outcome.ts";
 import { prepareUpstream, type Target } from "./prepare.ts";
@@ -25,6 +26,7 @@ export interface AttemptDeps {
   readonly reachability: Reachability;
   readonly config: Pick<Config, "timeouts" | "identity" | "compat">;
   readonly metrics: Metrics;
+  readonly inFlight: InFlight;
   readonly log: Logger;
 }
 
@@ -85,9 +87,11 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
     firstByteTimedOut = true;
     abort.abort();
   }, timeouts.first_byte_ms);
+  const forget = deps.inFlight.add(() => abort.abort());
   const cleanUp = () => {
     clearTimeout(firstByteTimer);
     call.signal.removeEventListener("abort", onClientGone);
+    forget();
   };
 
   try {

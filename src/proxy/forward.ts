@@ -21,6 +21,7 @@ import type { Clock, Health } from "../upstream/health.ts";
 import type { Reachability } from "../upstream/reachability.ts";
 import type { Selector } from "../upstream/select.ts";
 import { attempt } from "./attempt.ts";
+import type { InFlight } from "./in-flight.ts";
 import { disposeBody, type ProxyCall } from "./call.ts";
 import { retryDelayMs } from "./retry-after.ts";
 
@@ -35,6 +36,7 @@ export interface ForwardDeps {
   readonly clock: Clock;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly metrics: Metrics;
+  readonly inFlight: InFlight;
   readonly limiter: Limiter;
   readonly log: Logger;
 }

@@ -32,7 +32,8 @@ afterAll(async () => {
   await proxy.stop();
   await sim.stop();
 });
-const chat = (content: string, extra: Record<string, unknown> = {}, key = KEY) => post(`${proxy.url}/v1/chat/completions`, chatBody(content, extra), { authorization: `Bearer ${key}` });
+const chat = (content: string, extra: Record<string, unknown> = {}, key = KEY, headers: Record<string, string> = {}) =>
+  post(`${proxy.url}/v1/chat/completions`, chatBody(content, extra), { authorization: `Bearer ${key}`, ...headers });
 const metricsText = async () => (await fetch(`${proxy.url}/metrics`)).text();
 const value = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}()[\].*+?^$|\\]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1] ?? "NaN");
 
@@ -88,9 +89,12 @@ describe("metrics", () => {
   });
 
   test("the access log has one line per request with the facts and no secret", async () => {
-    await chat("log me", { model: "gpt-4o" });
-    const lines = proxy.output().split("\n").filter((l) => l.includes('"msg":"request"'));
-    const last = JSON.parse(lines.at(-1)!);
+    const marker = crypto.randomUUID();
+    await (await chat("log me", { model: "gpt-4o" }, KEY, { "x-request-id": marker })).text();
+    // the line is written when the answer has ended, which may be a moment after the client read it
+    let line: string | undefined;
+    for (let i = 0; i < 100 && !line; i++, await Bun.sleep(20)) line = proxy.output().split("\n").find((l) => l.includes(marker) && l.includes('"msg":"request"'));
+    const last = JSON.parse(line!);
     expect(last).toMatchObject({ key: "team", model: "gpt-4o", upstream: "main", deployment: "gpt-4o", status: 200, route: "chat.completions", attempts: 1 });
     expect(last.duration_ms).toBeGreaterThan(0);
     expect(last.prompt_tokens).toBeGreaterThan(0);
