@@ -23,11 +23,12 @@ export interface Section {
   rows: Row[];
 }
 
-export const MAIN_COLUMNS = [["direct", "direct"], ["nginx", "nginx"], ["ours", "ours"]] as const;
+export const MAIN_COLUMNS = [["direct", "direct"], ["nginx", "nginx"], ["floor", "bun-floor"], ["ours", "ours"]] as const;
 
 /** A main-table row: figures for direct, nginx, ours. */
-export function row(metric: string, direct: Value, nginx: Value, ours: Value, extra: Omit<Row, "metric" | "values"> = {}): Row {
-  return { metric, values: { direct, nginx, ours }, ...extra };
+export function row(metric: string, direct: Value, nginx: Value, ours: Value, extra: Omit<Row, "metric" | "values"> & { floor?: Value } = {}): Row {
+  const { floor, ...rest } = extra;
+  return { metric, values: { direct, nginx, floor, ours }, ...rest };
 }
 
 function fmt(v: Value): string {

@@ -9,7 +9,10 @@
  * Core layout (2 cores): core 0 = mock upstream + load generators (wrk, sse-client, slow
  * reader) + this script; core 1 = the proxy under test (nginx's one worker, or all of our
  * binary's threads). Everything listens on 127.0.0.1; every phase is bounded in count and time;
- * every process started is stopped at the end, on an error and on Ctrl-C.
+ * every process started is stopped at the end, on an error and on Ctrl-C. Other work on the
+ * machine is detected (CPU not ours, per measurement) and named under the table.
+ * Also here: profile.ts (where the CPU goes, GC counts), startup.ts and upload-memory.ts (also
+ * run on their own), fixups.ts (per-event cost of the stream fix-ups).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +20,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { FULL, LOAD_CORE, PROXY_CORE, QUICK, type Ctx } from "./context.ts";
 import { startMock } from "./mock-control.ts";
-import { freePort, pinSelf, rssMb, runToEnd, stopAll } from "./lib/procs.ts";
+import { disturbed, freePort, machineBusy, machineCpuMs, ourCpuMs, pinSelf, rssMb, runToEnd, stopAll } from "./lib/procs.ts";
 import { startNginx } from "./nginx.ts";
 import { abortPhase } from "./phases/aborts.ts";
 import { requestPhase } from "./phases/requests.ts";
@@ -25,7 +28,8 @@ import { slowReaderPhase } from "./phases/slow-reader.ts";
 import { streamPhase } from "./phases/streams.ts";
 import { MAIN_COLUMNS, renderSection, row, type Row, type Section } from "./report.ts";
 import { measureStartup } from "./startup.ts";
-import { API_VERSION, CLIENT_KEY, DEPLOYMENT, UPSTREAM_KEY, directTarget, oursEnv, proxiedTarget, startOurs } from "./targets.ts";
+import { round } from "./lib/stats.ts";
+import { API_VERSION, CLIENT_KEY, DEPLOYMENT, UPSTREAM_KEY, directTarget, oursEnv, proxiedTarget, startFloor, startOurs } from "./targets.ts";
 import { measureUploadMemory } from "./upload-memory.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -40,18 +44,35 @@ const progress = (message: string) => console.error(`[${((performance.now() - st
 
 let dir = "";
 let finished = false;
-async function shutdown(code: number) {
-  await stopAll();
-  if (dir && (finished || code === 130)) rmSync(dir, { recursive: true, force: true });
-  else if (dir) console.error(`logs kept in ${dir}`);
-  process.exit(code);
+let stopping: Promise<never> | null = null;
+/** Stop everything we started, once, however we got here (end, error, Ctrl-C). */
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
+    await stopAll();
+    if (dir && (finished || code === 130)) rmSync(dir, { recursive: true, force: true });
+    else if (dir) console.error(`logs kept in ${dir}`);
+    process.exit(code);
+  })();
+  return stopping;
 }
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(130));
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    if (!stopping) console.error(`\n${signal}: stopping everything the benchmark started`);
+    void shutdown(130);
+  });
+}
 
 function requireTools() {
   const missing = ["wrk", "nginx", "taskset", "setpriv", "ss", "node"].filter((tool) => !Bun.which(tool, { PATH: `${process.env.PATH}:/usr/sbin:/sbin` }));
   if (missing.length) throw new Error(`missing tools: ${missing.join(", ")} (Debian: apt-get install -y wrk nginx util-linux iproute2 nodejs)`);
   if (navigator.hardwareConcurrency < 2) throw new Error("needs 2 cores: one for the load and the upstream, one for the proxy");
+}
+
+/** The floor proxy, compiled like ours so the runtime part of the cost is the same. */
+async function buildFloor(): Promise<string> {
+  const outfile = join(ROOT, "bench/.build/bun-floor");
+  await runToEnd([bun, "build", "--compile", "--minify", join(ROOT, "bench/floor-proxy.ts"), "--outfile", outfile], { core: null, timeoutMs: 120_000 });
+  return outfile;
 }
 
 async function binaryPath(): Promise<string> {
@@ -65,6 +86,9 @@ async function binaryPath(): Promise<string> {
 async function main() {
   requireTools();
   pinSelf(LOAD_CORE);
+  const busyBefore = await machineBusy();
+  const cpuAtStart = { machine: machineCpuMs(), ours: ourCpuMs(), at: performance.now() };
+  if (busyBefore > 0.1) progress(`warning: the machine is ${(busyBefore * 100).toFixed(0)}% busy before we start; figures will be noisy (ratios to nginx drift less)`);
   const binary = await binaryPath();
   dir = mkdtempSync(join(tmpdir(), "azure-proxy-bench-"));
   const mock = await startMock(await freePort(), LOAD_CORE, bun);
@@ -87,6 +111,8 @@ async function main() {
   const nginxChild = await startNginx({ dir: join(dir, "nginx"), port: nginxPort, upstreamPort: mock.port, upstreamKey: UPSTREAM_KEY, clientKey: CLIENT_KEY, deployment: DEPLOYMENT, apiVersion: API_VERSION, core: PROXY_CORE });
   const oursPort = await freePort();
   const oursChild = await startOurs("ours", [binary], { mockPort: mock.port, port: oursPort, core: PROXY_CORE, dir });
+  const floorPort = await freePort();
+  const floorChild = await startFloor(await buildFloor(), { mockPort: mock.port, port: floorPort, core: PROXY_CORE });
   const ctx: Ctx = {
     mode,
     bun,
@@ -96,13 +122,16 @@ async function main() {
     direct: directTarget(mock.port),
     nginx: proxiedTarget("nginx", nginxPort, nginxChild.pid, false),
     ours: proxiedTarget("ours", oursPort, oursChild.pid, true),
+    floor: proxiedTarget("bun-floor", floorPort, floorChild.pid, false),
     progress,
   };
   await Bun.sleep(1000);
-  const idle = { nginx: rssMb(nginxChild.pid), ours: rssMb(oursChild.pid) };
-  main.push(
-    row("RSS at rest, before any load (MB)", undefined, Number(idle.nginx.toFixed(1)), Number(idle.ours.toFixed(1)), { note: "nginx = master + worker" }),
-  );
+  const idle = { nginx: rssMb(nginxChild.pid), ours: rssMb(oursChild.pid), floor: rssMb(floorChild.pid) };
+  main.push({
+    metric: "RSS at rest, before any load (MB)",
+    values: { nginx: round(idle.nginx, 1), floor: round(idle.floor, 1), ours: round(idle.ours, 1) },
+    note: "nginx = master + worker",
+  });
 
   let quiet = null;
   let quietChild = null;
@@ -151,6 +180,16 @@ async function main() {
 
   const text = sections.map(renderSection).join("\n\n");
   console.log(`\n${text}\n`);
+  const load = (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ");
+  // CPU the machine spent that was not ours: other work on the box while we measured
+  const wallMs = performance.now() - cpuAtStart.at;
+  const foreign = Math.max(0, machineCpuMs() - cpuAtStart.machine - (ourCpuMs() - cpuAtStart.ours)) / (wallMs * navigator.hardwareConcurrency);
+  if (disturbed.length > 0) {
+    console.log(`warning: other work took over 10% of the machine during: ${disturbed.map((d) => `${d.label} (${Math.round(d.foreign * 100)}%)`).join(", ")}; those rows are skewed`);
+  }
+  if (foreign > 0.05) {
+    console.log(`warning: other work used ${(foreign * 100).toFixed(0)}% of the machine during the run (load average now ${load}): absolute figures and p99s are skewed, ratios less so`);
+  }
   const missed = main.filter((r) => r.pass === false).map((r) => r.metric);
   console.log(missed.length ? `targets missed: ${missed.join("; ")}` : "all targets met");
 
@@ -164,6 +203,10 @@ async function main() {
     nginx: Bun.spawnSync(["nginx", "-v"]).stderr.toString().trim(),
     cpu: (await Bun.file("/proc/cpuinfo").text()).match(/model name\s*:\s*(.*)/)?.[1],
     cores: { load_and_upstream: LOAD_CORE, proxy_under_test: PROXY_CORE },
+    machine_busy_before: Number(busyBefore.toFixed(2)),
+    foreign_cpu_share_during_run: Number(foreign.toFixed(3)),
+    disturbed_runs: disturbed,
+    load_average_after: load,
     settings: mode,
     seconds: Math.round((performance.now() - started) / 1000),
   };
@@ -178,6 +221,7 @@ try {
   await main();
   await shutdown(0);
 } catch (error) {
-  console.error(`bench failed: ${(error as Error).stack ?? error}`);
+  // a phase failing because Ctrl-C just stopped its processes is not news
+  if (!stopping) console.error(`bench failed: ${(error as Error).stack ?? error}`);
   await shutdown(1);
 }

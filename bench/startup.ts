@@ -37,8 +37,11 @@ async function firstAnswer(o: StartupOptions, port: number) {
         headers: { authorization: `Bearer ${o.clientKey}`, "content-type": "application/json" },
         body,
       });
-      await response.arrayBuffer();
-      if (response.status !== 200) throw new Error(`cold start: first request answered ${response.status}`);
+      const text = await response.text();
+      if (response.status !== 200) {
+        await child.stop();
+        throw new Error(`cold start: first request answered ${response.status}: ${text.slice(0, 300)}`);
+      }
       return { ms: performance.now() - started, child };
     } catch (error) {
       if ((error as Error).message.startsWith("cold start")) throw error;

@@ -1,7 +1,8 @@
 /**
- * The three things the same workloads run against: the mock upstream directly (the floor),
- * nginx doing the same rewrite (the yardstick), and our binary. Each knows its URL, the key
- * header its clients send, and how many SSE data events a client should see per stream.
+ * What the same workloads run against: the mock upstream directly (no proxy at all), nginx
+ * doing the same rewrite (the yardstick), our binary, and for plain requests a minimal Bun
+ * proxy (floor-proxy.ts). Each knows its URL, the key header its clients send, and how many SSE
+ * data events a client should see per stream.
  */
 import { join } from "node:path";
 import { start, waitForHttp, type Child } from "./lib/procs.ts";
@@ -58,6 +59,14 @@ export function oursEnv(mockPort: number, port: number, extra: Record<string, st
     LOG_FORMAT: "json",
     ...extra,
   };
+}
+
+/** The floor (floor-proxy.ts, compiled): what Bun itself costs for the same call. */
+export async function startFloor(binary: string, o: { mockPort: number; port: number; core: number }): Promise<Child> {
+  const env = { PORT: String(o.port), UPSTREAM: `http://127.0.0.1:${o.mockPort}`, CLIENT_KEY, UPSTREAM_KEY };
+  const child = start("bun-floor", [binary], { core: o.core, env });
+  await waitForHttp(`http://127.0.0.1:${o.port}/`, 10_000);
+  return child;
 }
 
 /** Our proxy as a user runs it: `<cmd> serve`, logging at its default level to a file. */

@@ -1,6 +1,6 @@
 /** wrk against one target with the chat body; the figures come from wrk/chat.lua's JSON line. */
 import { resolve } from "node:path";
-import { runToEnd } from "./lib/procs.ts";
+import { runToEnd, watchInterference } from "./lib/procs.ts";
 import type { Target } from "./targets.ts";
 
 export interface WrkResult {
@@ -19,6 +19,7 @@ export interface WrkResult {
 const SCRIPT = resolve(import.meta.dir, "wrk/chat.lua");
 
 export async function wrk(target: Target, { connections, seconds, core }: { connections: number; seconds: number; core: number }): Promise<WrkResult> {
+  const done = watchInterference(`wrk -c${connections} ${target.name}`);
   const out = await runToEnd(
     ["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", "-s", SCRIPT, target.chatUrl],
     {
@@ -27,6 +28,7 @@ export async function wrk(target: Target, { connections, seconds, core }: { conn
       timeoutMs: (seconds + 20) * 1000,
     },
   );
+  done();
   const line = out.split("\n").find((l) => l.startsWith("BENCH_JSON "));
   if (!line) throw new Error(`wrk printed no result:\n${out}`);
   const r = JSON.parse(line.slice(11)) as Omit<WrkResult, "rps"> & { duration_us: number };

@@ -103,7 +103,7 @@ bh umount "$ctr" >/dev/null
 # ["CMD", "/azure-proxy", "healthcheck"], the exec form, no shell needed.
 bh config \
   --user 65532:65532 \
-  --env HOST=0.0.0.0 --env PORT=8000 \
+  --env HOST=0.0.0.0 --env PORT=8000 --env BUN_CONFIG_MAX_HTTP_REQUESTS=16384 \
   --port 8000/tcp \
   --entrypoint '["/azure-proxy"]' --cmd serve \
   --stop-signal SIGTERM \

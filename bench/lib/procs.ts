@@ -12,10 +12,13 @@ export interface Child {
   readonly name: string;
   readonly pid: number;
   readonly exited: Promise<number>;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` */
+  stop(graceMs?: number): Promise<void>;
 }
 
 const running = new Set<Child>();
+/** CPU ms used by the processes we started and that have ended (for the interference check). */
+let endedCpuMs = 0;
 
 export interface StartOptions {
   core: number | null;
@@ -29,7 +32,7 @@ export function start(name: string, cmd: string[], { core, env, log, cwd }: Star
   const pin = core === null ? [] : ["taskset", "-c", String(core)];
   const proc = Bun.spawn([...pin, "setpriv", "--pdeathsig", "KILL", "--", ...cmd], {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin`, HOME: process.env.HOME, ...env },
     stdin: "ignore",
     stdout: log ? Bun.file(log) : "ignore",
     stderr: log ? Bun.file(log) : "inherit",
@@ -38,11 +41,12 @@ export function start(name: string, cmd: string[], { core, env, log, cwd }: Star
     name,
     pid: proc.pid,
     exited: proc.exited,
-    async stop() {
+    async stop(graceMs = 3000) {
       running.delete(child);
       if (proc.exitCode !== null || proc.signalCode !== null) return;
+      endedCpuMs += cpuMs(proc.pid);
       proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 3000);
+      const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
       await proc.exited;
       clearTimeout(timer);
     },
@@ -55,7 +59,7 @@ export function start(name: string, cmd: string[], { core, env, log, cwd }: Star
 export async function runToEnd(cmd: string[], { core, env, timeoutMs }: { core: number | null; env?: Record<string, string>; timeoutMs: number }): Promise<string> {
   const pin = core === null ? [] : ["taskset", "-c", String(core)];
   const proc = Bun.spawn([...pin, "setpriv", "--pdeathsig", "KILL", "--", ...cmd], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin`, HOME: process.env.HOME, ...env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -65,6 +69,7 @@ export async function runToEnd(cmd: string[], { core, env, timeoutMs }: { core: 
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
   try {
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    endedCpuMs += Number(proc.resourceUsage()?.cpuTime.total ?? 0) / 1000;
     if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}${proc.signalCode ? ` (${proc.signalCode}, time limit ${timeoutMs} ms?)` : ""}: ${err.slice(-2000)}`);
     return out;
   } finally {
@@ -158,4 +163,45 @@ export function rssSampler(pid: number, everyMs = 20) {
       return Math.max(peak, rssMb(pid));
     },
   };
+}
+
+/** user + nice + system ms of the whole machine, all cores (/proc/stat; irq time left out). */
+export function machineCpuMs(): number {
+  const n = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (n[0]! + n[1]! + n[2]!) * 10;
+}
+
+/** CPU ms of everything we started (running or ended) and of this process. */
+export function ourCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return endedCpuMs + [...running].reduce((sum, c) => sum + cpuMs(c.pid), 0) + (user + system) / 1000;
+}
+
+/** Measurement windows during which other work took more than 10% of the machine. */
+export const disturbed: Array<{ label: string; foreign: number }> = [];
+
+/** Watch one measurement window: at its end, how much of the machine went to work not ours. */
+export function watchInterference(label: string): () => number {
+  const start = { machine: machineCpuMs(), ours: ourCpuMs(), at: performance.now() };
+  return () => {
+    const wall = performance.now() - start.at;
+    const foreign = Math.max(0, machineCpuMs() - start.machine - (ourCpuMs() - start.ours)) / (wall * navigator.hardwareConcurrency);
+    if (foreign > 0.1 && wall > 500) disturbed.push({ label, foreign: Number(foreign.toFixed(2)) });
+    return foreign;
+  };
+}
+
+/** Share of all cores busy over `ms` (from /proc/stat): a machine that is busy before we start
+ *  gives noisy figures, and the run says so. */
+export async function machineBusy(ms = 1000): Promise<number> {
+  const read = () => {
+    const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/);
+    const n = fields.map(Number);
+    const idle = n[3]! + n[4]!;
+    return { idle, total: n.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await Bun.sleep(ms);
+  const b = read();
+  return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
 }

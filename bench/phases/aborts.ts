@@ -54,21 +54,22 @@ export async function abortRounds(ctx: Ctx, target: Target, rounds: number) {
 
 export async function abortPhase(ctx: Ctx) {
   const ours = await abortRounds(ctx, ctx.ours, ctx.mode.abortRounds);
-  const nginx = await abortRounds(ctx, ctx.nginx, 1);
+  const nginx = ctx.mode.abortsNginx ? await abortRounds(ctx, ctx.nginx, 1) : null;
   const n = ctx.mode.aborts;
   const growth = (x: typeof ours, i: number) => round(x.rounds[i]!.rss_after_mb - (i === 0 ? x.rss_before_mb : x.rounds[i - 1]!.rss_after_mb), 1);
   const rows: Row[] = [
-    row(`RSS before ${n} aborted streams (MB)`, undefined, nginx.rss_before_mb, ours.rss_before_mb),
-    row(`RSS after ${n} aborted streams (MB)`, undefined, nginx.rounds[0]!.rss_after_mb, ours.rounds[0]!.rss_after_mb),
-    row(`RSS growth over ${n} aborted streams (MB)`, undefined, growth(nginx, 0), growth(ours, 0), { ratio: "", target: "<= 10", pass: growth(ours, 0) <= 10 }),
+    row(`RSS before ${n} aborted streams (MB)`, undefined, nginx?.rss_before_mb, ours.rss_before_mb),
+    row(`RSS after ${n} aborted streams (MB)`, undefined, nginx?.rounds[0]!.rss_after_mb, ours.rounds[0]!.rss_after_mb),
+    row(`RSS growth over ${n} aborted streams (MB)`, undefined, nginx ? growth(nginx, 0) : undefined, growth(ours, 0), { ratio: "", target: "<= 10", pass: growth(ours, 0) <= 10 }),
   ];
   if (ours.rounds.length > 1) rows.push(row(`RSS growth over a second ${n} (MB)`, undefined, undefined, growth(ours, 1), { target: "<= 10", pass: growth(ours, 1) <= 10 }));
+  const [o, g] = [ours.rounds[0]!, nginx?.rounds[0]];
   rows.push(
-    row(`aborts that reached the upstream (of ${n})`, undefined, nginx.rounds[0]!.upstream.streamsCancelled, ours.rounds[0]!.upstream.streamsCancelled, {
+    row(`aborts that reached the upstream (of ${n})`, undefined, g?.upstream.streamsCancelled, o.upstream.streamsCancelled, {
       ratio: "",
-      note: `upstream streams completed anyway: nginx ${nginx.rounds[0]!.upstream.streamsCompleted}, ours ${ours.rounds[0]!.upstream.streamsCompleted}; still open after 10 s: nginx ${nginx.rounds[0]!.upstream.activeStreams}, ours ${ours.rounds[0]!.upstream.activeStreams}`,
+      note: `upstream streams that completed anyway: ours ${o.upstream.streamsCompleted}${g ? `, nginx ${g.upstream.streamsCompleted}` : ""}; still open 10 s later: ours ${o.upstream.activeStreams}${g ? `, nginx ${g.upstream.activeStreams}` : ""}`,
     }),
-    row("aborted-stream client errors", undefined, nginx.rounds[0]!.client.errors, ours.rounds[0]!.client.errors, { ratio: "" }),
+    row("aborted-stream client errors", undefined, g?.client.errors, o.client.errors, { ratio: "" }),
   );
   return { data: { ours, nginx }, rows };
 }

@@ -4,9 +4,9 @@
  * connections it opened to the upstream (distinct client ports the mock saw, and TIME_WAIT
  * sockets on the upstream port afterwards: churn shows up as both).
  */
-import { LOAD_CORE, timeWait, type Ctx } from "../context.ts";
+import { LOAD_CORE, timeWaitSince, type Ctx } from "../context.ts";
 import { cpuMs, rssSampler } from "../lib/procs.ts";
-import { round } from "../lib/stats.ts";
+import { percentile, round } from "../lib/stats.ts";
 import { row, type Row } from "../report.ts";
 import type { Target } from "../targets.ts";
 import { wrk, type WrkResult } from "../wrk.ts";
@@ -21,12 +21,19 @@ export interface ThroughputResult extends WrkResult {
 
 const ms = (us: number) => us / 1000;
 
+/** Per-figure median over slices; counts are summed. */
+function medianOfSlices(slices: WrkResult[]): WrkResult {
+  const med = (k: keyof WrkResult) => percentile(slices.map((x) => x[k]), 50);
+  const sum = (k: keyof WrkResult) => slices.reduce((a, x) => a + x[k], 0);
+  return { requests: sum("requests"), rps: med("rps"), errors: sum("errors"), non2xx: sum("non2xx"), p50_us: med("p50_us"), p90_us: med("p90_us"), p99_us: med("p99_us"), p999_us: med("p999_us"), max_us: med("max_us"), mean_us: med("mean_us") };
+}
+
 export async function throughput(ctx: Ctx, target: Target): Promise<ThroughputResult> {
   const c = ctx.mode.throughputConnections;
   await wrk(target, { connections: c, seconds: ctx.mode.warmSec, core: LOAD_CORE });
   await ctx.mock.reset();
   const pid = target.pid ?? ctx.mock.child.pid;
-  const tw0 = timeWait(ctx.mock.port);
+  const timeWaits = timeWaitSince(ctx.mock.port);
   const cpu0 = cpuMs(pid);
   const sampler = target.pid ? rssSampler(target.pid) : null;
   const r = await wrk(target, { connections: c, seconds: ctx.mode.throughputSec, core: LOAD_CORE });
@@ -39,43 +46,48 @@ export async function throughput(ctx: Ctx, target: Target): Promise<ThroughputRe
     peak_rss_mb: peak === null ? null : round(peak, 1),
     upstream_connections: stats.connections,
     upstream_requests: stats.requests,
-    time_wait_added: timeWait(ctx.mock.port) - tw0,
+    time_wait_added: timeWaits(),
   };
 }
 
 export async function requestPhase(ctx: Ctx, quiet: Target | null) {
-  const targets = [ctx.direct, ctx.nginx, ctx.ours];
-  const latency: Record<string, WrkResult> = {};
-  for (const t of targets) {
-    ctx.progress(`latency, 1 connection: ${t.name}`);
-    await wrk(t, { connections: 1, seconds: ctx.mode.warmSec, core: LOAD_CORE });
-    latency[t.name] = await wrk(t, { connections: 1, seconds: ctx.mode.latencySec, core: LOAD_CORE });
+  const targets = [ctx.direct, ctx.nginx, ctx.floor, ctx.ours];
+  const slices: Record<string, WrkResult[]> = {};
+  for (const t of targets) await wrk(t, { connections: 1, seconds: ctx.mode.warmSec, core: LOAD_CORE });
+  for (let round = 1; round <= ctx.mode.rounds; round++) {
+    for (const t of targets) {
+      ctx.progress(`latency, 1 connection, slice ${round}/${ctx.mode.rounds}: ${t.name}`);
+      (slices[t.name] ??= []).push(await wrk(t, { connections: 1, seconds: Math.max(1, Math.round(ctx.mode.latencySec / ctx.mode.rounds)), core: LOAD_CORE }));
+    }
   }
+  const latency = Object.fromEntries(Object.entries(slices).map(([name, s]) => [name, medianOfSlices(s)]));
   const tput: Record<string, ThroughputResult> = {};
   for (const t of quiet ? [...targets, quiet] : targets) {
     ctx.progress(`throughput, ${ctx.mode.throughputConnections} connections: ${t.name}`);
     tput[t.name] = await throughput(ctx, t);
   }
 
-  const d = latency.direct!, n = latency.nginx!, o = latency.ours!;
+  const d = latency.direct!, n = latency.nginx!, o = latency.ours!, fl = latency["bun-floor"]!;
   const added = (x: WrkResult, key: "p50_us" | "p99_us") => round(ms(x[key] - d[key]), 3);
   const c = ctx.mode.throughputConnections;
-  const [td, tn, to] = [tput.direct!, tput.nginx!, tput.ours!];
+  const [td, tn, to, tf] = [tput.direct!, tput.nginx!, tput.ours!, tput["bun-floor"]!];
   const rows: Row[] = [
-    row("latency c1 p50 (ms)", ms(d.p50_us), ms(n.p50_us), ms(o.p50_us)),
-    row("latency c1 p99 (ms)", ms(d.p99_us), ms(n.p99_us), ms(o.p99_us)),
-    row("added latency c1 p50 (ms)", undefined, added(n, "p50_us"), added(o, "p50_us"), { target: "<= 0.3", pass: added(o, "p50_us") <= 0.3 }),
-    row("added latency c1 p99 (ms)", undefined, added(n, "p99_us"), added(o, "p99_us"), { target: "<= 1", pass: added(o, "p99_us") <= 1 }),
-    row(`throughput c${c} (req/s)`, round(td.rps, 0), round(tn.rps, 0), round(to.rps, 0), { target: ">= 0.8x nginx", pass: to.rps >= 0.8 * tn.rps }),
-    row(`latency c${c} p99 (ms)`, ms(td.p99_us), ms(tn.p99_us), ms(to.p99_us)),
+    row("latency c1 p50 (ms)", ms(d.p50_us), ms(n.p50_us), ms(o.p50_us), { floor: ms(fl.p50_us) }),
+    row("latency c1 p99 (ms)", ms(d.p99_us), ms(n.p99_us), ms(o.p99_us), { floor: ms(fl.p99_us) }),
+    row("added latency c1 p50 (ms)", undefined, added(n, "p50_us"), added(o, "p50_us"), { floor: added(fl, "p50_us"), target: "<= 0.3", pass: added(o, "p50_us") <= 0.3 }),
+    row("added latency c1 p99 (ms)", undefined, added(n, "p99_us"), added(o, "p99_us"), { floor: added(fl, "p99_us"), target: "<= 1", pass: added(o, "p99_us") <= 1 }),
+    row(`throughput c${c} (req/s)`, round(td.rps, 0), round(tn.rps, 0), round(to.rps, 0), { floor: round(tf.rps, 0), target: ">= 0.8x nginx", pass: to.rps >= 0.8 * tn.rps }),
+    row(`latency c${c} p99 (ms)`, ms(td.p99_us), ms(tn.p99_us), ms(to.p99_us), { floor: ms(tf.p99_us) }),
     row(`CPU per request c${c} (us)`, td.cpu_us_per_request, tn.cpu_us_per_request, to.cpu_us_per_request, {
+      floor: tf.cpu_us_per_request,
       note: "utime+stime of the process under test / requests (direct: the mock itself, sharing its core with wrk)",
     }),
-    row(`peak RSS under c${c} (MB)`, undefined, tn.peak_rss_mb!, to.peak_rss_mb!),
+    row(`peak RSS under c${c} (MB)`, undefined, tn.peak_rss_mb!, to.peak_rss_mb!, { floor: tf.peak_rss_mb! }),
     row(`upstream connections opened, c${c} run`, undefined, tn.upstream_connections, to.upstream_connections, {
+      floor: tf.upstream_connections,
       note: `distinct client ports the mock saw over ${to.upstream_requests} requests (ours)`,
     }),
-    row(`TIME_WAIT on upstream port after c${c} run`, undefined, tn.time_wait_added, to.time_wait_added),
+    row(`TIME_WAIT on upstream port after c${c} run`, undefined, tn.time_wait_added, to.time_wait_added, { floor: tf.time_wait_added }),
     row("errors + non-2xx, all wrk runs", d.errors + d.non2xx + td.errors + td.non2xx, n.errors + n.non2xx + tn.errors + tn.non2xx, o.errors + o.non2xx + to.errors + to.non2xx, { ratio: "" }),
   ];
   if (quiet) {
@@ -86,5 +98,5 @@ export async function requestPhase(ctx: Ctx, quiet: Target | null) {
       }),
     );
   }
-  return { data: { latency, throughput: tput }, rows };
+  return { data: { latency, latency_slices: slices, throughput: tput }, rows };
 }

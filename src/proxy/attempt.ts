@@ -128,9 +128,9 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
     const isSse = contentType.startsWith("text/event-stream");
     const length = Number(response.headers.get("content-length") ?? Number.NaN);
     if (!isSse && length <= WHOLE_BODY_MAX) {
-      // A small answer of known length (most JSON) is read whole and sent as bytes: no stream
-      // wrapper, whose per-response buffers (256 KiB in Bun's sink) made a GC every ~65
-      // requests under load (bench/profile.ts). Nothing has reached the client yet.
+      // A small answer of known length (most JSON) is read whole and sent as bytes: no JS
+      // stream around it, 12-15 µs less per request under load (bench/profile.ts). Nothing has
+      // reached the client yet.
       const timer = setTimeout(() => abort.abort(), timeouts.idle_ms);
       let bytes: ArrayBuffer;
       try {

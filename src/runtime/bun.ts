@@ -9,8 +9,9 @@ const upstreamFetch = ((input: RequestInfo | URL, init?: RequestInit) => fetch(i
  * Bun's fetch runs at most 256 requests at once per process and queues the rest silently
  * (bun-types docs/runtime/networking/fetch.mdx, "Simultaneous connection limit"); every open
  * upstream stream holds one. The limit is read once, at process start (setting it later has no
- * effect: measured, 256 either way), so the process replaces itself with execve(2), same pid
- * and arguments, with BUN_CONFIG_MAX_HTTP_REQUESTS set. An operator's own value is kept.
+ * effect: measured, 256 either way), so the process replaces itself (process.execve, same pid
+ * and arguments) with BUN_CONFIG_MAX_HTTP_REQUESTS set. An operator's own value is kept, and
+ * the deploy files set it, so a production start does not pay the ~40 ms of a second start.
  */
 const MAX_HTTP_REQUESTS = "BUN_CONFIG_MAX_HTTP_REQUESTS";
 const MAX_HTTP_REQUESTS_VALUE = "16384";
@@ -18,26 +19,11 @@ const MAX_HTTP_REQUESTS_VALUE = "16384";
 function raiseFetchConcurrency(): string | undefined {
   if (process.env[MAX_HTTP_REQUESTS]) return undefined;
   try {
-    const { dlopen, FFIType, ptr } = require("bun:ffi") as typeof import("bun:ffi");
-    const libc = dlopen(process.platform === "darwin" ? "libc.dylib" : "libc.so.6", {
-      execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-    });
-    const keep: Buffer[] = [];
-    const cString = (s: string) => {
-      const b = Buffer.from(`${s}\0`);
-      keep.push(b);
-      return b;
-    };
-    const pointers = (items: string[]) => {
-      const array = new BigUint64Array(items.length + 1);
-      items.forEach((s, i) => (array[i] = BigInt(ptr(cString(s)))));
-      return array;
-    };
-    // a compiled binary's process.argv[1] is Bun's own /$bunfs/ path, not a real argument
+    // a compiled binary's process.argv[1] is Bun's own /$bunfs/ path, not a real argument;
+    // runtime flags (--cpu-prof, --smol) are kept
     const args = Bun.main.startsWith("/$bunfs/") ? process.argv.slice(2) : process.argv.slice(1);
-    const env = Object.entries({ ...process.env, [MAX_HTTP_REQUESTS]: MAX_HTTP_REQUESTS_VALUE }).map(([k, v]) => `${k}=${v}`);
-    libc.symbols.execve(ptr(cString(process.execPath)), ptr(pointers([process.execPath, ...args])), ptr(pointers(env)));
-    return `could not re-execute with ${MAX_HTTP_REQUESTS} set (execve failed); upstream calls beyond 256 at once will queue`;
+    process.execve!(process.execPath, [process.execPath, ...process.execArgv, ...args], { ...process.env, [MAX_HTTP_REQUESTS]: MAX_HTTP_REQUESTS_VALUE });
+    return `could not re-execute with ${MAX_HTTP_REQUESTS} set; upstream calls beyond 256 at once will queue`;
   } catch (error) {
     return `could not raise ${MAX_HTTP_REQUESTS} (${(error as Error).message}); upstream calls beyond 256 at once will queue. Set it in the environment.`;
   }

@@ -11,6 +11,8 @@ const FRESH_MS = 30_000;
 
 export class Reachability {
   private readonly lastAnswer = new Map<string, number>();
+  /** One probe per endpoint at a time: a burst after a quiet spell shares it. */
+  private readonly probing = new Map<string, Promise<void>>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -21,6 +23,15 @@ export class Reachability {
   /** Resolves when the endpoint accepts a connection (or answered lately); rejects with why not. */
   async check(endpoint: string, timeoutMs: number): Promise<void> {
     if (this.clock() - (this.lastAnswer.get(endpoint) ?? -Infinity) < FRESH_MS) return;
+    let probe = this.probing.get(endpoint);
+    if (!probe) {
+      probe = this.probe(endpoint, timeoutMs).finally(() => this.probing.delete(endpoint));
+      this.probing.set(endpoint, probe);
+    }
+    return probe;
+  }
+
+  private async probe(endpoint: string, timeoutMs: number): Promise<void> {
     const url = new URL(endpoint);
     const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
     await new Promise<void>((resolve, reject) => {
