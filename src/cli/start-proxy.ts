@@ -21,7 +21,6 @@ import { weightedSelector } from "../upstream/select.ts";
 
 export interface ProxyServer {
   readonly server: RunningServer;
-  readonly metrics: Metrics;
   /** Serve new requests with `config` from now on (listen address changes need a restart). */
   reload(config: Config): void;
   /**
@@ -96,7 +95,6 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
   let cutNow = false;
   return {
     server,
-    metrics: state.metrics,
     reload(next) {
       app = build(next, state, isDraining, runtime, log);
     },

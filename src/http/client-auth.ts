@@ -24,7 +24,7 @@ function isProtected(pathname: string): boolean {
   return pathname.startsWith("/v1/") || pathname.startsWith("/openai/");
 }
 
-export function presentedKey(headers: Headers): string | null {
+function presentedKey(headers: Headers): string | null {
   const apiKey = headers.get("api-key");
   if (apiKey) return apiKey.trim();
   const auth = headers.get("authorization");

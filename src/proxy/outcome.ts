@@ -66,7 +66,7 @@ interface AzureError {
   extra: Record<string, unknown>;
 }
 
-export function parseAzureError(text: string): AzureError {
+function parseAzureError(text: string): AzureError {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -85,7 +85,7 @@ export function parseAzureError(text: string): AzureError {
   };
 }
 
-export function typeForStatus(status: number): string {
+function typeForStatus(status: number): string {
   if (status === 429) return "rate_limit_error";
   if (status === 404) return "not_found_error";
   if (status >= 500) return "server_error";
