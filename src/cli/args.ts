@@ -17,3 +17,10 @@ export function portFlag(value: string | undefined, flag = "--port"): number | u
   if (!/^\d{1,5}$/.test(value) || port > 65535) throw new UsageError(`${flag}: must be a port number 0-65535, got "${value}"`);
   return port;
 }
+
+export function workersFlag(value: string | undefined): number | "auto" | undefined {
+  if (value === undefined || value === "auto") return value;
+  const count = Number(value);
+  if (!/^\d{1,3}$/.test(value) || count < 1 || count > 256) throw new UsageError(`--workers: must be auto or a process count 1-256, got "${value}"`);
+  return count;
+}

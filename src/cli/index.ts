@@ -2,12 +2,11 @@
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./args.ts";
-import { checkCommand } from "./check.ts";
-import { demoCommand } from "./demo.ts";
-import { healthcheckCommand } from "./healthcheck.ts";
-import { serveCommand } from "./serve.ts";
-import { simulateCommand } from "./simulate.ts";
 import { USAGE } from "./usage.ts";
+
+// Each command is imported when run: a command loads only what it uses (the primary of a
+// worker pool, `check` and `healthcheck` never load the HTTP server).
+const serveCommand = async (args: string[], runtime: RuntimeAdapter) => (await import("./serve.ts")).serveCommand(args, runtime);
 
 export async function runCli(argv: string[], runtime: RuntimeAdapter): Promise<number> {
   const [first, ...rest] = argv;
@@ -26,13 +25,16 @@ export async function runCli(argv: string[], runtime: RuntimeAdapter): Promise<n
       case "serve":
         return await serveCommand(rest, runtime);
       case "demo":
-        return await demoCommand(rest, runtime);
+        return await (await import("./demo.ts")).demoCommand(rest, runtime);
       case "simulate":
-        return await simulateCommand(rest, runtime);
+        return await (await import("./simulate.ts")).simulateCommand(rest, runtime);
       case "check":
-        return await checkCommand(rest);
+        return await (await import("./check.ts")).checkCommand(rest);
       case "healthcheck":
-        return await healthcheckCommand(rest);
+        return await (await import("./healthcheck.ts")).healthcheckCommand(rest);
+      case "worker":
+        // not in the usage text: started by `serve --workers N` over IPC (cluster/worker.ts)
+        return await (await import("../cluster/worker.ts")).runWorker(runtime);
       default:
         // `azure-proxy --port 9000` means serve with flags
         if (first.startsWith("--")) return await serveCommand(argv, runtime);

@@ -1,22 +1,33 @@
 import { watch } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, dirname } from "node:path";
 import { loadConfig, type CliOverrides } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
-import { parseFlags, portFlag } from "./args.ts";
+import { parseFlags, portFlag, workersFlag } from "./args.ts";
 import { stopSignals } from "./signals.ts";
-import { startProxy, type ProxyServer } from "./start-proxy.ts";
+import type { ProxyServer } from "./start-proxy.ts";
+
+/** What serve runs: one proxy in this process, or a pool of worker processes. */
+type Serving = Pick<ProxyServer, "reload" | "drain" | "cut"> & { readonly server: { readonly port: number; readonly hostname: string } };
 
 export async function serveCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
   const flags = parseFlags(args, {
     config: { type: "string" },
     port: { type: "string" },
     host: { type: "string" },
+    workers: { type: "string" },
     "insecure-no-auth": { type: "boolean" },
   });
-  const cli: CliOverrides = { configPath: flags.config, port: portFlag(flags.port), host: flags.host, insecureNoAuth: flags["insecure-no-auth"] };
+  const cli: CliOverrides = {
+    configPath: flags.config,
+    port: portFlag(flags.port),
+    host: flags.host,
+    workers: workersFlag(flags.workers),
+    insecureNoAuth: flags["insecure-no-auth"],
+  };
   const load = () => loadConfig({ env: process.env, cli, stdoutIsTTY: process.stdout.isTTY === true });
   const loaded = load();
   if (!loaded.ok) {
@@ -24,17 +35,26 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
     return 2;
   }
   const { config } = loaded;
-  // before anything else that lasts: this may replace the process (same pid) and start over
-  const preparation = runtime.prepareForServing();
+  const workers = config.server.workers === "auto" ? availableParallelism() : config.server.workers;
+  // before anything else that lasts: this may replace the process (same pid) and start over;
+  // worker processes are started fit to serve instead
+  const preparation = workers === 1 ? runtime.prepareForServing() : undefined;
   const signals = stopSignals();
   const log = createLogger(config.log.level, config.log.format, (line) => console.log(line));
   if (preparation) log.warn(preparation);
   warnIfOpen(config, log);
-  const proxy = await startProxy(config, runtime, log);
+  let proxy: Serving;
+  try {
+    proxy = await start(config, workers, runtime, log);
+  } catch (error) {
+    log.error("could not start", { error: (error as Error).message });
+    return 1;
+  }
   log.info("listening", {
     url: `http://${proxy.server.hostname}:${proxy.server.port}`,
     version: VERSION,
     runtime: `${runtime.name} ${runtime.version}`,
+    workers,
     config: loaded.file ?? "environment",
     upstreams: config.upstreams.map((u) => u.name).join(","),
   });
@@ -58,8 +78,14 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
   return 0;
 }
 
+// imported when needed: a primary process that only supervises workers stays small
+async function start(config: Config, workers: number, runtime: RuntimeAdapter, log: Logger): Promise<Serving> {
+  if (workers === 1) return (await import("./start-proxy.ts")).startProxy(config, runtime, log);
+  return (await import("../cluster/primary.ts")).startWorkers(config, workers, runtime, log);
+}
+
 /** Load again; a valid config replaces the running one, an invalid one is logged and ignored. */
-function reload(proxy: ProxyServer, load: () => ReturnType<typeof loadConfig>, log: Logger, reason: string): void {
+function reload(proxy: Serving, load: () => ReturnType<typeof loadConfig>, log: Logger, reason: string): void {
   const loaded = load();
   if (!loaded.ok) {
     log.error("config reload failed; keeping the running config", { reason, issues: loaded.issues.join("; ") });
@@ -75,7 +101,7 @@ function reload(proxy: ProxyServer, load: () => ReturnType<typeof loadConfig>, l
  * one, which ends a watch on the file itself, so the directory is watched; a burst of events
  * (write, rename, chmod) becomes one reload.
  */
-function reloadOnChange(file: string, proxy: ProxyServer, load: () => ReturnType<typeof loadConfig>, log: Logger): () => void {
+function reloadOnChange(file: string, proxy: Serving, load: () => ReturnType<typeof loadConfig>, log: Logger): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const watcher = watch(dirname(file), (_event, name) => {

@@ -12,15 +12,17 @@ import type { Logger } from "../lib/log.ts";
 import { createMetrics, type Metrics } from "../metrics/catalog.ts";
 import { createForwarder } from "../proxy/forward.ts";
 import { InFlight } from "../proxy/in-flight.ts";
-import { Limiter } from "../ratelimit/limiter.ts";
+import { Limiter, type KeyLimits } from "../ratelimit/limiter.ts";
 import type { RunningServer, RuntimeAdapter } from "../runtime/types.ts";
 import { Credentials } from "../upstream/credentials.ts";
-import { Health } from "../upstream/health.ts";
+import { Health, type TellSiblings } from "../upstream/health.ts";
 import { Reachability } from "../upstream/reachability.ts";
 import { weightedSelector } from "../upstream/select.ts";
 
 export interface ProxyServer {
   readonly server: RunningServer;
+  readonly health: Health;
+  readonly metrics: Metrics;
   /** Serve new requests with `config` from now on (listen address changes need a restart). */
   reload(config: Config): void;
   /**
@@ -36,7 +38,7 @@ interface SharedState {
   readonly health: Health;
   readonly credentials: Credentials;
   readonly reachability: Reachability;
-  readonly limiter: Limiter;
+  readonly limiter: KeyLimits;
   readonly metrics: Metrics;
   readonly inFlight: InFlight;
 }
@@ -77,24 +79,43 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
   });
 }
 
-export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger): Promise<ProxyServer> {
-  const health = new Health(Date.now);
+/**
+ * A worker process's ties to its siblings (cluster/worker.ts): cooldowns are told to them, limits
+ * are counted in the primary, /metrics sums every worker. Entra tokens and reachability stay per
+ * process: two workers each holding a valid token, or each probing once, cannot disagree.
+ */
+export interface Siblings {
+  readonly tell: TellSiblings;
+  readonly limits: KeyLimits;
+  readonly renderMetrics: () => Promise<string>;
+}
+
+export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger, siblings?: Siblings): Promise<ProxyServer> {
+  const health = new Health(Date.now, siblings?.tell);
+  const metrics = createMetrics(health);
   const state: SharedState = {
     health,
     credentials: new Credentials(runtime.upstreamFetch, Date.now),
     reachability: new Reachability(Date.now),
-    limiter: new Limiter(Date.now),
-    metrics: createMetrics(health),
+    limiter: siblings?.limits ?? new Limiter(Date.now),
+    metrics: siblings ? { ...metrics, render: siblings.renderMetrics } : metrics,
     inFlight: new InFlight(),
   };
   let draining = false;
   const isDraining = () => draining;
   let app = build(config, state, isDraining, runtime, log);
-  const server = await runtime.serve({ hostname: config.server.host, port: config.server.port, fetch: (request) => app.fetch(request) });
+  const server = await runtime.serve({
+    hostname: config.server.host,
+    port: config.server.port,
+    reusePort: siblings !== undefined,
+    fetch: (request) => app.fetch(request),
+  });
   const inflight = async () => (await state.metrics.inflightRequests.get()).values[0]?.value ?? 0;
   let cutNow = false;
   return {
     server,
+    health,
+    metrics,
     reload(next) {
       app = build(next, state, isDraining, runtime, log);
     },

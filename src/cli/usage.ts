@@ -1,7 +1,8 @@
 export const USAGE = `azure-proxy: an OpenAI-compatible front door for Azure OpenAI
 
 Usage:
-  azure-proxy [serve] [--config FILE] [--port N] [--host ADDR] [--insecure-no-auth]
+  azure-proxy [serve] [--config FILE] [--port N] [--host ADDR] [--workers N|auto]
+                     [--insecure-no-auth]
   azure-proxy demo [--port N]          proxy + built-in Azure simulator; prints a curl to try
   azure-proxy simulate [--port N] [--host ADDR] [--key KEY]
                                        the Azure simulator alone (default port 9100)
@@ -16,6 +17,7 @@ Environment:
   AZURE_OPENAI_MODEL_MAP                     gpt-3.5-turbo=gpt-35-turbo,gpt-4o=prod-4o
   AUTH_KEY                                   client keys, comma-separated
   PORT, HOST                                 listen address (8000, 0.0.0.0)
+  AZURE_PROXY_WORKERS                        processes serving the port (auto: one per core)
   LOG_LEVEL, LOG_FORMAT                      debug|info|warn|error; json|pretty
   AZURE_OPENAI_MAX_COMPLETION_TOKENS_MODELS  models that need max_completion_tokens (o1*,gpt-5*)
   AZURE_PROXY_STREAM_FIXUPS                  on/off: drop Azure-only annotation chunks (on)

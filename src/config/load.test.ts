@@ -25,7 +25,7 @@ describe("from the environment", () => {
   test("the seed's variables are enough, with seed defaults", () => {
     const result = loadConfig({ env: { AZURE_ENDPOINT: "https://res.openai.azure.com/", AZURE_OPENAI_API_KEY: "a", AUTH_KEY: "k1, k2" } });
     if (!result.ok) throw new Error(result.issues.join("\n"));
-    expect(result.config.server).toEqual({ host: "0.0.0.0", port: 8000 });
+    expect(result.config.server).toEqual({ host: "0.0.0.0", port: 8000, workers: "auto" });
     expect(result.config.upstreams[0]!.endpoint).toBe("https://res.openai.azure.com");
     expect(result.config.upstreams[0]!.api_version).toBe("v1");
     expect(result.config.keys.map((k) => k.key)).toEqual(["k1", "k2"]);

@@ -13,6 +13,7 @@ import { ConfigSchema, type Config } from "./schema.ts";
 
 export interface CliOverrides {
   port?: number;
+  workers?: number | "auto";
   host?: string;
   insecureNoAuth?: boolean;
   /** --config; AZURE_PROXY_CONFIG when absent. */
@@ -125,7 +126,11 @@ function envLayer(env: Env, rawEnv: Record<string, string | undefined>, issues: 
     stream_fixups: env.AZURE_PROXY_STREAM_FIXUPS === undefined ? undefined : env.AZURE_PROXY_STREAM_FIXUPS === "on",
   };
   layer.limits = { max_body_bytes: env.AZURE_PROXY_MAX_BODY_BYTES === undefined ? undefined : Number(env.AZURE_PROXY_MAX_BODY_BYTES) };
-  layer.server = { host: env.HOST, port: env.PORT === undefined ? undefined : Number(env.PORT) };
+  layer.server = {
+    host: env.HOST,
+    port: env.PORT === undefined ? undefined : Number(env.PORT),
+    workers: env.AZURE_PROXY_WORKERS === undefined || env.AZURE_PROXY_WORKERS === "auto" ? env.AZURE_PROXY_WORKERS : Number(env.AZURE_PROXY_WORKERS),
+  };
   layer.log = { level: env.LOG_LEVEL, format: env.LOG_FORMAT };
   layer.identity = { authority_host: env.AZURE_AUTHORITY_HOST };
   return layer;
@@ -141,6 +146,7 @@ function mergeLayers(file: Raw, env: Raw, cli: CliOverrides, tty: boolean): Raw 
   const server = merged.server as Raw;
   if (cli.port !== undefined) server.port = cli.port;
   if (cli.host !== undefined) server.host = cli.host;
+  if (cli.workers !== undefined) server.workers = cli.workers;
   const log = merged.log as Raw;
   log.format ??= tty ? "pretty" : "json";
   // deliberate either way: the flag, or the file saying so

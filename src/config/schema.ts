@@ -129,8 +129,12 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ minLength: 1, default: "0.0.0.0", description: "Listen address." }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, description: "Listen port (0: any free port)." }),
+        workers: Type.Union([Type.Literal("auto"), Type.Integer({ minimum: 1, maximum: 256 })], {
+          default: "auto",
+          description: "Processes serving the port together (auto: one per CPU core; 1: a single process). Cooldowns, key limits and /metrics are shared between them.",
+        }),
       },
-      { default: {}, additionalProperties: false, description: "Where the proxy listens (HOST, PORT and --host, --port override it)." },
+      { default: {}, additionalProperties: false, description: "Where the proxy listens (HOST, PORT, AZURE_PROXY_WORKERS and --host, --port, --workers override it)." },
     ),
     auth: Type.Object(
       { insecure_no_auth: Type.Boolean({ default: false, description: "Serve without client keys: an open relay spends your Azure quota (also --insecure-no-auth)." }) },

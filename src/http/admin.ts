@@ -32,6 +32,6 @@ export function admin({ config, metrics, health, draining }: AdminDeps) {
       if (config.metrics.require_key && clientOf(request).name === "anonymous") {
         throw new Failure("unauthorized", "/metrics needs a client key here (metrics.require_key).", { code: "missing_api_key" });
       }
-      return new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } });
+      return new Response(await metrics.render(), { headers: { "content-type": metrics.registry.contentType } });
     });
 }

@@ -1,6 +1,8 @@
 /**
  * Every metric the proxy exports, declared once, with the names and labels dashboards depend on
- * (../shared/CONTRACT.md). One registry per process; it outlives config reloads.
+ * (../shared/CONTRACT.md). One registry per process; it outlives config reloads. With several
+ * worker processes, /metrics answers for all of them (cluster/primary.ts sums the workers'
+ * registries; `aggregator` says how a gauge combines when summing would be wrong).
  * Label values that come from clients (model names) are bounded by the caller (see record.ts),
  * so a client sending random model names cannot blow up the series count.
  */
@@ -9,6 +11,8 @@ import type { Health } from "../upstream/health.ts";
 
 export interface Metrics {
   readonly registry: Registry;
+  /** The Prometheus text /metrics answers with: this process's registry, or every worker's. */
+  render(): Promise<string>;
   readonly requests: Counter<"route" | "model" | "upstream" | "status">;
   readonly duration: Histogram<"route" | "model">;
   readonly timeToFirstToken: Histogram<"model">;
@@ -30,6 +34,8 @@ export function createMetrics(health: Health): Metrics {
     help: "1 while an upstream deployment (or, with deployment=\"*\", the whole upstream) is cooling down after a 429, 503 or failure",
     labelNames: ["upstream", "deployment"],
     registers,
+    // every worker knows every cooldown: 1, not the worker count
+    aggregator: "max",
     collect() {
       this.reset();
       for (const c of health.cooling()) this.set({ upstream: c.upstream, deployment: c.deployment ?? "*" }, 1);
@@ -37,6 +43,7 @@ export function createMetrics(health: Health): Metrics {
   });
   return {
     registry,
+    render: () => registry.metrics(),
     requests: new Counter({ name: "azure_proxy_requests_total", help: "Requests answered, by route, model, upstream and HTTP status", labelNames: ["route", "model", "upstream", "status"], registers }),
     duration: new Histogram({ name: "azure_proxy_request_duration_seconds", help: "Time from request to the end of the answer (streams included)", labelNames: ["route", "model"], buckets: DURATION_BUCKETS, registers }),
     timeToFirstToken: new Histogram({ name: "azure_proxy_time_to_first_token_seconds", help: "Time from request to the first byte of the answer's body", labelNames: ["model"], buckets: TTFT_BUCKETS, registers }),

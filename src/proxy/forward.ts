@@ -15,7 +15,7 @@ import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../metrics/catalog.ts";
-import type { Limiter } from "../ratelimit/limiter.ts";
+import type { KeyLimits } from "../ratelimit/limiter.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import type { Clock, Health } from "../upstream/health.ts";
 import type { Reachability } from "../upstream/reachability.ts";
@@ -37,7 +37,7 @@ export interface ForwardDeps {
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly metrics: Metrics;
   readonly inFlight: InFlight;
-  readonly limiter: Limiter;
+  readonly limiter: KeyLimits;
   readonly log: Logger;
 }
 
@@ -67,6 +67,17 @@ export function createForwarder(deps: ForwardDeps): Forward {
 
   /** Try the candidates; returns the first success, or throws the failure the client should see. */
   async function failOver(call: ProxyCall, candidates: readonly Route[], release: () => void): Promise<Response> {
+    const told: Promise<void>[] = [];
+    try {
+      return await tryInTurn(call, candidates, release, told);
+    } finally {
+      // the client's next request may land in another worker process: it must already know
+      // of the cooldowns this one caused (only failures pay this wait)
+      if (told.length > 0) await Promise.all(told);
+    }
+  }
+
+  async function tryInTurn(call: ProxyCall, candidates: readonly Route[], release: () => void, told: Promise<void>[]): Promise<Response> {
     const deadline = clock() + retry.max_wait_ms;
     const tries = new Map<Route, number>();
     let last: Failure | undefined;
@@ -96,7 +107,8 @@ export function createForwarder(deps: ForwardDeps): Forward {
       } catch (error) {
         if (!(error instanceof Failure) || !retryable(error) || call.signal.aborted) throw error;
         last = error;
-        coolDown(next, error);
+        const telling = coolDown(next, error);
+        if (telling) told.push(telling);
         log.warn("upstream attempt failed", {
           request_id: call.requestId,
           upstream: next.upstream.name,
@@ -109,13 +121,14 @@ export function createForwarder(deps: ForwardDeps): Forward {
     throw exhausted(call, candidates, last, attempts);
   }
 
-  function coolDown(route: Route, failure: Failure): void {
+  function coolDown(route: Route, failure: Failure): Promise<void> | undefined {
     const status = failure.detail.status;
     if (status === 429 || status === 503) {
-      health.coolDown(route.upstream.name, route.deployment, retryDelayMs(failure.detail.headers ?? {}, retry.default_cooldown_ms, retry.max_cooldown_ms));
+      return health.coolDown(route.upstream.name, route.deployment, retryDelayMs(failure.detail.headers ?? {}, retry.default_cooldown_ms, retry.max_cooldown_ms));
     } else if (failure.kind === "upstream_unreachable" || failure.kind === "upstream_timeout" || failure.kind === "upstream_auth") {
-      health.coolDown(route.upstream.name, null, retry.default_cooldown_ms);
+      return health.coolDown(route.upstream.name, null, retry.default_cooldown_ms);
     }
+    return undefined;
   }
 
   /** The failure the client sees once our retries are spent. */
@@ -145,9 +158,9 @@ export function createForwarder(deps: ForwardDeps): Forward {
     record.model = call.model;
     record.modelKnown = call.model !== undefined && routing.isListed(call.model);
     try {
-      deps.limiter.admit(call.client);
+      await deps.limiter.admit(call.client);
       // a stream slot (limits.max_streams) is held before any upstream call, until the answer ends
-      if (call.stream) record.onFinish(deps.limiter.openStream(call.client));
+      if (call.stream) record.onFinish(await deps.limiter.openStream(call.client));
       if (!call.operation.routedByModel) {
         // a stored response or a file lives on one resource: no failover across upstreams
         return await attempt(call, { upstream: routing.defaultUpstream, route: null }, deps, release);

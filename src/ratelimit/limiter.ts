@@ -1,8 +1,10 @@
 /**
  * Per-key limits: requests per minute, tokens per minute (from Azure's usage, counted after each
  * answer, so a request is refused once the last minute's tokens reached the limit), and
- * concurrent streams. In memory, per process: with several processes or instances each enforces
- * its own share (see the README on sharing). State outlives config reloads, keyed by key name.
+ * concurrent streams. In memory, in one process: with several worker processes, the primary
+ * holds the one Limiter and workers ask it (cluster/shared-limits.ts), so limits are exact across
+ * workers; separate instances each enforce their own. State outlives config reloads, keyed by
+ * key name.
  */
 import { Failure } from "../lib/failure.ts";
 import type { Client } from "../proxy/call.ts";
@@ -14,7 +16,16 @@ interface KeyState {
   streams: number;
 }
 
-export class Limiter {
+/** What the forwarder needs: answered at once here, or by asking the primary process. */
+export interface KeyLimits {
+  admit(client: LimitedClient): void | Promise<void>;
+  openStream(client: LimitedClient): (() => void) | Promise<() => void>;
+  addTokens(keyName: string, tokens: number): void;
+}
+
+export type LimitedClient = Pick<Client, "name" | "limits">;
+
+export class Limiter implements KeyLimits {
   private readonly keys = new Map<string, KeyState>();
 
   constructor(private readonly clock: () => number) {}
@@ -29,7 +40,7 @@ export class Limiter {
   }
 
   /** Count a request against its key, or refuse it with a 429 that says when to come back. */
-  admit(client: Client): void {
+  admit(client: LimitedClient): void {
     const { rpm, tpm } = client.limits;
     if (rpm === undefined && tpm === undefined) return;
     const now = this.clock();
@@ -40,7 +51,7 @@ export class Limiter {
   }
 
   /** Hold a stream slot for the key; the returned function gives it back. */
-  openStream(client: Client): () => void {
+  openStream(client: LimitedClient): () => void {
     const max = client.limits.maxStreams;
     if (max === undefined) return () => {};
     const state = this.state(client.name);
@@ -58,7 +69,7 @@ export class Limiter {
   }
 }
 
-function limited(client: Client, what: string, waitMs: number): Failure {
+function limited(client: LimitedClient, what: string, waitMs: number): Failure {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   return new Failure("rate_limited", `Rate limit reached for key '${client.name}': ${what}. Retry after ${seconds} s.`, {
     code: "rate_limit_exceeded",

@@ -19,14 +19,22 @@ const MAX_HTTP_REQUESTS_VALUE = "16384";
 function raiseFetchConcurrency(): string | undefined {
   if (process.env[MAX_HTTP_REQUESTS]) return undefined;
   try {
-    // a compiled binary's process.argv[1] is Bun's own /$bunfs/ path, not a real argument;
-    // runtime flags (--cpu-prof, --smol) are kept
-    const args = Bun.main.startsWith("/$bunfs/") ? process.argv.slice(2) : process.argv.slice(1);
-    process.execve!(process.execPath, [process.execPath, ...process.execArgv, ...args], { ...process.env, [MAX_HTTP_REQUESTS]: MAX_HTTP_REQUESTS_VALUE });
+    const { argv, env } = selfCommand();
+    process.execve!(argv[0]!, [...argv, ...process.argv.slice(2)], { ...process.env, ...env });
     return `could not re-execute with ${MAX_HTTP_REQUESTS} set; upstream calls beyond 256 at once will queue`;
   } catch (error) {
     return `could not raise ${MAX_HTTP_REQUESTS} (${(error as Error).message}); upstream calls beyond 256 at once will queue. Set it in the environment.`;
   }
+}
+
+/** This program again: runtime flags (--cpu-prof, --smol) kept, the script when run from source. */
+function selfCommand(): { argv: string[]; env: Record<string, string> } {
+  // a compiled binary's process.argv[1] is Bun's own /$bunfs/ path, not a real argument
+  const compiled = Bun.main.startsWith("/$bunfs/");
+  return {
+    argv: [process.execPath, ...process.execArgv, ...(compiled ? [] : [process.argv[1]!])],
+    env: { [MAX_HTTP_REQUESTS]: process.env[MAX_HTTP_REQUESTS] || MAX_HTTP_REQUESTS_VALUE },
+  };
 }
 
 export const bunRuntime: RuntimeAdapter = {
@@ -34,10 +42,12 @@ export const bunRuntime: RuntimeAdapter = {
   version: Bun.version,
   upstreamFetch,
   prepareForServing: raiseFetchConcurrency,
-  async serve({ hostname, port, fetch }: ServeOptions): Promise<RunningServer> {
+  selfCommand,
+  async serve({ hostname, port, fetch, reusePort = false }: ServeOptions): Promise<RunningServer> {
     const server = Bun.serve({
       hostname,
       port,
+      reusePort,
       // Idle keep-alive connections between requests are closed after this; an in-flight
       // request gets no idle timer at all (below), because a reasoning model may think for
       // minutes before its first byte. Bun caps any non-zero value at 255 s.

@@ -9,11 +9,15 @@ export const denoRuntime: RuntimeAdapter = {
   upstreamFetch: globalThis.fetch,
   // Deno's fetch has no process-wide cap on concurrent requests
   prepareForServing: () => undefined,
-  serve({ hostname, port, fetch }: ServeOptions): Promise<RunningServer> {
+  // Deno shares a port (reusePort) only behind --unstable-net; a worker is started with it.
+  // Permissions: -A, as the deployments in the README start the proxy.
+  selfCommand: () => ({ argv: [Deno.execPath(), "run", "-A", "--unstable-net", Deno.mainModule], env: {} }),
+  serve({ hostname, port, fetch, reusePort = false }: ServeOptions): Promise<RunningServer> {
     return new Promise((resolve) => {
       const server = Deno.serve({
         hostname,
         port,
+        reusePort,
         onListen(addr: { port: number; hostname: string }) {
           resolve({
             port: addr.port,

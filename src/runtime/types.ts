@@ -3,6 +3,8 @@ export interface ServeOptions {
   hostname: string;
   port: number;
   fetch: (request: Request) => Response | Promise<Response>;
+  /** Share the port with sibling worker processes (SO_REUSEPORT: the kernel spreads connections). */
+  reusePort?: boolean;
 }
 
 export interface RunningServer {
@@ -24,4 +26,9 @@ export interface RuntimeAdapter {
    * process image (same pid) and so never return; returns a warning when it could not.
    */
   prepareForServing(): string | undefined;
+  /**
+   * How to start this same program again (for worker processes): the command line, and the
+   * environment additions that make the new process fit to serve without replacing itself.
+   */
+  selfCommand(): { argv: string[]; env: Record<string, string> };
 }

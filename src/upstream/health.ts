@@ -3,23 +3,49 @@
  * tracked per deployment, not per resource (Azure/aoai-smart-loadbalancing#7: one deployment's
  * 429 says nothing about the resource's others); an unreachable resource cools as a whole.
  * Runtime state: it outlives config reloads, and is kept apart from the frozen config.
+ * With several worker processes, each cooldown is told to the others (`tell`), so a deployment
+ * that answered 429 in one process is skipped by all.
  */
 export type Clock = () => number;
+
+export interface Cooldown {
+  readonly upstream: string;
+  readonly deployment: string | null;
+  /** Epoch ms; processes on one machine share the clock. */
+  readonly until: number;
+}
+
+/** Resolves once every sibling process knows of the cooldown. */
+export type TellSiblings = (cooldown: Cooldown) => Promise<void>;
+
+const ALONE: Promise<void> = Promise.resolve();
 
 export class Health {
   private readonly until = new Map<string, number>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly tell?: TellSiblings,
+  ) {}
 
   static key(upstream: string, deployment: string | null): string {
     return `${upstream}/${deployment ?? "*"}`;
   }
 
-  coolDown(upstream: string, deployment: string | null, ms: number): void {
-    const key = Health.key(upstream, deployment);
+  /** Cool the pair for `ms`; resolves once sibling processes know (at once when alone). */
+  coolDown(upstream: string, deployment: string | null, ms: number): Promise<void> {
     const until = this.clock() + ms;
+    if (!this.coolUntil({ upstream, deployment, until }) || !this.tell) return ALONE;
+    return this.tell({ upstream, deployment, until });
+  }
+
+  /** Apply a cooldown (also one a sibling process saw); false when a longer one already runs. */
+  coolUntil({ upstream, deployment, until }: Cooldown): boolean {
+    const key = Health.key(upstream, deployment);
     // a later, longer answer wins; a shorter one does not cut a cooldown short
-    if ((this.until.get(key) ?? 0) < until) this.until.set(key, until);
+    if ((this.until.get(key) ?? 0) >= until) return false;
+    this.until.set(key, until);
+    return true;
   }
 
   /** When the pair may be tried again (0: now). The whole upstream's cooldown counts too. */
@@ -36,7 +62,7 @@ export class Health {
   }
 
   /** Pairs cooling now, for /readyz and metrics. */
-  cooling(): Array<{ upstream: string; deployment: string | null; until: number }> {
+  cooling(): Cooldown[] {
     const now = this.clock();
     const out = [];
     for (const [key, until] of this.until) {

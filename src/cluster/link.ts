@@ -1,0 +1,97 @@
+/**
+ * Requests and replies over a Node-style IPC channel (child_process with an "ipc" stdio, on Bun
+ * and Deno alike). Either end may ask; a reply carries the id of what it answers. A Failure
+ * thrown by the answering side arrives as the same Failure, so a worker can throw the primary's
+ * rate-limit refusal as if it had decided it itself.
+ */
+import { Failure } from "../lib/failure.ts";
+
+export interface Channel {
+  send(message: unknown): unknown;
+  on(event: "message", listener: (message: unknown) => void): unknown;
+}
+
+export type Message = { readonly t: string } & Record<string, unknown>;
+type Envelope = Message & { id?: number; re?: number; value?: unknown; failure?: { kind: Failure["kind"]; message: string; detail: Failure["detail"] } };
+
+/** Answer a request: a value, or a Failure to be thrown on the asking side. */
+export type Respond = (result: unknown) => void;
+export type Handler = (message: Message, respond: Respond | undefined) => void;
+
+interface Waiting {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class Link {
+  private nextId = 1;
+  private readonly waiting = new Map<number, Waiting>();
+  private closed = false;
+
+  constructor(
+    private readonly channel: Channel,
+    handler: Handler,
+  ) {
+    channel.on("message", (raw) => {
+      const message = raw as Envelope;
+      if (message.re !== undefined) return this.settle(message);
+      const id = message.id;
+      const respond: Respond | undefined =
+        id === undefined
+          ? undefined
+          : (result) => {
+              if (result instanceof Failure) this.send({ t: "reply", re: id, failure: { kind: result.kind, message: result.message, detail: result.detail } });
+              else this.send({ t: "reply", re: id, value: result });
+            };
+      handler(message, respond);
+    });
+  }
+
+  /** Fire and forget. */
+  notify(message: Message): void {
+    this.send(message);
+  }
+
+  /** Ask and wait for the answer; rejects after `timeoutMs` or when the link closes. */
+  request<T>(message: Message, timeoutMs: number): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("the link to the other process is closed"));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`no answer to "${message.t}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
+      this.send({ ...message, id });
+    });
+  }
+
+  /** The other end is gone: every pending request fails now rather than at its timeout. */
+  close(): void {
+    this.closed = true;
+    for (const [id, waiting] of this.waiting) {
+      clearTimeout(waiting.timer);
+      waiting.reject(new Error("the link to the other process closed"));
+      this.waiting.delete(id);
+    }
+  }
+
+  private settle(message: Envelope): void {
+    const waiting = this.waiting.get(message.re!);
+    if (!waiting) return; // timed out already
+    this.waiting.delete(message.re!);
+    clearTimeout(waiting.timer);
+    if (message.failure) waiting.reject(new Failure(message.failure.kind, message.failure.message, message.failure.detail));
+    else waiting.resolve(message.value);
+  }
+
+  private send(message: Envelope): void {
+    if (this.closed) return;
+    try {
+      this.channel.send(message);
+    } catch {
+      // the channel closed under us; the "disconnect"/"exit" handlers take it from here
+    }
+  }
+}

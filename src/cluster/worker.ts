@@ -1,0 +1,95 @@
+/**
+ * One worker process of `serve --workers N`: the whole proxy, serving on the shared port, tied
+ * to the primary over IPC. It takes orders only from the primary: stop signals sent to the whole
+ * process group (Ctrl-C, systemd's SIGTERM to every process of the unit) are ignored here, since
+ * the primary turns them into one orderly "drain" for all. A worker whose primary is gone drains
+ * and exits by itself, so none outlives a killed primary.
+ */
+import type { Config } from "../config/schema.ts";
+import { Failure } from "../lib/failure.ts";
+import { createLogger } from "../lib/log.ts";
+import type { RuntimeAdapter } from "../runtime/types.ts";
+import type { Cooldown } from "../upstream/health.ts";
+import { startProxy, type ProxyServer } from "../cli/start-proxy.ts";
+import { Link, type Channel, type Message, type Respond } from "./link.ts";
+import { SharedLimits } from "./shared-limits.ts";
+
+/** Long enough for a primary busy collecting metrics; a dead primary closes the link at once. */
+const TELL_TIMEOUT_MS = 2000;
+const METRICS_TIMEOUT_MS = 10_000;
+
+export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
+  if (!process.send) {
+    console.error("azure-proxy: `worker` is started by `serve --workers N`, not by hand");
+    return 2;
+  }
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => {});
+
+  let proxy: ProxyServer | undefined;
+  let config: Config | undefined;
+  let stopping: Promise<void> | undefined;
+  let stopped!: () => void;
+  const exited = new Promise<void>((resolve) => (stopped = resolve));
+
+  const link: Link = new Link(process as unknown as Channel, (message, respond) => {
+    switch (message.t) {
+      case "start":
+        void start(message, respond!);
+        return;
+      case "config":
+        config = message.config as Config;
+        proxy?.reload(config);
+        return;
+      case "cooldown":
+        proxy?.health.coolUntil(message.cooldown as Cooldown);
+        respond?.(true);
+        return;
+      case "collect":
+        if (proxy) proxy.metrics.registry.getMetricsAsJSON().then(respond, () => respond?.([]));
+        else respond?.([]);
+        return;
+      case "drain":
+        void stop();
+        return;
+      case "cut":
+        proxy?.cut();
+        return;
+    }
+  });
+
+  async function start(message: Message, respond: Respond): Promise<void> {
+    config = message.config as Config;
+    const log = createLogger(config.log.level, config.log.format, (line) => console.log(line));
+    try {
+      proxy = await startProxy({ ...config, server: { ...config.server, port: message.port as number } }, runtime, log, {
+      tell: (cooldown) => link.request<void>({ t: "cooldown", cooldown }, TELL_TIMEOUT_MS).catch(() => {}),
+      limits: new SharedLimits(link),
+      renderMetrics: () => link.request<string>({ t: "metrics" }, METRICS_TIMEOUT_MS),
+      });
+    } catch (error) {
+      // cannot listen: the primary reports it and stops
+      respond(new Failure("internal", (error as Error).message));
+      stopped();
+      return;
+    }
+    for (const cooldown of message.cooling as Cooldown[]) proxy.health.coolUntil(cooldown);
+    respond({ port: proxy.server.port, hostname: proxy.server.hostname });
+  }
+
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      const cut = proxy && config ? await proxy.drain(config.shutdown.grace_ms) : 0;
+      link.notify({ t: "stopped", cut });
+      stopped();
+    })();
+    return stopping;
+  }
+
+  process.on("disconnect", () => {
+    link.close();
+    void stop();
+  });
+  link.notify({ t: "hello" });
+  await exited;
+  return 0;
+}
