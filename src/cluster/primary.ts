@@ -30,6 +30,8 @@ interface Worker {
   readonly process: ChildProcess;
   readonly link: Link;
   readonly startedAt: number;
+  /** It listens for messages (so it can be told of cooldowns), and then serves. */
+  greeted: boolean;
   started: boolean;
   /** Called when the worker is ready for its start message. */
   onHello?: () => void;
@@ -54,6 +56,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
   let nextSlot = 1;
   const workers = new Map<number, Worker>();
   let stopping = false;
+  let serving = false;
   let cutCount = 0;
   const restartDelay = new Map<number, number>();
 
@@ -76,30 +79,44 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       process: child,
       link: new Link(child as unknown as Channel, (message, respond) => answer(worker, message, respond)),
       startedAt: Date.now(),
+      greeted: false,
       started: false,
       slots: new Set(),
       exited,
     };
     workers.set(index, worker);
-    const timer = setTimeout(() => failed(new Error(`worker ${index} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    // a worker that cannot start is killed; its exit then says what happens next
+    const giveUp = (error: Error) => {
+      failed(error);
+      child.kill("SIGKILL");
+    };
+    const timer = setTimeout(() => giveUp(new Error(`worker ${index} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
     // the worker says hello once it listens for messages; only then can it take its start
     worker.onHello = () => {
+      worker.greeted = true;
       worker.link
         .request<{ port: number; hostname: string }>({ t: "start", config, port, cooling: health.cooling() }, START_TIMEOUT_MS)
         .then((where) => {
           worker.started = true;
           ready(where);
-        }, failed)
+        }, giveUp)
         .finally(() => clearTimeout(timer));
     };
-    child.once("exit", (code, signal) => {
+    let gone = false;
+    const onGone = (code: number | null, signal: string | null, error?: Error) => {
+      if (gone) return;
+      gone = true;
       clearTimeout(timer);
       worker.link.close();
       workers.delete(index);
       for (const slot of worker.slots) slots.get(slot)?.();
-      failed(new Error(`worker ${index} exited (${signal ?? `code ${code}`}) before it served`));
-      if (!stopping && worker.started) restart(worker, code, signal);
-    });
+      failed(error ?? new Error(`worker ${index} exited (${signal ?? `code ${code}`}) before it served`));
+      // once the pool serves, a lost worker is always replaced (a failed restart too)
+      if (!stopping && serving) restart(worker, code, signal ?? error?.message ?? null);
+    };
+    child.once("exit", (code, signal) => onGone(code, signal));
+    // the program could not be started at all (deleted under us by an upgrade, say)
+    child.once("error", (error) => onGone(null, null, error));
     return started;
   }
 
@@ -156,7 +173,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
   /** Tell every other worker; resolves when all have it (or could not be asked). */
   async function relayCooldown(from: Worker, cooldown: Cooldown): Promise<void> {
     health.coolUntil(cooldown);
-    const others = [...workers.values()].filter((w) => w !== from && w.started);
+    const others = [...workers.values()].filter((w) => w !== from && w.greeted);
     await Promise.allSettled(others.map((w) => w.link.request({ t: "cooldown", cooldown }, ASK_TIMEOUT_MS)));
   }
 
@@ -178,6 +195,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
     for (const worker of workers.values()) worker.process.kill("SIGKILL");
     throw error;
   }
+  serving = true;
 
   return {
     server: first,

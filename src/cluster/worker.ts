@@ -28,6 +28,8 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
   let proxy: ProxyServer | undefined;
   let config: Config | undefined;
   let stopping: Promise<void> | undefined;
+  // cooldowns told between our hello and our start; applied once the proxy exists
+  const early: Cooldown[] = [];
   let stopped!: () => void;
   const exited = new Promise<void>((resolve) => (stopped = resolve));
 
@@ -41,7 +43,8 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
         proxy?.reload(config);
         return;
       case "cooldown":
-        proxy?.health.coolUntil(message.cooldown as Cooldown);
+        if (proxy) proxy.health.coolUntil(message.cooldown as Cooldown);
+        else early.push(message.cooldown as Cooldown);
         respond?.(true);
         return;
       case "collect":
@@ -72,7 +75,7 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
       stopped();
       return;
     }
-    for (const cooldown of message.cooling as Cooldown[]) proxy.health.coolUntil(cooldown);
+    for (const cooldown of [...(message.cooling as Cooldown[]), ...early]) proxy.health.coolUntil(cooldown);
     respond({ port: proxy.server.port, hostname: proxy.server.hostname });
   }
 
