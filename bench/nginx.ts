@@ -18,7 +18,10 @@ export interface NginxOptions {
   clientKey: string;
   deployment: string;
   apiVersion: string;
-  core: number;
+  /** null: not pinned (the both-cores comparison in phases/workers.ts) */
+  core: number | null;
+  /** worker_processes (default 1) */
+  workers?: number;
 }
 
 export async function startNginx(o: NginxOptions): Promise<Child> {
@@ -28,7 +31,7 @@ export async function startNginx(o: NginxOptions): Promise<Child> {
   const conf = `
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes ${o.workers ?? 1};
 worker_rlimit_nofile 16384;
 pid ${o.dir}/nginx.pid;
 error_log ${o.dir}/logs/error.log warn;

@@ -70,7 +70,7 @@ export async function startFloor(binary: string, o: { mockPort: number; port: nu
 }
 
 /** Our proxy as a user runs it: `<cmd> serve`, logging at its default level to a file. */
-export async function startOurs(name: string, cmd: string[], o: { mockPort: number; port: number; core: number; dir: string; env?: Record<string, string> }): Promise<Child> {
+export async function startOurs(name: string, cmd: string[], o: { mockPort: number; port: number; core: number | null; dir: string; env?: Record<string, string> }): Promise<Child> {
   const child = start(name, [...cmd, "serve"], { core: o.core, env: oursEnv(o.mockPort, o.port, o.env), log: join(o.dir, `${name}.log`) });
   await Promise.race([
     waitForHttp(`http://127.0.0.1:${o.port}/healthz`, 15_000),

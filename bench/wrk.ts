@@ -18,7 +18,7 @@ export interface WrkResult {
 
 const SCRIPT = resolve(import.meta.dir, "wrk/chat.lua");
 
-export async function wrk(target: Target, { connections, seconds, core }: { connections: number; seconds: number; core: number }): Promise<WrkResult> {
+export async function wrk(target: Target, { connections, seconds, core }: { connections: number; seconds: number; core: number | null }): Promise<WrkResult> {
   const done = watchInterference(`wrk -c${connections} ${target.name}`);
   const out = await runToEnd(
     ["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", "-s", SCRIPT, target.chatUrl],
