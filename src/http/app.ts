@@ -21,6 +21,7 @@ import { openaiRoutes } from "./openai-routes.ts";
 import { releaseUntaken } from "./request-body.ts";
 import { requestIdOf } from "./request-id.ts";
 import { attachRecord } from "./request-record.ts";
+import { urlOf } from "./request-url.ts";
 
 export interface AppDeps {
   readonly config: Config;
@@ -60,7 +61,7 @@ export function buildApp(deps: AppDeps): App {
   return {
     async fetch(request) {
       const id = requestIdOf(request);
-      const { pathname } = new URL(request.url);
+      const { pathname } = urlOf(request);
       const record = new RequestRecord(id, request.method, pathname, deps.metrics, log, deps.onUsage);
       attachRecord(request, record);
       let response: Response;

@@ -5,6 +5,7 @@ import { IMAGE_EDITS, type Operation } from "../proxy/operations.ts";
 import { clientOf } from "./client-auth.ts";
 import { recordOf } from "./request-record.ts";
 import { requestIdOf } from "./request-id.ts";
+import { urlOf } from "./request-url.ts";
 import { spoolRawBody, takeCallBody } from "./request-body.ts";
 
 type Body = Record<string, unknown>;
@@ -51,7 +52,7 @@ function fromRequest(request: Request) {
 
 /** A relayed v1 resource: the path after `/v1/` and the query go along; the body is spooled. */
 export async function resourceCallFrom(request: Request, operation: Operation, shape: Shape, prefix: string, maxBodyBytes: number): Promise<ProxyCall> {
-  const url = new URL(request.url);
+  const url = urlOf(request);
   return {
     operation,
     model: undefined,

@@ -10,6 +10,7 @@ import type { ClientKeyConfig } from "../config/schema.ts";
 import { digestOf, findKey } from "../lib/constant-time.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Client } from "../proxy/call.ts";
+import { urlOf } from "./request-url.ts";
 
 const ANONYMOUS: Client = Object.freeze({ name: "anonymous", models: null, limits: {} });
 const clients = new WeakMap<Request, Client>();
@@ -46,7 +47,7 @@ export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
     // a CORS preflight carries no key by design; without cors.origins no route answers it
     if (open || request.method === "OPTIONS") return;
     const key = presentedKey(request.headers);
-    const path = new URL(request.url).pathname;
+    const path = urlOf(request).pathname;
     // ops endpoints are open, but a key they are given is still checked (metrics.require_key)
     if (!isProtected(path) && key === null) return;
     if (key === null) {

@@ -32,6 +32,7 @@ export interface AttemptDeps {
 
 /** Answers up to this size, with a Content-Length, are read whole instead of streamed. */
 const WHOLE_BODY_MAX = 1024 * 1024;
+const decoder = new TextDecoder();
 
 /**
  * `onRelayEnd` runs once when a relayed answer's body ends (however it ends). A failed attempt
@@ -141,13 +142,13 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
         clearTimeout(timer);
       }
       record.firstByte();
-      if (contentType.includes("json")) record.usage = usageIn(new TextDecoder().decode(new Uint8Array(bytes, Math.max(0, bytes.byteLength - 16_384))));
+      if (contentType.includes("json")) record.usage = usageIn(decoder.decode(new Uint8Array(bytes, Math.max(0, bytes.byteLength - 16_384))));
       cleanUp();
       onRelayEnd();
       return new Response(bytes, { status: response.status, headers });
     }
     // usage sits at the end of a JSON body; binary answers (speech) are not decoded
-    const tail = (response.headers.get("content-type") ?? "").includes("json") ? new Tail() : undefined;
+    const tail = contentType.includes("json") ? new Tail() : undefined;
     const status = response.status;
     record.relayed = true;
     if (isSse) record.startStream();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { endsWithDone, lastBoundary, SseFramer } from "./sse-frames.ts";
+import { endsWithDone, lastBoundary, splitEvents, SseFramer } from "./sse-frames.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -46,6 +46,42 @@ describe("SseFramer", () => {
         expect(new Uint8Array(out)).toEqual(bytes);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("splitEvents", () => {
+  test("cuts after each blank line, LF or CRLF, and gives a one-event batch back as itself", () => {
+    const texts = (batch: string) => splitEvents(encoder.encode(batch)).map((e) => decoder.decode(e));
+    expect(texts("data: a\n\ndata: b\r\n\r\n: c\n\n")).toEqual(["data: a\n\n", "data: b\r\n\r\n", ": c\n\n"]);
+    expect(texts("\n\ndata: a\ndata: b\n\ndata: c")).toEqual(["\n\n", "data: a\ndata: b\n\n"]);
+    expect(texts("data: a\n")).toEqual([]);
+    const one = encoder.encode("data: a\n\n");
+    expect(splitEvents(one)[0]).toBe(one);
+  });
+
+  test("property: the same cuts as a byte-by-byte scan", () => {
+    // the obvious version: a boundary is an LF after an LF, or the LF of CR LF CR LF
+    const byteByByte = (batch: Uint8Array) => {
+      const events: Uint8Array[] = [];
+      let start = 0;
+      for (let i = 1; i < batch.length; i++) {
+        if (batch[i] !== 0x0a) continue;
+        if (batch[i - 1] === 0x0a || (batch[i - 1] === 0x0d && i >= 3 && batch[i - 2] === 0x0a && batch[i - 3] === 0x0d)) {
+          events.push(batch.slice(start, i + 1));
+          start = i + 1;
+        }
+      }
+      return events;
+    };
+    const line = fc.constantFrom("data: x", "", "\r", ":", "data: [DONE]", "é€");
+    const ending = fc.constantFrom("\n", "\r\n", "\r");
+    fc.assert(
+      fc.property(fc.array(fc.tuple(line, ending), { maxLength: 30 }), (lines) => {
+        const batch = encoder.encode(lines.map(([l, e]) => l + e).join(""));
+        expect(splitEvents(batch).map((e) => [...e])).toEqual(byteByByte(batch).map((e) => [...e]));
+      }),
+      { numRuns: 1000 },
     );
   });
 });

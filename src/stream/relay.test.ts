@@ -1,0 +1,146 @@
+import { describe, expect, test } from "bun:test";
+import { relayBody, relaySse, type RelayEnd, type SseOptions } from "./relay.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** An upstream body the test writes to, read by the relay. */
+function upstream() {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let pulls = 0;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start: (c) => void (controller = c),
+      pull: () => void pulls++,
+    },
+    { highWaterMark: 0 },
+  );
+  return { body, send: (text: string) => controller.enqueue(encoder.encode(text)), close: () => controller.close(), pulls: () => pulls };
+}
+
+function hooks() {
+  const ends: RelayEnd[] = [];
+  let aborted = 0;
+  return { ends, aborted: () => aborted, abortUpstream: () => void aborted++, onFirstChunk() {}, onEnd: (end: RelayEnd) => void ends.push(end) };
+}
+
+const options = (more: Partial<SseOptions> = {}): SseOptions => ({ upstreamName: "u", end: "done-marker", idleMs: 5_000, heartbeatMs: 0, ...more });
+
+async function chunks(stream: ReadableStream<Uint8Array>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const chunk of stream) out.push(decoder.decode(chunk));
+  return out;
+}
+
+describe("relaySse", () => {
+  test("the complete events of one read go out as one chunk, after the transform", async () => {
+    const up = upstream();
+    const h = hooks();
+    const drop = (event: Uint8Array) => (decoder.decode(event).includes("drop") ? null : event);
+    const relayed = chunks(relaySse(up.body, h, options({ transform: drop })));
+    up.send("data: 1\n\ndata: drop\n\ndata: 2\n\ndata: 3");
+    up.send("\n\ndata: [DONE]\n\n");
+    up.close();
+    expect(await relayed).toEqual(["data: 1\n\ndata: 2\n\n", "data: 3\n\ndata: [DONE]\n\n"]);
+    expect(h.ends).toEqual(["complete"]);
+  });
+
+  test("silence past idleMs: the error event, the upstream aborted, one end", async () => {
+    const up = upstream();
+    const h = hooks();
+    const relayed = chunks(relaySse(up.body, h, options({ idleMs: 60 })));
+    up.send("data: 1\n\n");
+    const out = await relayed;
+    expect(out[0]).toBe("data: 1\n\n");
+    expect(JSON.parse(out[1]!.slice(6)).error.code).toBe("upstream_idle_timeout");
+    expect(out).toHaveLength(2);
+    expect(h.ends).toEqual(["upstream_idle"]);
+    expect(h.aborted()).toBe(1);
+  });
+
+  test("a steady trickle of chunks, each sooner than idleMs, never times out", async () => {
+    const up = upstream();
+    const h = hooks();
+    const relayed = chunks(relaySse(up.body, h, options({ idleMs: 60 })));
+    for (let i = 0; i < 8; i++) {
+      up.send(`data: ${i}\n\n`);
+      await Bun.sleep(25);
+    }
+    up.send("data: [DONE]\n\n");
+    up.close();
+    expect((await relayed).join("")).not.toContain("error");
+    expect(h.ends).toEqual(["complete"]);
+  });
+
+  test("heartbeats while the upstream is quiet, none after the end", async () => {
+    const up = upstream();
+    const h = hooks();
+    const relayed = chunks(relaySse(up.body, h, options({ idleMs: 1_000, heartbeatMs: 20 })));
+    await Bun.sleep(110);
+    up.send("data: 1\n\ndata: [DONE]\n\n");
+    up.close();
+    const out = await relayed;
+    expect(out.filter((c) => c === ": keep-alive\n\n").length).toBeGreaterThanOrEqual(3);
+    expect(out.at(-1)).toBe("data: 1\n\ndata: [DONE]\n\n");
+    expect(h.ends).toEqual(["complete"]);
+  });
+
+  test("a client that stops reading stops the upstream reads; leaving aborts the upstream", async () => {
+    const up = upstream();
+    const h = hooks();
+    const reader = relaySse(up.body, h, options({ idleMs: 60 })).getReader();
+    const first = reader.read();
+    up.send("data: 1\n\n");
+    await first;
+    for (let i = 0; i < 5; i++) up.send(`data: ${i}\n\n`);
+    await Bun.sleep(100);
+    // no idle error either: nobody was waiting for the upstream
+    expect(up.pulls()).toBeLessThanOrEqual(2);
+    expect(decoder.decode((await reader.read()).value)).toBe("data: 0\n\n");
+    await reader.cancel();
+    expect(h.ends).toEqual(["client_closed"]);
+    expect(h.aborted()).toBe(1);
+  });
+
+  test("a client that pauses longer than idleMs does not make the upstream idle", async () => {
+    const up = upstream();
+    const h = hooks();
+    const reader = relaySse(up.body, h, options({ idleMs: 100 })).getReader();
+    up.send("data: 1\n\n");
+    expect(decoder.decode((await reader.read()).value)).toBe("data: 1\n\n");
+    await Bun.sleep(250); // the client reads nothing for 2.5 idle limits
+    const next = reader.read();
+    await Bun.sleep(30); // well within a fresh idle limit
+    up.send("data: 2\n\n");
+    expect(decoder.decode((await next).value)).toBe("data: 2\n\n");
+    up.send("data: [DONE]\n\n");
+    up.close();
+    expect(decoder.decode((await reader.read()).value)).toBe("data: [DONE]\n\n");
+    expect((await reader.read()).done).toBe(true);
+    expect(h.ends).toEqual(["complete"]);
+  });
+
+  test("a cut stream ends with the truncation error", async () => {
+    const up = upstream();
+    const h = hooks();
+    const relayed = chunks(relaySse(up.body, h, options()));
+    up.send("data: 1\n\ndata: 2");
+    up.close();
+    const out = await relayed;
+    expect(JSON.parse(out.at(-1)!.slice(6)).error.code).toBe("upstream_stream_truncated");
+    expect(h.ends).toEqual(["upstream_truncated"]);
+  });
+});
+
+describe("relayBody", () => {
+  test("silence past idleMs errors the body (a cut answer, not a short one)", async () => {
+    const up = upstream();
+    const h = hooks();
+    const reader = relayBody(up.body, h, 60).getReader();
+    up.send("{");
+    expect(decoder.decode((await reader.read()).value)).toBe("{");
+    await expect(reader.read()).rejects.toBeInstanceOf(Error);
+    expect(h.ends).toEqual(["upstream_idle"]);
+    expect(h.aborted()).toBe(1);
+  });
+});
