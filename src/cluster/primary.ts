@@ -42,7 +42,6 @@ interface Worker {
 
 export interface WorkerPool {
   readonly server: { readonly port: number; readonly hostname: string };
-  readonly workerPids: () => number[];
   reload(config: Config): void;
   drain(graceMs: number): Promise<number>;
   cut(): void;
@@ -199,7 +198,6 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
 
   return {
     server: first,
-    workerPids: () => [...workers.values()].flatMap((w) => (w.process.pid === undefined ? [] : [w.process.pid])),
     reload(next) {
       if (next.server.workers !== config.server.workers || next.server.port !== config.server.port || next.server.host !== config.server.host) {
         log.warn("server.workers, port and host change only with a restart; the rest is reloaded");
