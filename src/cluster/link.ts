@@ -8,7 +8,8 @@ import { Failure } from "../lib/failure.ts";
 
 export interface Channel {
   send(message: unknown): unknown;
-  on(event: "message", listener: (message: unknown) => void): unknown;
+  on(event: "message" | "error" | "disconnect", listener: (message: unknown) => void): unknown;
+  readonly connected?: boolean;
 }
 
 export type Message = { readonly t: string } & Record<string, unknown>;
@@ -29,10 +30,18 @@ export class Link {
   private readonly waiting = new Map<number, Waiting>();
   private closed = false;
 
+  /**
+   * `onClosed` runs once when the other end is gone: the channel disconnected, or a send failed.
+   * Bun and Deno report a send to a dead process as a later "error" event, not a throw; with
+   * no listener that event would kill this process too.
+   */
   constructor(
     private readonly channel: Channel,
     handler: Handler,
+    private readonly onClosed: () => void = () => {},
   ) {
+    channel.on("error", () => this.close());
+    channel.on("disconnect", () => this.close());
     channel.on("message", (raw) => {
       const message = raw as Envelope;
       if (message.re !== undefined) return this.settle(message);
@@ -69,12 +78,14 @@ export class Link {
 
   /** The other end is gone: every pending request fails now rather than at its timeout. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     for (const [id, waiting] of this.waiting) {
       clearTimeout(waiting.timer);
       waiting.reject(new Error("the link to the other process closed"));
       this.waiting.delete(id);
     }
+    this.onClosed();
   }
 
   private settle(message: Envelope): void {
@@ -88,10 +99,11 @@ export class Link {
 
   private send(message: Envelope): void {
     if (this.closed) return;
+    if (this.channel.connected === false) return this.close();
     try {
       this.channel.send(message);
     } catch {
-      // the channel closed under us; the "disconnect"/"exit" handlers take it from here
+      this.close();
     }
   }
 }

@@ -36,7 +36,7 @@ interface Worker {
   /** Called when the worker is ready for its start message. */
   onHello?: () => void;
   /** Stream slots this worker holds in the Limiter, so its death gives them back. */
-  readonly slots: Set<number>;
+  readonly slots: Set<string>;
   readonly exited: Promise<void>;
 }
 
@@ -51,8 +51,9 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
   let config = initial;
   const health = new Health(Date.now);
   const limiter = new Limiter(Date.now);
-  const slots = new Map<number, () => void>();
-  let nextSlot = 1;
+  // stream slots held, by "worker:slot" (the worker numbers its own)
+  const slots = new Map<string, () => void>();
+  const abandoned = new Set<string>();
   const workers = new Map<number, Worker>();
   let stopping = false;
   let serving = false;
@@ -72,11 +73,19 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
     let ready!: (value: { port: number; hostname: string }) => void;
     let failed!: (error: Error) => void;
     const started = new Promise<{ port: number; hostname: string }>((resolve, reject) => ((ready = resolve), (failed = reject)));
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    let gone!: () => void;
+    const exited = new Promise<void>((resolve) => (gone = resolve));
     const worker: Worker = {
       index,
       process: child,
-      link: new Link(child as unknown as Channel, (message, respond) => answer(worker, message, respond)),
+      // a worker we can no longer talk to cannot be told of cooldowns or reloads: replace it
+      link: new Link(
+        child as unknown as Channel,
+        (message, respond) => answer(worker, message, respond),
+        () => {
+          if (!stopping && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        },
+      ),
       startedAt: Date.now(),
       greeted: false,
       started: false,
@@ -101,10 +110,11 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
         }, giveUp)
         .finally(() => clearTimeout(timer));
     };
-    let gone = false;
+    let over = false;
     const onGone = (code: number | null, signal: string | null, error?: Error) => {
-      if (gone) return;
-      gone = true;
+      if (over) return;
+      over = true;
+      gone();
       clearTimeout(timer);
       worker.link.close();
       workers.delete(index);
@@ -114,8 +124,10 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       if (!stopping && serving) restart(worker, code, signal ?? error?.message ?? null);
     };
     child.once("exit", (code, signal) => onGone(code, signal));
-    // the program could not be started at all (deleted under us by an upgrade, say)
-    child.once("error", (error) => onGone(null, null, error));
+    // the program could not be started at all (deleted under us by an upgrade, say): no "exit"
+    child.on("error", (error) => {
+      if (child.pid === undefined) onGone(null, null, error);
+    });
     return started;
   }
 
@@ -126,7 +138,15 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
     log.error("worker died; starting another", { worker: worker.index, pid: worker.process.pid, exit: signal ?? code, restart_in_ms: delay });
     setTimeout(() => {
       if (stopping) return;
-      spawnWorker(worker.index, port).then(
+      let starting: Promise<unknown>;
+      try {
+        starting = spawnWorker(worker.index, port);
+      } catch (error) {
+        // out of file descriptors or processes, say: try again later rather than die
+        starting = Promise.reject(error);
+        setTimeout(() => !stopping && restart({ ...worker, startedAt: Date.now() }, null, (error as Error).message), MAX_RESTART_DELAY_MS);
+      }
+      starting.then(
         () => log.info("worker restarted", { worker: worker.index }),
         (error: Error) => log.error("worker restart failed", { worker: worker.index, error: error.message }),
       );
@@ -144,18 +164,25 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
           limiter.admit(message.client as LimitedClient);
           return respond?.(true);
         case "stream-open": {
+          const slot = `${worker.index}:${message.slot as number}`;
+          // the worker gave up waiting for this answer and closed the slot already
+          if (abandoned.delete(slot)) return respond?.(true);
           const release = limiter.openStream(message.client as LimitedClient);
-          const slot = nextSlot++;
           slots.set(slot, () => {
             slots.delete(slot);
             worker.slots.delete(slot);
             release();
           });
           worker.slots.add(slot);
-          return respond?.(slot);
+          return respond?.(true);
         }
-        case "stream-close":
-          return slots.get(message.slot as number)?.();
+        case "stream-close": {
+          const slot = `${worker.index}:${message.slot as number}`;
+          const release = slots.get(slot);
+          if (release) release();
+          else if (message.abandoned) abandoned.add(slot);
+          return;
+        }
         case "tokens":
           return limiter.addTokens(message.key as string, message.tokens as number);
         case "metrics":

@@ -11,17 +11,29 @@ import type { Link } from "./link.ts";
 const ASK_TIMEOUT_MS = 5000;
 
 export class SharedLimits implements KeyLimits {
+  private nextSlot = 1;
+  /** Keys seen with a tpm limit: only their usage is worth a message. */
+  private readonly counted = new Set<string>();
+
   constructor(private readonly primary: Link) {}
 
   async admit(client: LimitedClient): Promise<void> {
     const { rpm, tpm } = client.limits;
+    if (tpm !== undefined) this.counted.add(client.name);
     if (rpm === undefined && tpm === undefined) return;
     await this.ask({ t: "admit", client: wire(client) });
   }
 
   async openStream(client: LimitedClient): Promise<() => void> {
     if (client.limits.maxStreams === undefined) return () => {};
-    const slot = await this.ask<number>({ t: "stream-open", client: wire(client) });
+    // numbered here, so a slot we stop waiting for can still be given back
+    const slot = this.nextSlot++;
+    try {
+      await this.ask({ t: "stream-open", client: wire(client), slot });
+    } catch (error) {
+      if (!(error instanceof Failure && error.kind === "rate_limited")) this.primary.notify({ t: "stream-close", slot, abandoned: true });
+      throw error;
+    }
     let open = true;
     return () => {
       if (open) this.primary.notify({ t: "stream-close", slot });
@@ -30,14 +42,14 @@ export class SharedLimits implements KeyLimits {
   }
 
   addTokens(keyName: string, tokens: number): void {
-    this.primary.notify({ t: "tokens", key: keyName, tokens });
+    if (this.counted.has(keyName)) this.primary.notify({ t: "tokens", key: keyName, tokens });
   }
 
   private async ask<T>(message: { t: string } & Record<string, unknown>): Promise<T> {
     try {
       return await this.primary.request<T>(message, ASK_TIMEOUT_MS);
     } catch (error) {
-      if (error instanceof Failure) throw error; // the limit's own 429
+      if (error instanceof Failure) throw error; // the limit's own 429 (or the primary's failure)
       // the primary is gone or stuck: refuse rather than count nothing
       throw new Failure("internal", `The rate limiter is unavailable: ${(error as Error).message}.`, { code: "rate_limiter_unavailable" });
     }

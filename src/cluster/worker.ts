@@ -33,6 +33,7 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
   let stopped!: () => void;
   const exited = new Promise<void>((resolve) => (stopped = resolve));
 
+  // the primary gone (its channel closed or broken): finish what we serve and exit
   const link: Link = new Link(process as unknown as Channel, (message, respond) => {
     switch (message.t) {
       case "start":
@@ -58,10 +59,11 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
         proxy?.cut();
         return;
     }
-  });
+  }, () => void stop());
 
   async function start(message: Message, respond: Respond): Promise<void> {
-    config = message.config as Config;
+    const initial = message.config as Config;
+    config = initial;
     const log = createLogger(config.log.level, config.log.format, (line) => console.log(line));
     try {
       proxy = await startProxy({ ...config, server: { ...config.server, port: message.port as number } }, runtime, log, {
@@ -76,6 +78,8 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
       return;
     }
     for (const cooldown of [...(message.cooling as Cooldown[]), ...early]) proxy.health.coolUntil(cooldown);
+    // a reload that came while we were starting
+    if (config !== initial) proxy.reload(config);
     respond({ port: proxy.server.port, hostname: proxy.server.hostname });
   }
 
@@ -88,10 +92,10 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
     return stopping;
   }
 
-  process.on("disconnect", () => {
-    link.close();
-    void stop();
-  });
+  // where no "disconnect" comes (Deno, after a failed send), a new parent says it all the same
+  const parent = process.ppid;
+  const orphaned = setInterval(() => process.ppid !== parent && link.close(), 1000);
+  orphaned.unref?.();
   link.notify({ t: "hello" });
   await exited;
   return 0;

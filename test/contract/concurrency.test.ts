@@ -8,7 +8,8 @@ import { chatBody, CLIENT_KEY, startStack, type Stack } from "../harness/fixture
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  // one process: the 256-call cap of Bun's fetch is per process, and is what this file checks
+  stack = await startStack({ AZURE_PROXY_WORKERS: "1" });
 });
 afterAll(() => stack.stop());
 
