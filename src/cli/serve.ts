@@ -1,10 +1,10 @@
 import { watch } from "node:fs";
-import { availableParallelism } from "node:os";
 import { basename, dirname } from "node:path";
 import { loadConfig, type CliOverrides } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
+import { usableCores } from "../cluster/usable-cores.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags, portFlag, workersFlag } from "./args.ts";
 import { stopSignals } from "./signals.ts";
@@ -35,7 +35,7 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
     return 2;
   }
   const { config } = loaded;
-  const workers = config.server.workers === "auto" ? availableParallelism() : config.server.workers;
+  const workers = config.server.workers === "auto" ? usableCores() : config.server.workers;
   // before anything else that lasts: this may replace the process (same pid) and start over;
   // worker processes are started fit to serve instead
   const preparation = workers === 1 ? runtime.prepareForServing() : undefined;

@@ -131,7 +131,7 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, description: "Listen port (0: any free port)." }),
         workers: Type.Union([Type.Literal("auto"), Type.Integer({ minimum: 1, maximum: 256 })], {
           default: "auto",
-          description: "Processes serving the port together (auto: one per CPU core; 1: a single process). Cooldowns, key limits and /metrics are shared between them.",
+          description: "Processes serving the port together (auto: one per usable CPU core, a cgroup CPU quota included; 1: a single process). Cooldowns, key limits and /metrics are shared between them.",
         }),
       },
       { default: {}, additionalProperties: false, description: "Where the proxy listens (HOST, PORT, AZURE_PROXY_WORKERS and --host, --port, --workers override it)." },
