@@ -103,7 +103,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
     worker.onHello = () => {
       worker.greeted = true;
       worker.link
-        .request<{ port: number; hostname: string }>({ t: "start", config, port, cooling: health.cooling() }, START_TIMEOUT_MS)
+        .request<{ port: number; hostname: string }>({ t: "start", config, port, index, cooling: health.cooling() }, START_TIMEOUT_MS)
         .then((where) => {
           worker.started = true;
           ready(where);

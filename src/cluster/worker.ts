@@ -64,7 +64,8 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
   async function start(message: Message, respond: Respond): Promise<void> {
     const initial = message.config as Config;
     config = initial;
-    const log = createLogger(config.log.level, config.log.format, (line) => console.log(line));
+    // which worker wrote a line: for a crash, a slow worker, an uneven spread
+    const log = createLogger(config.log.level, config.log.format, (line) => console.log(line), { worker: message.index as number });
     try {
       proxy = await startProxy({ ...config, server: { ...config.server, port: message.port as number } }, runtime, log, {
       tell: (cooldown) => link.request<void>({ t: "cooldown", cooldown }, TELL_TIMEOUT_MS).catch(() => {}),

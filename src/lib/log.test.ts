@@ -42,3 +42,13 @@ test("pretty lines show the time of day to the millisecond", () => {
   setSystemTime(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 67)));
   expect(lineOf({ status: 200, skipped: undefined }, "pretty")).toBe("03:04:05.067 INFO  request status=200");
 });
+
+test("fields every line carries come after the line's own", () => {
+  const lines: string[] = [];
+  const log = createLogger("info", "json", (line) => lines.push(line), { worker: 2 });
+  log.info("request", { status: 200 });
+  log.warn("bare");
+  expect(JSON.parse(lines[0]!)).toMatchObject({ msg: "request", status: 200, worker: 2 });
+  expect(Object.keys(JSON.parse(lines[0]!)).at(-1)).toBe("worker");
+  expect(JSON.parse(lines[1]!)).toMatchObject({ msg: "bare", worker: 2 });
+});

@@ -16,10 +16,13 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
-export function createLogger(level: LogLevel, format: LogFormat, write: (line: string) => void): Logger {
+/** `always`: fields every line carries after its own (a worker process's number). */
+export function createLogger(level: LogLevel, format: LogFormat, write: (line: string) => void, always: LogFields = {}): Logger {
   const min = RANK[level];
-  const emit = (lvl: LogLevel, msg: string, fields: LogFields = {}) => {
+  const extra = Object.keys(always).length > 0;
+  const emit = (lvl: LogLevel, msg: string, own: LogFields = {}) => {
     if (RANK[lvl] < min) return;
+    const fields = extra ? { ...own, ...always } : own;
     if (format === "json") {
       write(jsonLine(lvl, msg, fields));
       return;

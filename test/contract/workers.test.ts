@@ -58,6 +58,22 @@ describe("a pool of worker processes", () => {
     expect(proxy.output()).toContain('"workers":3');
   });
 
+  test("access-log lines say which worker wrote them, and the connections spread over the workers", async () => {
+    const markers = Array.from({ length: 30 }, () => crypto.randomUUID());
+    for (const marker of markers) expect((await chat(marker, { model: "gpt-4o" })).status).toBe(200);
+    await Bun.sleep(200);
+    const writers = new Set(
+      proxy
+        .output()
+        .split("\n")
+        .filter((line) => line.includes('"msg":"request"'))
+        .map((line) => JSON.parse(line).worker),
+    );
+    // 30 connections over 3 workers: all on one of them happens once in 10^13
+    expect(writers.size).toBeGreaterThanOrEqual(2);
+    for (const worker of writers) expect([1, 2, 3]).toContain(worker);
+  });
+
   test("a 429 seen by one worker cools the deployment in all of them before its client is answered", async () => {
     const first = crypto.randomUUID();
     expect((await chat(`${first} [sim status=429 retry_after=30 on=east]`, { model: "gpt-4.1" })).status).toBe(200);
