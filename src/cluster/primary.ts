@@ -163,19 +163,8 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
         case "admit":
           limiter.admit(message.client as LimitedClient);
           return respond?.(true);
-        case "stream-open": {
-          const slot = `${worker.index}:${message.slot as number}`;
-          // the worker gave up waiting for this answer and closed the slot already
-          if (abandoned.delete(slot)) return respond?.(true);
-          const release = limiter.openStream(message.client as LimitedClient);
-          slots.set(slot, () => {
-            slots.delete(slot);
-            worker.slots.delete(slot);
-            release();
-          });
-          worker.slots.add(slot);
-          return respond?.(true);
-        }
+        case "stream-open":
+          return openSlot(worker, `${worker.index}:${message.slot as number}`, message.client as LimitedClient, respond!, 0);
         case "stream-close": {
           const slot = `${worker.index}:${message.slot as number}`;
           const release = slots.get(slot);
@@ -194,6 +183,33 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
     } catch (error) {
       respond?.(error instanceof Failure ? error : new Failure("internal", (error as Error).message));
     }
+  }
+
+  /**
+   * Hold a stream slot. A key at its limit is refused only after two short looks again: the
+   * close of the stream its client just finished comes from another worker, over another
+   * channel, and may arrive a moment after this open.
+   */
+  function openSlot(worker: Worker, slot: string, client: LimitedClient, respond: Respond, tries: number): void {
+    // the worker gave up waiting for this answer and closed the slot already
+    if (abandoned.delete(slot)) return respond(true);
+    let release: () => void;
+    try {
+      release = limiter.openStream(client);
+    } catch (error) {
+      if (error instanceof Failure && error.kind === "rate_limited" && tries < 2) {
+        setTimeout(() => openSlot(worker, slot, client, respond, tries + 1), 25);
+        return;
+      }
+      return respond(error instanceof Failure ? error : new Failure("internal", (error as Error).message));
+    }
+    slots.set(slot, () => {
+      slots.delete(slot);
+      worker.slots.delete(slot);
+      release();
+    });
+    worker.slots.add(slot);
+    respond(true);
   }
 
   /** Tell every other worker; resolves when all have it (or could not be asked). */
