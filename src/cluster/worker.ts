@@ -68,9 +68,9 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
     const log = createLogger(config.log.level, config.log.format, (line) => console.log(line), { worker: message.index as number });
     try {
       proxy = await startProxy({ ...config, server: { ...config.server, port: message.port as number } }, runtime, log, {
-      tell: (cooldown) => link.request<void>({ t: "cooldown", cooldown }, TELL_TIMEOUT_MS).catch(() => {}),
-      limits: new SharedLimits(link),
-      renderMetrics: () => link.request<string>({ t: "metrics" }, METRICS_TIMEOUT_MS),
+        tell: (cooldown) => link.request<void>({ t: "cooldown", cooldown }, TELL_TIMEOUT_MS).catch(() => {}),
+        limits: new SharedLimits(link),
+        renderMetrics: () => link.request<string>({ t: "metrics" }, METRICS_TIMEOUT_MS),
       });
     } catch (error) {
       // cannot listen: the primary reports it and stops
