@@ -4,8 +4,8 @@
  * and the v1 equivalent. The object is the 2024-10-21 post_batch.json example's shape. Nothing
  * runs: a batch stays `validating` until cancelled.
  */
-import { listPage, newId } from "../store.ts";
-import { invalidRequest, json, notFound, unixNow, type OperationContext } from "./context.ts";
+import { newId } from "../store.ts";
+import { invalidRequest, json, listing, lookup, notFound, unixNow, type OperationContext } from "./context.ts";
 
 type Batch = Record<string, unknown> & { id: string };
 
@@ -40,14 +40,9 @@ export function createBatch(ctx: OperationContext): Response {
   return json(batch, 200, headers);
 }
 
-export function listBatches(ctx: OperationContext): Response {
-  return json(listPage(ctx.state.batches.list(), ctx.url.searchParams), 200, ctx.headers);
-}
+export const listBatches = listing("batches");
 
-export function getBatch(ctx: OperationContext): Response {
-  const batch = ctx.state.batches.get(ctx.params.id!);
-  return batch ? json(batch, 200, ctx.headers) : json(notFound("Batch", ctx.params.id!), 404, ctx.headers);
-}
+export const getBatch = lookup("batches", "Batch");
 
 /** Answers `cancelling`, as OpenAI does; later reads see `cancelled`. */
 export function cancelBatch(ctx: OperationContext): Response {

@@ -5,7 +5,7 @@
 import type { Faults } from "../faults.ts";
 import type { Recorder, RecordedRequest } from "../recorder.ts";
 import { scriptedStream, type Step } from "../sse-writer.ts";
-import { BoundedStore } from "../store.ts";
+import { BoundedStore, listPage } from "../store.ts";
 
 export interface SimState {
   files: BoundedStore<StoredFile>;
@@ -91,6 +91,22 @@ export function invalidRequest(message: string, param: string | null = null, cod
  */
 export function notFound(kind: string, id: string) {
   return { error: { code: "NotFound", message: `${kind} with id '${id}' not found.`, param: null, type: "invalid_request_error" } };
+}
+
+/** The stores of plain JSON objects whose list and get answers are nothing but the stored object. */
+type ObjectStore = "batches" | "vectorStores" | "fineTuningJobs";
+
+/** GET on a collection: OpenAI's cursor page over the store, newest first. */
+export function listing(store: ObjectStore) {
+  return (ctx: OperationContext): Response => json(listPage(ctx.state[store].list(), ctx.url.searchParams), 200, ctx.headers);
+}
+
+/** GET on one object: as stored, or the 404 naming its `kind`. */
+export function lookup(store: ObjectStore, kind: string) {
+  return (ctx: OperationContext): Response => {
+    const item = ctx.state[store].get(ctx.params.id!);
+    return item ? json(item, 200, ctx.headers) : json(notFound(kind, ctx.params.id!), 404, ctx.headers);
+  };
 }
 
 export function unixNow(): number {

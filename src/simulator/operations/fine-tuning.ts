@@ -3,8 +3,7 @@
  * `Location` header as in the 2024-10-21 post_finetuning_job.json example) and §1.4 (v1).
  * Jobs stay `pending`: nothing trains.
  */
-import { listPage } from "../store.ts";
-import { invalidRequest, json, notFound, unixNow, type OperationContext } from "./context.ts";
+import { invalidRequest, json, listing, lookup, unixNow, type OperationContext } from "./context.ts";
 
 export function createFineTuningJob(ctx: OperationContext): Response {
   const { body, headers } = ctx;
@@ -35,11 +34,6 @@ export function createFineTuningJob(ctx: OperationContext): Response {
   return json(job, 201, headers);
 }
 
-export function listFineTuningJobs(ctx: OperationContext): Response {
-  return json(listPage(ctx.state.fineTuningJobs.list(), ctx.url.searchParams), 200, ctx.headers);
-}
+export const listFineTuningJobs = listing("fineTuningJobs");
 
-export function getFineTuningJob(ctx: OperationContext): Response {
-  const job = ctx.state.fineTuningJobs.get(ctx.params.id!);
-  return job ? json(job, 200, ctx.headers) : json(notFound("Fine-tuning job", ctx.params.id!), 404, ctx.headers);
-}
+export const getFineTuningJob = lookup("fineTuningJobs", "Fine-tuning job");

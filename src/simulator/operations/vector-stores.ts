@@ -2,8 +2,8 @@
  * Vector stores, azure-contract.md §1.4 (`/openai/v1/vector_stores`, GA on v1). Create, list,
  * retrieve and delete, in OpenAI's object shape; file ids are counted, not indexed.
  */
-import { listPage, newId } from "../store.ts";
-import { json, notFound, unixNow, type OperationContext } from "./context.ts";
+import { newId } from "../store.ts";
+import { json, listing, lookup, notFound, unixNow, type OperationContext } from "./context.ts";
 
 export function createVectorStore(ctx: OperationContext): Response {
   const { body } = ctx;
@@ -26,14 +26,9 @@ export function createVectorStore(ctx: OperationContext): Response {
   return json(store, 200, ctx.headers);
 }
 
-export function listVectorStores(ctx: OperationContext): Response {
-  return json(listPage(ctx.state.vectorStores.list(), ctx.url.searchParams), 200, ctx.headers);
-}
+export const listVectorStores = listing("vectorStores");
 
-export function getVectorStore(ctx: OperationContext): Response {
-  const store = ctx.state.vectorStores.get(ctx.params.id!);
-  return store ? json(store, 200, ctx.headers) : json(notFound("Vector store", ctx.params.id!), 404, ctx.headers);
-}
+export const getVectorStore = lookup("vectorStores", "Vector store");
 
 export function deleteVectorStore(ctx: OperationContext): Response {
   const id = ctx.params.id!;
