@@ -1,42 +1,30 @@
 /**
  * `serve --workers N`: N worker processes (worker.ts) serve one port together (SO_REUSEPORT: the
  * kernel spreads new connections across them), and this primary process serves nothing itself.
- * It holds what must not diverge between workers and answers them over IPC:
- *   - the config: loaded and validated here, sent whole to every worker, at start and on reload;
- *   - cooldowns: one worker's 429 is relayed to the others before that worker answers its client;
- *   - per-key limits: the one Limiter lives here, so a key's limit holds across workers;
- *   - metrics: /metrics on any worker sums every worker's registry.
- * A worker that dies is started again (with the current config and cooldowns); stop signals
+ * It holds what must not diverge between workers: the config (loaded and validated here, sent
+ * whole to every worker, at start and on reload) and the state in shared-state.ts. A worker that dies is started again (with the current config and cooldowns); stop signals
  * reach the primary, which drains every worker and exits when they have.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import type { Config } from "../config/schema.ts";
-import { Failure } from "../lib/failure.ts";
 import type { Logger } from "../lib/log.ts";
-import { Limiter, type LimitedClient } from "../ratelimit/limiter.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
-import { Health, type Cooldown } from "../upstream/health.ts";
 import { Link, type Channel, type Message, type Respond } from "./link.ts";
+import { SharedState, type Peer } from "./shared-state.ts";
 
 const START_TIMEOUT_MS = 20_000;
-const ASK_TIMEOUT_MS = 2000;
 /** A worker that lived at least this long before dying is restarted at once, else after a backoff. */
 const HEALTHY_LIFE_MS = 10_000;
 const MAX_RESTART_DELAY_MS = 30_000;
 
-interface Worker {
-  readonly index: number;
+interface Worker extends Peer {
   readonly process: ChildProcess;
-  readonly link: Link;
   readonly startedAt: number;
-  /** It listens for messages (so it can be told of cooldowns), and then serves. */
   greeted: boolean;
   started: boolean;
   /** Called when the worker is ready for its start message. */
   onHello?: () => void;
-  /** Stream slots this worker holds in the Limiter, so its death gives them back. */
-  readonly slots: Set<string>;
   readonly exited: Promise<void>;
 }
 
@@ -49,12 +37,8 @@ export interface WorkerPool {
 
 export async function startWorkers(initial: Config, count: number, runtime: RuntimeAdapter, log: Logger): Promise<WorkerPool> {
   let config = initial;
-  const health = new Health(Date.now);
-  const limiter = new Limiter(Date.now);
-  // stream slots held, by "worker:slot" (the worker numbers its own)
-  const slots = new Map<string, () => void>();
-  const abandoned = new Set<string>();
   const workers = new Map<number, Worker>();
+  const shared = new SharedState(() => workers.values());
   let stopping = false;
   let serving = false;
   let cutCount = 0;
@@ -89,7 +73,6 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       startedAt: Date.now(),
       greeted: false,
       started: false,
-      slots: new Set(),
       exited,
     };
     workers.set(index, worker);
@@ -103,7 +86,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
     worker.onHello = () => {
       worker.greeted = true;
       worker.link
-        .request<{ port: number; hostname: string }>({ t: "start", config, port, index, cooling: health.cooling() }, START_TIMEOUT_MS)
+        .request<{ port: number; hostname: string }>({ t: "start", config, port, index, cooling: shared.cooling() }, START_TIMEOUT_MS)
         .then((where) => {
           worker.started = true;
           ready(where);
@@ -118,7 +101,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       clearTimeout(timer);
       worker.link.close();
       workers.delete(index);
-      for (const slot of worker.slots) slots.get(slot)?.();
+      shared.forget(worker);
       failed(error ?? new Error(`worker ${index} exited (${signal ?? `code ${code}`}) before it served`));
       // once the pool serves, a lost worker is always replaced (a failed restart too)
       if (!stopping && serving) restart(worker, code, signal ?? error?.message ?? null);
@@ -154,77 +137,9 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
   }
 
   function answer(worker: Worker, message: Message, respond: Respond | undefined): void {
-    try {
-      switch (message.t) {
-        case "hello":
-          return worker.onHello?.();
-        case "cooldown":
-          return void relayCooldown(worker, message.cooldown as Cooldown).then(() => respond?.(true));
-        case "admit":
-          limiter.admit(message.client as LimitedClient);
-          return respond?.(true);
-        case "stream-open":
-          return openSlot(worker, `${worker.index}:${message.slot as number}`, message.client as LimitedClient, respond!, 0);
-        case "stream-close": {
-          const slot = `${worker.index}:${message.slot as number}`;
-          const release = slots.get(slot);
-          if (release) release();
-          else if (message.abandoned) abandoned.add(slot);
-          return;
-        }
-        case "tokens":
-          return limiter.addTokens(message.key as string, message.tokens as number);
-        case "metrics":
-          return void sumMetrics().then(respond, (error: Error) => respond?.(new Failure("internal", `metrics: ${error.message}`)));
-        case "stopped":
-          cutCount += message.cut as number;
-          return;
-      }
-    } catch (error) {
-      respond?.(error instanceof Failure ? error : new Failure("internal", (error as Error).message));
-    }
-  }
-
-  /**
-   * Hold a stream slot. A key at its limit is refused only after two short looks again: the
-   * close of the stream its client just finished comes from another worker, over another
-   * channel, and may arrive a moment after this open.
-   */
-  function openSlot(worker: Worker, slot: string, client: LimitedClient, respond: Respond, tries: number): void {
-    // the worker gave up waiting for this answer and closed the slot already
-    if (abandoned.delete(slot)) return respond(true);
-    let release: () => void;
-    try {
-      release = limiter.openStream(client);
-    } catch (error) {
-      if (error instanceof Failure && error.kind === "rate_limited" && tries < 2) {
-        setTimeout(() => openSlot(worker, slot, client, respond, tries + 1), 25);
-        return;
-      }
-      return respond(error instanceof Failure ? error : new Failure("internal", (error as Error).message));
-    }
-    slots.set(slot, () => {
-      slots.delete(slot);
-      worker.slots.delete(slot);
-      release();
-    });
-    worker.slots.add(slot);
-    respond(true);
-  }
-
-  /** Tell every other worker; resolves when all have it (or could not be asked). */
-  async function relayCooldown(from: Worker, cooldown: Cooldown): Promise<void> {
-    health.coolUntil(cooldown);
-    const others = [...workers.values()].filter((w) => w !== from && w.greeted);
-    await Promise.allSettled(others.map((w) => w.link.request({ t: "cooldown", cooldown }, ASK_TIMEOUT_MS)));
-  }
-
-  async function sumMetrics(): Promise<string> {
-    const { AggregatorRegistry } = await import("prom-client");
-    const started = [...workers.values()].filter((w) => w.started);
-    const each = await Promise.allSettled(started.map((w) => w.link.request<Parameters<typeof AggregatorRegistry.aggregate>[0][number]>({ t: "collect" }, ASK_TIMEOUT_MS)));
-    const registries = each.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-    return await AggregatorRegistry.aggregate(registries).metrics();
+    if (shared.answer(worker, message, respond)) return;
+    if (message.t === "hello") worker.onHello?.();
+    else if (message.t === "stopped") cutCount += message.cut as number;
   }
 
   let first: { port: number; hostname: string };

@@ -1,0 +1,122 @@
+/**
+ * What the primary of a worker pool keeps for all its workers, and its answers to their asks:
+ *   - cooldowns: one worker's 429 is relayed to the others before that worker answers its client;
+ *   - per-key limits: the one Limiter lives here, so a key's limit holds across workers;
+ *   - stream slots, by worker, so a worker's death gives its slots back;
+ *   - metrics: /metrics on any worker sums every worker's registry.
+ */
+import { Failure } from "../lib/failure.ts";
+import { Limiter, type LimitedClient } from "../ratelimit/limiter.ts";
+import { Health, type Cooldown } from "../upstream/health.ts";
+import type { Link, Message, Respond } from "./link.ts";
+
+const ASK_TIMEOUT_MS = 2000;
+
+/** A worker as seen from here. */
+export interface Peer {
+  readonly index: number;
+  readonly link: Link;
+  /** It listens for messages (so it can be told of cooldowns). */
+  readonly greeted: boolean;
+  /** It serves (so it has metrics). */
+  readonly started: boolean;
+}
+
+export class SharedState {
+  private readonly health = new Health(Date.now);
+  private readonly limiter = new Limiter(Date.now);
+  /** Releases of the stream slots held, by "worker:slot" (each worker numbers its own). */
+  private readonly slots = new Map<string, () => void>();
+  /** Slots a worker closed before their open was answered (it gave up waiting). */
+  private readonly abandoned = new Set<string>();
+
+  constructor(private readonly peers: () => Iterable<Peer>) {}
+
+  /** Cooldowns now: what a worker starting later is given. */
+  cooling(): Cooldown[] {
+    return this.health.cooling();
+  }
+
+  /** Answer `message` if it is about shared state; false when it is not. */
+  answer(from: Peer, message: Message, respond: Respond | undefined): boolean {
+    try {
+      switch (message.t) {
+        case "cooldown":
+          void this.relayCooldown(from, message.cooldown as Cooldown).then(() => respond?.(true));
+          return true;
+        case "admit":
+          this.limiter.admit(message.client as LimitedClient);
+          respond?.(true);
+          return true;
+        case "stream-open":
+          this.openSlot(`${from.index}:${message.slot as number}`, message.client as LimitedClient, respond!, 0);
+          return true;
+        case "stream-close": {
+          const slot = `${from.index}:${message.slot as number}`;
+          const release = this.slots.get(slot);
+          if (release) release();
+          else if (message.abandoned) this.abandoned.add(slot);
+          return true;
+        }
+        case "tokens":
+          this.limiter.addTokens(message.key as string, message.tokens as number);
+          return true;
+        case "metrics":
+          this.sumMetrics().then(respond, (error: Error) => respond?.(new Failure("internal", `metrics: ${error.message}`)));
+          return true;
+        default:
+          return false;
+      }
+    } catch (error) {
+      respond?.(error instanceof Failure ? error : new Failure("internal", (error as Error).message));
+      return true;
+    }
+  }
+
+  /** The worker is gone: the stream slots it held are free. */
+  forget(peer: Peer): void {
+    const prefix = `${peer.index}:`;
+    for (const [slot, release] of this.slots) if (slot.startsWith(prefix)) release();
+    for (const slot of this.abandoned) if (slot.startsWith(prefix)) this.abandoned.delete(slot);
+  }
+
+  /**
+   * Hold a stream slot. A key at its limit is refused only after two short looks again: the
+   * close of the stream its client just finished comes from another worker, over another
+   * channel, and may arrive a moment after this open.
+   */
+  private openSlot(slot: string, client: LimitedClient, respond: Respond, tries: number): void {
+    if (this.abandoned.delete(slot)) return respond(true);
+    let release: () => void;
+    try {
+      release = this.limiter.openStream(client);
+    } catch (error) {
+      if (error instanceof Failure && error.kind === "rate_limited" && tries < 2) {
+        setTimeout(() => this.openSlot(slot, client, respond, tries + 1), 25);
+        return;
+      }
+      return respond(error instanceof Failure ? error : new Failure("internal", (error as Error).message));
+    }
+    this.slots.set(slot, () => {
+      this.slots.delete(slot);
+      release();
+    });
+    respond(true);
+  }
+
+  /** Tell every other worker; resolves when all have it (or could not be asked). */
+  private async relayCooldown(from: Peer, cooldown: Cooldown): Promise<void> {
+    this.health.coolUntil(cooldown);
+    const others = [...this.peers()].filter((p) => p !== from && p.greeted);
+    await Promise.allSettled(others.map((p) => p.link.request({ t: "cooldown", cooldown }, ASK_TIMEOUT_MS)));
+  }
+
+  private async sumMetrics(): Promise<string> {
+    const { AggregatorRegistry } = await import("prom-client");
+    type Collected = Parameters<typeof AggregatorRegistry.aggregate>[0][number];
+    const started = [...this.peers()].filter((p) => p.started);
+    const each = await Promise.allSettled(started.map((p) => p.link.request<Collected>({ t: "collect" }, ASK_TIMEOUT_MS)));
+    const registries = each.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    return await AggregatorRegistry.aggregate(registries).metrics();
+  }
+}
