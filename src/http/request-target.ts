@@ -1,0 +1,49 @@
+/**
+ * The request's Host and target, checked once before anything routes on them. The router
+ * (Elysia, `standardHostname: false`) takes the path as the raw text from the first "/" after
+ * "http://" up to the first "?"; the key check and the relays read the parsed URL. Where the two
+ * could disagree, a path that needs no key (/healthz) could route to one that spends Azure
+ * money: measured on Deno, `Host: h?x` and the target `/v1/files/../../healthz` both reached
+ * Azure with the proxy's key and no client key. So the Host header must be a host
+ * (RFC 9110 §7.2: uri-host [":" port], no userinfo) and the parsed path must be the raw path,
+ * byte for byte; anything else is a 400 before any module sees the request. Bun gives a request
+ * with a Host it cannot use a URL without scheme or host, which `new URL` refuses: that is a 400
+ * here too, not the runtime's HTML error page.
+ */
+import { Failure } from "../lib/failure.ts";
+
+// reg-name (RFC 3986 §3.2.2: unreserved, pct-encoded, sub-delims) of at most 253 characters (a
+// DNS name's limit), or an IP literal; the URL parser then rejects what is still not a host
+const HOST = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9\-._~!$&'()*+,;=%]{1,253})(?::(\d{0,5}))?$/;
+
+function badHost(): Failure {
+  return new Failure("invalid_request", "The request's Host header is not a valid host[:port].", { param: "host", code: "invalid_host" });
+}
+
+function badTarget(): Failure {
+  return new Failure("invalid_request", "The request target is not a plain path: send it without dot segments, backslashes, '#' or bytes a URL would rewrite.", {
+    code: "invalid_request_target",
+  });
+}
+
+/** The request's URL, or the Failure that refuses it. */
+export function checkedUrl(request: Request): URL | Failure {
+  const host = request.headers.get("host");
+  if (host !== null) {
+    const match = HOST.exec(host);
+    if (!match || (match[1] !== undefined && match[1] !== "" && Number(match[1]) > 65535)) return badHost();
+  }
+  const raw = request.url;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return host === null ? badTarget() : badHost();
+  }
+  if (url.username !== "" || url.password !== "") return badHost();
+  // the router's path: what follows the authority, up to the query
+  const start = raw.indexOf("/", raw.indexOf("//") + 2);
+  const query = raw.indexOf("?");
+  const path = start === -1 || (query !== -1 && query < start) ? "" : raw.slice(start, query === -1 ? undefined : query);
+  return path === url.pathname ? url : badTarget();
+}
