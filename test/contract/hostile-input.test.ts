@@ -251,6 +251,16 @@ describe("never a 5xx or an HTML page for bad input", () => {
     });
   }
 
+  test("a path that does not percent-decode is a 400, not a guess sent on as 'null'", async () => {
+    const before = seen();
+    for (const target of ["/v1/responses/%E0%A4%A", "/openai/v1/files/%zz/content", "/v1/models/%E0%A4%A"]) {
+      const { status, text } = await rawRequest(proxy.port, `GET ${target} HTTP/1.1\r\nauthorization: Bearer ${FULL}`, "");
+      expect(status).toBe(400);
+      expect(parseRaw(text).json.error.code).toBe("invalid_request_target");
+    }
+    expect(seen()).toBe(before);
+  });
+
   // the other side of the check above: what RFC 9110 allows is still served
   test("valid Host forms (IPv6 literal, a name with a port) are served", async () => {
     for (const host of ["[::1]:8000", "localhost:65535", "api", "proxy.internal."]) {
