@@ -60,10 +60,26 @@ function preflightAnswer(origins: ReadonlySet<string>, request: Request): Respon
   });
 }
 
+/**
+ * A browser says where a request comes from (Fetch Metadata, `Sec-Fetch-Site`); a page on another
+ * site whose origin is not listed gets a 403 before anything runs. The 415 for form bodies stops
+ * its POSTs; this stops the rest: an `<img src>` GET of a file's content, a form posting a file
+ * upload, a plain cross-origin fetch whose answer the browser would hide but whose call would be
+ * made. Clients that are not browsers send no such header.
+ */
+function refuseCrossSite(origins: ReadonlySet<string>, request: Request): void {
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== "cross-site" && site !== "same-site") return;
+  const origin = request.headers.get("origin");
+  if (origin !== null && (origins.has(origin) || origins.has("*"))) return;
+  throw new Failure("forbidden", "A page on another site may not call the proxy unless its origin is in cors.origins.", { code: "cross_site_request" });
+}
+
 export function corsFor(origins: readonly string[]) {
   const listed = new Set(origins);
   const preflight = new Elysia({ name: "cors-preflight" }).onRequest(({ request }) => {
     if (request.method === "OPTIONS") return preflightAnswer(listed, request);
+    refuseCrossSite(listed, request);
   });
   if (origins.length === 0) return preflight;
   return preflight.use(

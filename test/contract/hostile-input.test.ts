@@ -230,6 +230,25 @@ describe("browsers cannot smuggle calls", () => {
     expect(upload.status).toBe(200);
     expect(seen()).toBe(before + 1);
   });
+
+  test("a page on another site gets 403 for what it could send without a body type (a GET, a file upload) unless its origin is listed", async () => {
+    const before = seen();
+    const crossSite = { "sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors", "sec-fetch-dest": "image" };
+    await expectError(await fetch(`${open.url}/v1/files/file-x/content`, { headers: crossSite }), 403, "cross_site_request");
+    const form = new FormData();
+    form.set("purpose", "batch");
+    form.set("file", new File(["{}\n"], "batch.jsonl"));
+    const navigate = { "sec-fetch-site": "same-site", "sec-fetch-mode": "navigate", origin: "https://evil.example.com" };
+    await expectError(await fetch(`${open.url}/v1/files`, { method: "POST", headers: navigate, body: form }), 403, "cross_site_request");
+    await expectError(await fetch(`${proxy.url}/v1/files`, { headers: { ...crossSite, authorization: `Bearer ${FULL}`, origin: "https://evil.example.com" } }), 403, "cross_site_request");
+    expect(seen()).toBe(before);
+    // a listed origin's CORS call, the proxy's own pages, and a typed-in address pass
+    const passing: Record<string, string>[] = [{ "sec-fetch-site": "cross-site", "sec-fetch-mode": "cors", origin: ORIGIN }, { "sec-fetch-site": "same-origin" }, { "sec-fetch-site": "none" }];
+    for (const headers of passing) {
+      expect((await fetch(`${proxy.url}/v1/files`, { headers: { ...headers, authorization: `Bearer ${FULL}` } })).status).toBe(200);
+    }
+    expect(seen()).toBe(before + 3);
+  });
 });
 
 describe("never a 5xx or an HTML page for bad input", () => {
