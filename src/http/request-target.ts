@@ -16,6 +16,9 @@ import { Failure } from "../lib/failure.ts";
 // DNS name's limit), or an IP literal; the URL parser then rejects what is still not a host
 const HOST = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9\-._~!$&'()*+,;=%]{1,253})(?::(\d{0,5}))?$/;
 
+// nearly every request carries the same Host: checked once, not per request
+let lastGoodHost: string | null = null;
+
 function badHost(): Failure {
   return new Failure("invalid_request", "The request's Host header is not a valid host[:port].", { param: "host", code: "invalid_host" });
 }
@@ -29,9 +32,10 @@ function badTarget(): Failure {
 /** The request's URL, or the Failure that refuses it. */
 export function checkedUrl(request: Request): URL | Failure {
   const host = request.headers.get("host");
-  if (host !== null) {
+  if (host !== null && host !== lastGoodHost) {
     const match = HOST.exec(host);
     if (!match || (match[1] !== undefined && match[1] !== "" && Number(match[1]) > 65535)) return badHost();
+    lastGoodHost = host;
   }
   const raw = request.url;
   let url: URL;
