@@ -42,7 +42,9 @@ export function checkedUrl(request: Request): URL | Failure {
   try {
     url = new URL(raw);
   } catch {
-    return host === null ? badTarget() : badHost();
+    // Bun leaves a request without Host (HTTP/1.0) a bare path, which the router would misread
+    if (host === null) return new Failure("invalid_request", "The request has no Host header.", { param: "host", code: "invalid_host" });
+    return badHost();
   }
   if (url.username !== "" || url.password !== "") return badHost();
   // the router's path: what follows the authority, up to the query
