@@ -70,6 +70,7 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
   return buildApp({
     config,
     models: routing.listedModels,
+    routing,
     forward,
     metrics: state.metrics,
     health: state.health,

@@ -15,18 +15,22 @@ import { admin } from "./admin.ts";
 import { azureRoutes } from "./azure-routes.ts";
 import { clientAuth, clientOf } from "./client-auth.ts";
 import { corsFor } from "./cors.ts";
-import { errorHandling } from "./errors.ts";
+import { asFailure, errorHandling, failureResponse } from "./errors.ts";
 import { modelListRoutes } from "./model-list.ts";
 import { openaiRoutes } from "./openai-routes.ts";
+import { relayAccess, type RelayRouting } from "./relay-access.ts";
 import { releaseUntaken } from "./request-body.ts";
 import { requestIdOf } from "./request-id.ts";
 import { attachRecord } from "./request-record.ts";
-import { urlOf } from "./request-url.ts";
+import { checkedUrl } from "./request-target.ts";
+import { keepUrl } from "./request-url.ts";
 
 export interface AppDeps {
   readonly config: Config;
   /** Models to list on /v1/models. */
   readonly models: readonly string[];
+  /** Where requests without a model go, and the Proxy-src groups: for the relays' access check. */
+  readonly routing: RelayRouting;
   readonly forward: Forward;
   readonly metrics: Metrics;
   readonly health: Health;
@@ -43,6 +47,7 @@ export interface App {
 export function buildApp(deps: AppDeps): App {
   const { config, forward, log } = deps;
   const maxBody = config.limits.max_body_bytes;
+  const access = relayAccess(deps.routing);
   // normalize off: Elysia would otherwise coerce the body (a string into an array, ...) before
   // validating it, and a coerced body could pass while the raw text we forward is still wrong.
   // standardHostname off: Elysia otherwise finds the path from the 12th character of the URL,
@@ -55,18 +60,26 @@ export function buildApp(deps: AppDeps): App {
     .use(clientAuth(config.keys, config.auth.insecure_no_auth))
     .use(admin(deps))
     .use(modelListRoutes(deps.models, Math.floor(Date.now() / 1000)))
-    .use(openaiRoutes(forward, maxBody))
-    .use(azureRoutes(forward, maxBody));
+    .use(openaiRoutes(forward, maxBody, access))
+    .use(azureRoutes(forward, maxBody, access));
 
   return {
     async fetch(request) {
       const id = requestIdOf(request);
-      const { pathname } = urlOf(request);
-      const record = new RequestRecord(id, request.method, pathname, deps.metrics, log, deps.onUsage);
+      const url = checkedUrl(request);
+      const record = new RequestRecord(id, request.method, url instanceof URL ? url.pathname : "(invalid)", deps.metrics, log, deps.onUsage);
       attachRecord(request, record);
       let response: Response;
       try {
+        if (!(url instanceof URL)) throw url;
+        keepUrl(request, url);
         response = await app.fetch(request);
+      } catch (error) {
+        // Elysia's onError answers whatever a route throws; this is for what fails before or
+        // around it, so that no request ever gets the runtime's own HTML error page
+        const failure = asFailure(error, request);
+        if (failure.kind === "internal") log.error("unexpected error", { request_id: id, error: String(error) });
+        response = failureResponse(failure);
       } finally {
         // a body read for a request that then failed validation never reached a handler
         releaseUntaken(request);

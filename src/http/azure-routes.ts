@@ -11,6 +11,8 @@ import { Elysia, t } from "elysia";
 import type { Forward } from "../proxy/forward.ts";
 import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/operations.ts";
 import { callFrom, resourceCallFrom } from "./call-from-request.ts";
+import { refuseFormBody } from "./form-guard.ts";
+import type { RelayAccess } from "./relay-access.ts";
 import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
 
 // The schema has validated `body` by the time a handler runs; loops lose Elysia's inference.
@@ -18,7 +20,7 @@ type Ctx = { body: unknown; params: Record<string, string>; request: Request };
 const fields = (body: unknown) => body as Record<string, unknown>;
 const DeploymentParams = t.Object({ deployment: t.String({ minLength: 1 }) });
 
-export function azureRoutes(forward: Forward, maxBodyBytes: number) {
+export function azureRoutes(forward: Forward, maxBodyBytes: number, access: RelayAccess) {
   const app = new Elysia({ name: "azure-routes", normalize: false, prefix: "/openai" });
   for (const { op, schema, deploymentSchema } of MODEL_ROUTES) {
     const parse = bodyParserFor(op, maxBodyBytes);
@@ -35,12 +37,23 @@ export function azureRoutes(forward: Forward, maxBodyBytes: number) {
     app.post(`/v1${op.suffix}`, fromBody, { body: schema, parse });
   }
   for (const op of STORED_RESPONSE_OPERATIONS) {
-    const handler = ({ params, request }: Ctx) => forward(callFrom(request, op, { shape: "azure", params }));
+    const handler = ({ params, request }: Ctx) => {
+      access(request, false);
+      refuseFormBody(request);
+      return forward(callFrom(request, op, { shape: "azure", params }));
+    };
     app.route(op.method, op.suffix, handler).route(op.method, `/v1${op.suffix}`, handler);
   }
   for (const resource of V1_RESOURCES) {
-    const relay = async ({ request }: Ctx) => forward(await resourceCallFrom(request, V1_RESOURCE, "azure", "/openai/v1", maxBodyBytes));
-    app.all(`/v1/${resource}`, relay).all(`/v1/${resource}/*`, relay);
+    for (const path of [`/v1/${resource}`, `/v1/${resource}/*`]) {
+      const upload = path === "/v1/files";
+      const relay = async ({ request }: Ctx) => {
+        access(request, true);
+        refuseFormBody(request, upload);
+        return forward(await resourceCallFrom(request, V1_RESOURCE, "azure", "/openai/v1", maxBodyBytes));
+      };
+      app.get(path, relay).post(path, relay).delete(path, relay);
+    }
   }
   return app;
 }

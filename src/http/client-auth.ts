@@ -44,7 +44,7 @@ export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
     (k): Client => Object.freeze({ name: k.name, models: k.models ? new Set(k.models) : null, limits: { rpm: k.rpm, tpm: k.tpm, maxStreams: k.max_streams } }),
   );
   return new Elysia({ name: "client-auth" }).onRequest(({ request }) => {
-    // a CORS preflight carries no key by design; without cors.origins no route answers it
+    // every OPTIONS is answered by cors.ts before this runs, and never reaches a route
     if (open || request.method === "OPTIONS") return;
     const key = presentedKey(request.headers);
     const path = urlOf(request).pathname;

@@ -2,9 +2,15 @@
  * CORS for browser clients (chat UIs calling the proxy directly). Nothing is open unless
  * `cors.origins` lists origins. Preflights are answered without a key (browsers send none), and
  * the headers the OpenAI SDKs add (`x-stainless-*`) are allowed, or their preflight fails.
+ * Every OPTIONS request is answered here, before auth and routing, and its body is never read:
+ * a preflight from a listed origin gets 204, anything else a 4xx. No OPTIONS reaches a route
+ * (the relays once took any method, so an OPTIONS without a key went to Azure with ours), and
+ * @elysiajs/cors, which answers 204 to every OPTIONS whatever its origin, keeps only the
+ * headers of ordinary responses.
  */
 import { cors } from "@elysiajs/cors";
 import { Elysia } from "elysia";
+import { Failure } from "../lib/failure.ts";
 
 const ALLOWED_HEADERS = [
   "authorization",
@@ -27,15 +33,64 @@ const ALLOWED_HEADERS = [
 ];
 const EXPOSED_HEADERS = ["x-request-id", "apim-request-id", "retry-after", "retry-after-ms", "x-should-retry", "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens"];
 
-export function corsFor(origins: readonly string[]) {
-  if (origins.length === 0) return new Elysia({ name: "cors-off" });
-  return cors({
-    origin: [...origins],
-    methods: ["GET", "POST", "DELETE", "OPTIONS"],
-    allowedHeaders: ALLOWED_HEADERS,
-    exposeHeaders: EXPOSED_HEADERS,
-    credentials: false,
-    maxAge: 600,
-    preflight: true,
+const METHODS = ["GET", "POST", "DELETE"];
+
+function preflightAnswer(origins: ReadonlySet<string>, request: Request): Response {
+  const origin = request.headers.get("origin");
+  const method = request.headers.get("access-control-request-method");
+  if (origin === null || method === null) {
+    throw new Failure("method_not_allowed", "OPTIONS is answered only as a CORS preflight (with Origin and Access-Control-Request-Method).", {
+      code: "method_not_allowed",
+      headers: { allow: METHODS.join(", ") },
+    });
+  }
+  if (!origins.has(origin) && !origins.has("*")) {
+    throw new Failure("forbidden", "This origin may not call the proxy from a browser (cors.origins).", { code: "cors_origin_not_allowed" });
+  }
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "access-control-allow-origin": origins.has("*") ? "*" : origin,
+      "access-control-allow-methods": METHODS.join(", "),
+      "access-control-allow-headers": ALLOWED_HEADERS.join(", "),
+      "access-control-expose-headers": EXPOSED_HEADERS.join(", "),
+      "access-control-max-age": "600",
+      vary: "Origin",
+    },
   });
+}
+
+/**
+ * A browser says where a request comes from (Fetch Metadata, `Sec-Fetch-Site`); a page on another
+ * site whose origin is not listed gets a 403 before anything runs. The 415 for form bodies stops
+ * its POSTs; this stops the rest: an `<img src>` GET of a file's content, a form posting a file
+ * upload, a plain cross-origin fetch whose answer the browser would hide but whose call would be
+ * made. Clients that are not browsers send no such header.
+ */
+function refuseCrossSite(origins: ReadonlySet<string>, request: Request): void {
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== "cross-site" && site !== "same-site") return;
+  const origin = request.headers.get("origin");
+  if (origin !== null && (origins.has(origin) || origins.has("*"))) return;
+  throw new Failure("forbidden", "A page on another site may not call the proxy unless its origin is in cors.origins.", { code: "cross_site_request" });
+}
+
+export function corsFor(origins: readonly string[]) {
+  const listed = new Set(origins);
+  const preflight = new Elysia({ name: "cors-preflight" }).onRequest(({ request }) => {
+    if (request.method === "OPTIONS") return preflightAnswer(listed, request);
+    refuseCrossSite(listed, request);
+  });
+  if (origins.length === 0) return preflight;
+  return preflight.use(
+    cors({
+      origin: [...origins],
+      methods: METHODS,
+      allowedHeaders: ALLOWED_HEADERS,
+      exposeHeaders: EXPOSED_HEADERS,
+      credentials: false,
+      maxAge: 600,
+      preflight: false,
+    }),
+  );
 }

@@ -4,6 +4,7 @@
  */
 import { Elysia, ValidationError } from "elysia";
 import { Failure, type FailureKind, type OpenAIError } from "../lib/failure.ts";
+import { urlOf } from "./request-url.ts";
 import { validationFailure } from "./validation-message.ts";
 
 const STATUS: Record<Exclude<FailureKind, "upstream_status">, number> = {
@@ -14,6 +15,7 @@ const STATUS: Record<Exclude<FailureKind, "upstream_status">, number> = {
   model_not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   upstream_auth: 502,
   upstream_unreachable: 502,
@@ -31,6 +33,7 @@ const TYPE: Record<Exclude<FailureKind, "upstream_status">, string> = {
   model_not_found: "invalid_request_error",
   method_not_allowed: "invalid_request_error",
   payload_too_large: "invalid_request_error",
+  unsupported_media_type: "invalid_request_error",
   rate_limited: "rate_limit_error",
   upstream_auth: "upstream_error",
   upstream_unreachable: "upstream_error",
@@ -66,7 +69,7 @@ export function asFailure(error: unknown, request: Request): Failure {
   if (error instanceof ValidationError) return validationFailure(error);
   const code = (error as { code?: unknown })?.code;
   if (code === "NOT_FOUND") {
-    const { pathname } = new URL(request.url);
+    const { pathname } = urlOf(request);
     return new Failure("not_found", `Invalid URL (${request.method} ${pathname})`, { code: "unknown_url" });
   }
   if (code === "PARSE") return new Failure("invalid_request", "We could not parse the JSON body of your request.", { code: "invalid_json" });

@@ -3,13 +3,15 @@ import { Elysia } from "elysia";
 import type { Forward } from "../proxy/forward.ts";
 import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/operations.ts";
 import { callFrom, resourceCallFrom } from "./call-from-request.ts";
+import { refuseFormBody } from "./form-guard.ts";
+import type { RelayAccess } from "./relay-access.ts";
 import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
 
 // The schema has validated `body` by the time a handler runs; loops lose Elysia's inference.
 type Ctx = { body: unknown; params: Record<string, string>; request: Request };
 const fields = (body: unknown) => body as Record<string, unknown>;
 
-export function openaiRoutes(forward: Forward, maxBodyBytes: number) {
+export function openaiRoutes(forward: Forward, maxBodyBytes: number, access: RelayAccess) {
   const app = new Elysia({ name: "openai-routes", normalize: false, prefix: "/v1" });
   for (const { op, schema } of MODEL_ROUTES) {
     app.post(op.suffix, ({ body, request }: Ctx) => forward(callFrom(request, op, { shape: "openai", model: fields(body).model as string, body: fields(body) })), {
@@ -18,11 +20,24 @@ export function openaiRoutes(forward: Forward, maxBodyBytes: number) {
     });
   }
   for (const op of STORED_RESPONSE_OPERATIONS) {
-    app.route(op.method, op.suffix, ({ params, request }: Ctx) => forward(callFrom(request, op, { shape: "openai", params })));
+    app.route(op.method, op.suffix, ({ params, request }: Ctx) => {
+      access(request, false);
+      refuseFormBody(request);
+      return forward(callFrom(request, op, { shape: "openai", params }));
+    });
   }
   for (const resource of V1_RESOURCES) {
-    const relay = async ({ request }: Ctx) => forward(await resourceCallFrom(request, V1_RESOURCE, "openai", "/v1", maxBodyBytes));
-    app.all(`/${resource}`, relay).all(`/${resource}/*`, relay);
+    for (const path of [`/${resource}`, `/${resource}/*`]) {
+      // a file upload is the one relayed form
+      const upload = path === "/files";
+      const relay = async ({ request }: Ctx) => {
+        access(request, true);
+        refuseFormBody(request, upload);
+        return forward(await resourceCallFrom(request, V1_RESOURCE, "openai", "/v1", maxBodyBytes));
+      };
+      // the methods the resources have, no others (an `all` route once relayed OPTIONS to Azure)
+      app.get(path, relay).post(path, relay).delete(path, relay);
+    }
   }
   return app;
 }

@@ -9,3 +9,8 @@ export function urlOf(request: Request): URL {
   }
   return url;
 }
+
+/** The URL request-target.ts checked, so nothing parses it a second time. */
+export function keepUrl(request: Request, url: URL): void {
+  urls.set(request, url);
+}

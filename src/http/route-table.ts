@@ -18,6 +18,7 @@ import { CompletionRequest, DeploymentCompletionRequest } from "./models/complet
 import { DeploymentEmbeddingRequest, EmbeddingRequest } from "./models/embeddings.ts";
 import { DeploymentImageEditForm, DeploymentImageGenerationRequest, ImageEditForm, ImageGenerationRequest } from "./models/images.ts";
 import { ResponseRequest } from "./models/responses.ts";
+import { refuseFormBody } from "./form-guard.ts";
 import { jsonBodyParser, multipartBodyParser } from "./request-body.ts";
 
 export interface ModelRoute {
@@ -42,5 +43,10 @@ export const MODEL_ROUTES: readonly ModelRoute[] = [
 ];
 
 export function bodyParserFor(op: Operation, maxBodyBytes: number) {
-  return op.body === "multipart" ? multipartBodyParser(maxBodyBytes) : jsonBodyParser(maxBodyBytes);
+  if (op.body === "multipart") return multipartBodyParser(maxBodyBytes);
+  const json = jsonBodyParser(maxBodyBytes);
+  return (context: { request: Request }) => {
+    refuseFormBody(context.request);
+    return json(context);
+  };
 }

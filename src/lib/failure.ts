@@ -11,6 +11,7 @@ export type FailureKind =
   | "model_not_found" // 404: no upstream serves the model
   | "method_not_allowed" // 405
   | "payload_too_large" // 413
+  | "unsupported_media_type" // 415: a form or text body where JSON is expected
   | "rate_limited" // 429: the client's key is over its own limit
   | "upstream_status" // Azure answered with an error status: keep its status
   | "upstream_auth" // Azure rejected *our* credential: the operator's problem, not the client's

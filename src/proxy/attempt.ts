@@ -13,6 +13,7 @@ import { streamTransform } from "../stream/fixups.ts";
 import { relayBody, relaySse, type RelayEnd } from "../stream/relay.ts";
 import { Tail, usageIn } from "../stream/usage.ts";
 import type { Credentials } from "../upstream/credentials.ts";
+import { TokenError } from "../upstream/entra-token.ts";
 import type { Reachability } from "../upstream/reachability.ts";
 import type { ProxyCall } from "./call.ts";
 import type { InFlight } from "./in-flight.ts";
@@ -78,7 +79,13 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
   try {
     auth = await deps.credentials.header(upstream, deps.config.identity);
   } catch (error) {
-    throw new Failure("upstream_auth", `could not get an Entra ID token for upstream '${upstream.name}': ${(error as Error).message}`, { code: "upstream_auth_failed" });
+    // the client learns which upstream and what kind of refusal; Azure's text, with the tenant
+    // and application ids in it, goes to the operator's log only
+    const summary = error instanceof TokenError ? error.message : "the token request failed";
+    deps.log.warn("Entra ID token refused", { request_id: call.requestId, upstream: upstream.name, reason: error instanceof TokenError ? error.detail : String(error) });
+    throw new Failure("upstream_auth", `could not get an Entra ID token for upstream '${upstream.name}': ${summary}. The proxy's log has Azure's message.`, {
+      code: "upstream_auth_failed",
+    });
   }
   const request = prepareUpstream(call, target, auth);
 

@@ -54,7 +54,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
     }
     const group = routing.hasGroups ? call.group : undefined;
     if (group !== undefined && !routing.groupMembers(group)) {
-      throw new Failure("invalid_request", `Unknown Proxy-src group '${group}'. Known groups: ${routing.groupNames.join(", ")}.`, { code: "unknown_group" });
+      throw unknownGroupFailure(group);
     }
     const candidates = routing.candidates(model, group);
     if (candidates.length === 0) {
@@ -171,6 +171,11 @@ export function createForwarder(deps: ForwardDeps): Forward {
       throw error;
     }
   };
+}
+
+/** An unknown `Proxy-src` group; the other groups are not named, since they are the operator's business. */
+export function unknownGroupFailure(group: string): Failure {
+  return new Failure("invalid_request", `Unknown Proxy-src group '${group.slice(0, 100)}'.`, { code: "unknown_group" });
 }
 
 /** What failing over can fix: rate limits, server errors, an unreachable or misconfigured resource. */

@@ -66,13 +66,16 @@ export function clientCredentialsFetcher(
 ): TokenFetcher {
   const url = `${endpoints.authority_host.replace(/\/+$/, "")}/${encodeURIComponent(tenant_id)}/oauth2/v2.0/token`;
   return async () => {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "client_credentials", client_id, client_secret, scope: endpoints.scope }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    return parseTokenResponse(response, "the identity platform");
+    const from = "the identity platform";
+    const response = await tokenRequest(from, () =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "client_credentials", client_id, client_secret, scope: endpoints.scope }),
+        signal: AbortSignal.timeout(30_000),
+      }),
+    );
+    return parseTokenResponse(response, from);
   };
 }
 
@@ -81,16 +84,47 @@ export function managedIdentityFetcher({ client_id }: { client_id?: string }, en
   if (client_id) query.set("client_id", client_id);
   const url = `${endpoints.imds_endpoint.replace(/\/+$/, "")}/metadata/identity/oauth2/token?${query}`;
   return async () => {
-    const response = await fetch(url, { headers: { Metadata: "true" }, signal: AbortSignal.timeout(30_000) });
-    return parseTokenResponse(response, "the instance metadata service");
+    const from = "the instance metadata service";
+    const response = await tokenRequest(from, () => fetch(url, { headers: { Metadata: "true" }, signal: AbortSignal.timeout(30_000) }));
+    return parseTokenResponse(response, from);
   };
+}
+
+/**
+ * A token the identity platform would not give. `message` is for the client: who refused, the
+ * HTTP status, the OAuth error and the AADSTS number. `detail` is for the log only: Azure's own
+ * text, which names the tenant and the application (AADSTS700016 "Application with identifier
+ * '…' was not found in the directory '…'", AADSTS90002 "Tenant '…' not found"), and a network
+ * error's text, which may hold the token URL with the tenant in its path.
+ */
+export class TokenError extends Error {
+  constructor(
+    message: string,
+    readonly detail: string,
+  ) {
+    super(message);
+    this.name = "TokenError";
+  }
 }
 
 async function parseTokenResponse(response: Response, from: string): Promise<{ accessToken: string; expiresInSeconds: number }> {
   const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number | string; error?: string; error_description?: string };
   if (!response.ok || typeof body.access_token !== "string") {
-    // error_description never carries the secret; it says which setting is wrong
-    throw new Error(`${from} refused a token (HTTP ${response.status}${body.error ? `, ${body.error}` : ""}${body.error_description ? `: ${body.error_description.split("\n")[0]}` : ""})`);
+    // error_description never carries the secret, but it does carry tenant and app ids
+    const description = typeof body.error_description === "string" ? body.error_description : "";
+    const aadsts = /\bAADSTS\d+\b/.exec(description)?.[0];
+    const facts = [`HTTP ${response.status}`, typeof body.error === "string" ? body.error.slice(0, 64) : undefined, aadsts].filter(Boolean).join(", ");
+    throw new TokenError(`${from} refused a token (${facts})`, description.split(/\r?\n/)[0]!.slice(0, 1000));
   }
   return { accessToken: body.access_token, expiresInSeconds: Number(body.expires_in ?? 3600) };
+}
+
+/** The token request itself failed (network, timeout): the client learns only whom we could not reach. */
+async function tokenRequest(from: string, send: () => Promise<Response>): Promise<Response> {
+  try {
+    return await send();
+  } catch (error) {
+    const timedOut = (error as { name?: string })?.name === "TimeoutError";
+    throw new TokenError(`${from} ${timedOut ? "did not answer a token request in time" : "could not be reached for a token"}`, String(error));
+  }
 }

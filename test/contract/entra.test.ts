@@ -81,16 +81,37 @@ describe("client credentials", () => {
     }
   });
 
-  test("a refused secret: a 502 naming the upstream and the identity error, without the secret", async () => {
-    const proxy = await proxyWith({ tenant_id: "t", client_id: "c", client_secret: "wrong-secret" });
+  test("a refused secret: a 502 naming the upstream and the AADSTS number; Azure's text, with the tenant and app ids, only in the log", async () => {
+    const proxy = await proxyWith({ tenant_id: "tenant-5f1c0a", client_id: "app-9d2e7b", client_secret: "wrong-secret" });
     try {
       const response = await chat(proxy);
       expect(response.status).toBe(502);
       const { error } = await response.json();
       expect(error.code).toBe("upstream_auth_failed");
       expect(error.message).toContain("upstream 'entra'");
-      expect(error.message).toContain("AADSTS7000215");
-      expect(JSON.stringify(error)).not.toContain("wrong-secret");
+      expect(error.message).toContain("the identity platform refused a token (HTTP 401, invalid_client, AADSTS7000215)");
+      const sent = JSON.stringify(error);
+      for (const secret of ["wrong-secret", "tenant-5f1c0a", "app-9d2e7b", "Trace ID"]) expect(sent).not.toContain(secret);
+      const logged = proxy.output().split("\n").find((line) => line.includes("Entra ID token refused"));
+      expect(logged).toContain('"upstream":"entra"');
+      expect(logged).toContain("AADSTS7000215: Invalid client secret provided.");
+      expect(logged).toContain("app-9d2e7b");
+      expect(proxy.output()).not.toContain("wrong-secret");
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test("an unknown tenant: the client learns AADSTS90002 from upstream 'entra', not the tenant id", async () => {
+    const proxy = await proxyWith({ tenant_id: "missing-tenant-71c3", client_id: "app-1", client_secret: "right-secret" });
+    try {
+      const response = await chat(proxy);
+      expect(response.status).toBe(502);
+      const { error } = await response.json();
+      expect(error.message).toContain("upstream 'entra'");
+      expect(error.message).toContain("(HTTP 400, invalid_request, AADSTS90002)");
+      expect(JSON.stringify(error)).not.toContain("missing-tenant-71c3");
+      expect(proxy.output()).toContain("AADSTS90002: Tenant 'missing-tenant-71c3' not found.");
     } finally {
       await proxy.stop();
     }

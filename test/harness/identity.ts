@@ -39,8 +39,17 @@ export async function startIdentity(): Promise<FakeIdentity> {
       if (request.method === "POST" && /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(url.pathname)) {
         const params = Object.fromEntries(new URLSearchParams(await request.text()));
         fake.requests.push({ kind: "client_credentials", params: { ...params, tenant: url.pathname.split("/")[1]! }, headers });
+        const tenant = url.pathname.split("/")[1]!;
+        if (tenant.startsWith("missing-")) {
+          const description = `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.\r\nTrace ID: 0d4c6a4e-3333-4c1e-9a10-6f0d7e4b2200`;
+          return Response.json({ error: "invalid_request", error_description: description, error_codes: [90002] }, { status: 400 });
+        }
         if (fake.refuse || params.client_secret !== "right-secret") {
-          return Response.json({ error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided." }, { status: 401 });
+          // Azure's own wording: it names the application, and below it the trace lines
+          const description =
+            `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${params.client_id}'.\r\n` +
+            "Trace ID: 0d4c6a4e-1111-4c1e-9a10-6f0d7e4b2200\r\nCorrelation ID: 5b7f2f0e-2222-4a7e-8d8b-0c1f4e6a3300\r\nTimestamp: 2026-12-01 10:00:00Z";
+          return Response.json({ error: "invalid_client", error_description: description, error_codes: [7000215] }, { status: 401 });
         }
         return Response.json({ token_type: "Bearer", expires_in: fake.expiresIn, access_token: issue() });
       }
