@@ -22,6 +22,8 @@ import { releaseUntaken } from "./request-body.ts";
 import { requestIdOf } from "./request-id.ts";
 import { attachRecord } from "./request-record.ts";
 import { urlOf } from "./request-url.ts";
+import { requestTargetFailure } from "./request-target.ts";
+import { failureResponse } from "./errors.ts";
 
 export interface AppDeps {
   readonly config: Config;
@@ -66,7 +68,8 @@ export function buildApp(deps: AppDeps): App {
       attachRecord(request, record);
       let response: Response;
       try {
-        response = await app.fetch(request);
+        const badTarget = requestTargetFailure(request.url);
+        response = badTarget ? failureResponse(badTarget) : await app.fetch(request);
       } finally {
         // a body read for a request that then failed validation never reached a handler
         releaseUntaken(request);
