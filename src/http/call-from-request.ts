@@ -30,13 +30,17 @@ export function callFrom(request: Request, operation: Operation, { shape, model,
     model,
     bodyModel: typeof body.model === "string" ? body.model : undefined,
     body: takeCallBody(request),
-    hasStreamOptions: body.stream_options !== undefined && body.stream_options !== null,
+    streamOptions: isObject(body.stream_options) ? body.stream_options : null,
     stream,
     shape,
     params,
     query: "",
     ...fromRequest(request),
   };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** What every call takes from the request itself, whatever its operation. */
@@ -61,7 +65,7 @@ export async function resourceCallFrom(request: Request, operation: Operation, s
     model: undefined,
     bodyModel: undefined,
     body: await spoolRawBody(request, maxBodyBytes),
-    hasStreamOptions: false,
+    streamOptions: null,
     stream: false,
     shape,
     params: { "*": url.pathname.slice(prefix.length + 1) },

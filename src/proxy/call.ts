@@ -48,8 +48,8 @@ export interface ProxyCall {
   readonly client: Client;
   /** What this request did, for its access-log line and metrics. */
   readonly record: RequestRecord;
-  /** Whether the body had `stream_options`: the proxy asks Azure for usage only when it had none. */
-  readonly hasStreamOptions: boolean;
+  /** The body's `stream_options` object, null when absent: the proxy asks Azure for usage whatever it says. */
+  readonly streamOptions: Readonly<Record<string, unknown>> | null;
   /** The `Proxy-src` header: an upstream group, when the config has groups. */
   readonly group: string | undefined;
   readonly requestId: string;

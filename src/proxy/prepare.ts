@@ -17,7 +17,7 @@ export interface UpstreamRequest {
   readonly method: string;
   readonly headers: Headers;
   readonly body: string | ReadableStream<Uint8Array> | null;
-  /** The proxy added `stream_options.include_usage`; the relay takes the usage back out. */
+  /** The proxy set `stream_options.include_usage` the client did not ask for; the relay takes the usage back out. */
   readonly usageInjected: boolean;
 }
 
@@ -42,20 +42,23 @@ export function prepareUpstream(call: ProxyCall, { upstream, route }: Target, [a
   headers.set("accept", call.stream ? "text/event-stream" : (call.accept ?? "application/json"));
   // Azure logs this id with the request, so a support ticket can quote ours.
   if (UUID.test(call.requestId)) headers.set("x-ms-client-request-id", call.requestId);
-  const usageInjected = wantsUsage(call, upstream);
   let body = upstreamBody(call, upstream, route, headers);
-  if (usageInjected && typeof body === "string") body = setTopLevelValue(body, "stream_options", { include_usage: true });
+  const usageInjected = typeof body === "string" && canReportUsage(call, upstream) && call.streamOptions?.include_usage !== true;
+  // the client's other stream options (include_obfuscation, ...) go along unchanged
+  if (usageInjected) body = setTopLevelValue(body as string, "stream_options", { ...call.streamOptions, include_usage: true });
   return { url, method: call.method, headers, body, usageInjected };
 }
 
 /**
- * Streams carry token usage only when asked (`stream_options.include_usage`); the proxy asks on
- * the client's behalf to meter tokens. Not where Azure would refuse the parameter: dated
- * versions before 2024-09-01 answer "Unrecognized request argument supplied: stream_options"
- * (azure-contract.md §3.2).
+ * Streams carry token usage only when asked (`stream_options.include_usage`); the proxy asks
+ * whatever the client said (absent, null, `include_usage: false`), so that no body can hide a
+ * stream's tokens from the tpm limit, and the relay gives the client only what it asked for.
+ * Not where Azure would refuse the parameter: dated versions before 2024-09-01 answer
+ * "Unrecognized request argument supplied: stream_options" (azure-contract.md §3.2); there the
+ * tokens are estimated (stream/usage-estimate.ts).
  */
-function wantsUsage(call: ProxyCall, upstream: UpstreamTarget): boolean {
-  if (!call.stream || call.hasStreamOptions || call.body.kind !== "json") return false;
+function canReportUsage(call: ProxyCall, upstream: UpstreamTarget): boolean {
+  if (!call.stream || call.body.kind !== "json") return false;
   if (call.operation !== CHAT_COMPLETIONS && call.operation !== COMPLETIONS) return false;
   return upstream.style === "v1" || upstream.apiVersion >= "2024-09-01";
 }
