@@ -88,7 +88,7 @@ function upstreamUrl(call: ProxyCall, upstream: UpstreamTarget, deployment: stri
   return `${upstream.endpoint}/openai/v1${path}${preview ? "?api-version=preview" : ""}`;
 }
 
-function unavailable(op: Operation, upstream: UpstreamTarget, needs: string): Failure {
+export function unavailable(op: Operation, upstream: UpstreamTarget, needs: string): Failure {
   return new Failure(
     "not_found",
     `The ${op.id} operation is not available with upstream '${upstream.name}', which uses Azure API version '${upstream.apiVersion}'. It needs ${needs}: set AZURE_OPENAI_API_VERSION accordingly.`,
