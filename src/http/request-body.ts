@@ -135,7 +135,7 @@ export function multipartBodyParser(maxBytes: number) {
         fields[part.name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
         if (part.name === "model" && part.filename === null) modelRange = [part.start, part.end];
       }
-      bodies.set(request, { kind: "multipart", spool, contentType: contentType!, modelRange });
+      bodies.set(request, { kind: "multipart", spool, contentType: contentType!, modelRange, partsEnd: scanner.parts.at(-1)?.end ?? 0 });
       return fields;
     } catch (error) {
       await spool.dispose();

@@ -12,6 +12,8 @@ export type CallBody =
       readonly contentType: string;
       /** Where the `model` field's value stands in the body, for the v1 API's rewrite. */
       readonly modelRange: readonly [number, number] | null;
+      /** Where the last part's content ends (the closing delimiter starts): a missing `model` goes here. */
+      readonly partsEnd: number;
     }
   | { readonly kind: "raw"; readonly spool: Spool; readonly contentType: string | null }
   | { readonly kind: "none" };

@@ -7,6 +7,7 @@
  */
 import type { Route, UpstreamTarget } from "../config/resolve.ts";
 import { Failure } from "../lib/failure.ts";
+import { boundaryOf } from "../lib/multipart-scanner.ts";
 import { renameTopLevelKey, setTopLevelString, setTopLevelValue } from "../lib/json-top-level.ts";
 import { VERSION } from "../version.ts";
 import type { CallBody, ProxyCall } from "./call.ts";
@@ -117,12 +118,14 @@ function upstreamBody(call: ProxyCall, upstream: UpstreamTarget, route: Route | 
     case "multipart": {
       headers.set("content-type", body.contentType);
       const size = body.spool.byteLength;
-      if (!rewriteModel || body.modelRange === null) {
+      if (!rewriteModel) {
         headers.set("content-length", String(size));
         return body.spool.range(0, size);
       }
-      const [start, end] = body.modelRange;
-      const value = encoder.encode(route.deployment);
+      // a form without `model` (Azure's deployment-path shape) gets a part for it after its
+      // last part, just before the closing delimiter
+      const [start, end] = body.modelRange ?? [body.partsEnd, body.partsEnd];
+      const value = encoder.encode(body.modelRange ? route.deployment : modelPart(boundaryOf(body.contentType)!, route.deployment));
       headers.set("content-length", String(size - (end - start) + value.byteLength));
       return concatStreams([body.spool.range(0, start), singleChunk(value), body.spool.range(end, size)]);
     }
@@ -131,6 +134,11 @@ function upstreamBody(call: ProxyCall, upstream: UpstreamTarget, route: Route | 
       headers.set("content-length", String(body.spool.byteLength));
       return body.spool.range(0, body.spool.byteLength);
   }
+}
+
+/** A form part holding `model`, placed where the previous part's content ends. */
+function modelPart(boundary: string, deployment: string): string {
+  return `\r\n--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\n${deployment}`;
 }
 
 function singleChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
