@@ -152,7 +152,7 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
     const tail = contentType.includes("json") ? new Tail() : undefined;
     const status = response.status;
     // for a stream whose usage never comes (old API version, an early end): see usage-estimate.ts
-    const streamed = isSse ? new StreamedText(call.body.kind === "json" ? call.body.text.length : 0) : undefined;
+    const streamed = isSse ? new StreamedText(call.body.kind === "json" ? call.body.text.length : 0, !request.usageReported) : undefined;
     record.relayed = true;
     if (isSse) record.startStream();
     const hooks = {

@@ -11,7 +11,7 @@ import { boundaryOf } from "../lib/multipart-scanner.ts";
 import { renameTopLevelKey, setTopLevelString, setTopLevelValue } from "../lib/json-top-level.ts";
 import { VERSION } from "../version.ts";
 import type { CallBody, ProxyCall } from "./call.ts";
-import { CHAT_COMPLETIONS, COMPLETIONS, type Operation } from "./operations.ts";
+import { CHAT_COMPLETIONS, COMPLETIONS, RESPONSES, type Operation } from "./operations.ts";
 
 export interface UpstreamRequest {
   readonly url: string;
@@ -20,6 +20,8 @@ export interface UpstreamRequest {
   readonly body: string | ReadableStream<Uint8Array> | null;
   /** The proxy set `stream_options.include_usage` the client did not ask for; the relay takes the usage back out. */
   readonly usageInjected: boolean;
+  /** A stream's answer will end with its usage (the Responses API always; chat and completions when asked and able). */
+  readonly usageReported: boolean;
 }
 
 /** Where a call goes: a model's route, or the default upstream for model-less operations. */
@@ -44,10 +46,11 @@ export function prepareUpstream(call: ProxyCall, { upstream, route }: Target, [a
   // Azure logs this id with the request, so a support ticket can quote ours.
   if (UUID.test(call.requestId)) headers.set("x-ms-client-request-id", call.requestId);
   let body = upstreamBody(call, upstream, route, headers);
-  const usageInjected = typeof body === "string" && canReportUsage(call, upstream) && call.streamOptions?.include_usage !== true;
+  const reportable = typeof body === "string" && canReportUsage(call, upstream);
+  const usageInjected = reportable && call.streamOptions?.include_usage !== true;
   // the client's other stream options (include_obfuscation, ...) go along unchanged
   if (usageInjected) body = setTopLevelValue(body as string, "stream_options", { ...call.streamOptions, include_usage: true });
-  return { url, method: call.method, headers, body, usageInjected };
+  return { url, method: call.method, headers, body, usageInjected, usageReported: reportable || call.operation === RESPONSES };
 }
 
 /**

@@ -2,8 +2,15 @@ import { describe, expect, test } from "bun:test";
 import { StreamedText } from "./usage-estimate.ts";
 
 describe("StreamedText", () => {
+  test("where Azure reports usage (only an early end loses it), one token per event", () => {
+    const text = new StreamedText(8, false);
+    text.add('data: {"choices":[{"delta":{"content":"Hello there, this is long"}}]}\n\n');
+    text.add('data: {"choices":[{"delta":{"content":"!"}}]}\n\n');
+    expect(text.usage).toEqual({ prompt: 2, completion: 2 });
+  });
+
   test("counts the streamed text of chat, completions, tool calls and Responses deltas, ~4 characters a token", () => {
-    const text = new StreamedText(40);
+    const text = new StreamedText(40, true);
     text.add('data: {"choices":[{"delta":{"content":"Hello there"},"index":0}],"id":"x"}\n\n');
     text.add('data: {"choices":[{"text":" world","index":0}]}\n\n');
     text.add('data: {"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"{\\"a\\":1}"}}]}}]}\n\n');
@@ -13,7 +20,7 @@ describe("StreamedText", () => {
   });
 
   test("an object-valued delta, ids and roles are not text", () => {
-    const text = new StreamedText(0);
+    const text = new StreamedText(0, true);
     text.add('data: {"choices":[{"delta":{"role":"assistant","content":""}}],"id":"chatcmpl-123","model":"gpt-4o"}\n\n');
     expect(text.usage).toEqual({ prompt: 0, completion: 0 });
   });
