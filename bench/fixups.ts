@@ -6,6 +6,7 @@
  */
 import { keepChunk, streamTransform } from "../src/stream/fixups.ts";
 import { SseFramer } from "../src/stream/sse-frames.ts";
+import { StreamedText } from "../src/stream/usage-estimate.ts";
 
 const encoder = new TextEncoder();
 const content = encoder.encode(
@@ -31,4 +32,8 @@ perCall("frame a read ending on a boundary", 1_000_000, () => framer.push(conten
 perCall("keepChunk on decoded text: content chunk", 1_000_000, () => keepChunk(text, "delta"));
 perCall("fix-ups: content chunk (decoded, kept)", 1_000_000, () => fixups(content));
 perCall("fix-ups + usage tap: content chunk", 1_000_000, () => metered(content));
+const counted = streamTransform({ dropAnnotationsWithout: "delta", usageInjected: true, onUsage: () => {}, text: new StreamedText(0, false) })!;
+perCall("fix-ups + usage tap + event count: content chunk", 1_000_000, () => counted(content));
+const read = streamTransform({ dropAnnotationsWithout: "delta", usageInjected: false, onUsage: () => {}, text: new StreamedText(0, true) })!;
+perCall("fix-ups + usage tap + text count (old API): content chunk", 1_000_000, () => read(content));
 perCall("fix-ups: prompt-filter chunk (parsed, dropped)", 200_000, () => fixups(prompt));

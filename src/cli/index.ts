@@ -2,7 +2,7 @@
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./args.ts";
-import { USAGE } from "./usage.ts";
+import { SUBCOMMAND_USAGE, USAGE } from "./usage.ts";
 
 // Each command is imported when run: a command loads only what it uses (the primary of a
 // worker pool, `check` and `healthcheck` never load the HTTP server).
@@ -10,8 +10,14 @@ const serveCommand = async (args: string[], runtime: RuntimeAdapter) => (await i
 
 export async function runCli(argv: string[], runtime: RuntimeAdapter): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === "--help" || first === "-h" || first === "help") {
+  if (first === "--help" || first === "-h" || (first === "help" && rest.length === 0)) {
     console.log(USAGE);
+    return 0;
+  }
+  // `check --help`, `help check`, and `--port 9000 --help` (flags alone mean serve)
+  const named = first === "help" ? rest[0] : first?.startsWith("--") ? "serve" : first;
+  if (named !== undefined && SUBCOMMAND_USAGE[named] && (first === "help" || argv.includes("--help") || argv.includes("-h"))) {
+    console.log(SUBCOMMAND_USAGE[named]);
     return 0;
   }
   if (first === "--version" || first === "-v") {

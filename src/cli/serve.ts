@@ -1,5 +1,3 @@
-import { watch } from "node:fs";
-import { basename, dirname } from "node:path";
 import { loadConfig, type CliOverrides } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
@@ -7,6 +5,7 @@ import type { RuntimeAdapter } from "../runtime/types.ts";
 import { usableCores } from "../cluster/usable-cores.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags, portFlag, workersFlag } from "./args.ts";
+import { watchConfigFile } from "./config-watch.ts";
 import { stopSignals } from "./signals.ts";
 import type { ProxyServer } from "./start-proxy.ts";
 
@@ -50,6 +49,21 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
     log.error("could not start", { error: (error as Error).message });
     return 1;
   }
+  // the config now running: a reload may change shutdown.grace_ms, which the drain must use
+  let current = config;
+  const reloadNow = (reason: string) => {
+    const next = reload(proxy, load, log, reason);
+    if (next) current = next;
+  };
+  // watching before saying we listen: a change made right after that is seen
+  const stopWatching = loaded.file ? reloadOnChange(loaded.file, reloadNow, log) : () => {};
+  let draining = false;
+  // Never removed: SIGHUP's default action is to end the process, and a SIGHUP during a drain
+  // (a config tool, a closing terminal) must not cut the streams the drain is waiting for.
+  process.on("SIGHUP", () => {
+    if (draining) log.warn("SIGHUP while draining: ignored, the config is not reloaded");
+    else reloadNow("SIGHUP");
+  });
   log.info("listening", {
     url: `http://${proxy.server.hostname}:${proxy.server.port}`,
     version: VERSION,
@@ -58,21 +72,19 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
     config: loaded.file ?? "environment",
     upstreams: config.upstreams.map((u) => u.name).join(","),
   });
-  const stopWatching = loaded.file ? reloadOnChange(loaded.file, proxy, load, log) : () => {};
-  const onHangUp = () => reload(proxy, load, log, "SIGHUP");
-  process.on("SIGHUP", onHangUp);
   const signal = await signals.first;
-  process.off("SIGHUP", onHangUp);
+  draining = true;
   stopWatching();
   // Stop taking requests, turn /readyz 503 so load balancers move away, let requests and
   // streams in flight finish within the grace period, then exit 0 (a deliberate stop).
-  log.info("draining", { signal, grace_ms: config.shutdown.grace_ms });
+  const graceMs = current.shutdown.grace_ms;
+  log.info("draining", { signal, grace_ms: graceMs });
   // a second signal (Ctrl-C again, an impatient supervisor) means now
   signals.onAgain((again) => {
     log.warn("stopping now", { signal: again });
     proxy.cut();
   });
-  const cut = await proxy.drain(config.shutdown.grace_ms);
+  const cut = await proxy.drain(graceMs);
   log.info("stopped", { cut_at_grace_end: cut });
   signals.dispose();
   return 0;
@@ -84,35 +96,23 @@ async function start(config: Config, workers: number, runtime: RuntimeAdapter, l
   return (await import("../cluster/primary.ts")).startWorkers(config, workers, runtime, log);
 }
 
-/** Load again; a valid config replaces the running one, an invalid one is logged and ignored. */
-function reload(proxy: Serving, load: () => ReturnType<typeof loadConfig>, log: Logger, reason: string): void {
+/** Load again; a valid config replaces the running one (and is returned), an invalid one is logged and ignored. */
+function reload(proxy: Serving, load: () => ReturnType<typeof loadConfig>, log: Logger, reason: string): Config | undefined {
   const loaded = load();
   if (!loaded.ok) {
     log.error("config reload failed; keeping the running config", { reason, issues: loaded.issues.join("; ") });
-    return;
+    return undefined;
   }
   warnIfOpen(loaded.config, log);
   proxy.reload(loaded.config);
-  log.info("config reloaded", { reason, upstreams: loaded.config.upstreams.map((u) => u.name).join(",") });
+  log.info("config reloaded", { reason, upstreams: loaded.config.upstreams.map((u) => u.name).join(","), grace_ms: loaded.config.shutdown.grace_ms });
+  return loaded.config;
 }
 
-/**
- * Reload when the file changes. Editors save by writing a new file and renaming it over the old
- * one, which ends a watch on the file itself, so the directory is watched; a burst of events
- * (write, rename, chmod) becomes one reload.
- */
-function reloadOnChange(file: string, proxy: Serving, load: () => ReturnType<typeof loadConfig>, log: Logger): () => void {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+/** Reload when the file changes (config-watch.ts says how a change is noticed). */
+function reloadOnChange(file: string, reloadNow: (reason: string) => void, log: Logger): () => void {
   try {
-    const watcher = watch(dirname(file), (_event, name) => {
-      if (name !== null && name !== basename(file)) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => reload(proxy, load, log, "file changed"), 200);
-    });
-    return () => {
-      clearTimeout(timer);
-      watcher.close();
-    };
+    return watchConfigFile(file, () => reloadNow("file changed"));
   } catch (error) {
     log.warn("cannot watch the config file; reload with SIGHUP", { file, error: (error as Error).message });
     return () => {};

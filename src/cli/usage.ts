@@ -25,3 +25,36 @@ Environment:
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid configuration.
 `;
+
+/** `azure-proxy SUBCOMMAND --help`: that subcommand's usage alone. */
+export const SUBCOMMAND_USAGE: Readonly<Record<string, string>> = {
+  serve: `Usage: azure-proxy [serve] [--config FILE] [--port N] [--host ADDR] [--workers N|auto] [--insecure-no-auth]
+
+Serve the proxy (the default command).
+  --config FILE        config file, YAML or JSON (or AZURE_PROXY_CONFIG); reloaded on SIGHUP and on change
+  --port N, --host A   listen address (PORT, HOST; default 8000, 0.0.0.0)
+  --workers N|auto     processes serving the port (AZURE_PROXY_WORKERS; auto: one per core)
+  --insecure-no-auth   accept requests without a client key (local development only)
+`,
+  demo: `Usage: azure-proxy demo [--port N]
+
+Start the proxy on --port (default 8000) with the built-in Azure simulator as its upstream,
+and print a curl command to try.
+`,
+  simulate: `Usage: azure-proxy simulate [--port N] [--host ADDR] [--key KEY]
+
+Run the Azure simulator alone (default port 9100), for client development and tests.
+  --key KEY   the api-key the simulator accepts
+`,
+  check: `Usage: azure-proxy check [--config FILE] [--insecure-no-auth] [--reference]
+
+Validate the environment and the config file, print the effective routing table (secrets
+masked). Exit 0 when valid, 2 when not, naming the field.
+  --reference   print the config file reference (Markdown) generated from the schema
+`,
+  healthcheck: `Usage: azure-proxy healthcheck [--url URL]
+
+Exit 0 when a running proxy answers /healthz (default http://127.0.0.1:$PORT/healthz), else 1.
+For Docker's HEALTHCHECK.
+`,
+};

@@ -38,7 +38,10 @@ export interface WorkerPool {
 export async function startWorkers(initial: Config, count: number, runtime: RuntimeAdapter, log: Logger): Promise<WorkerPool> {
   let config = initial;
   const workers = new Map<number, Worker>();
-  const shared = new SharedState(() => workers.values());
+  const shared = new SharedState(
+    () => workers.values(),
+    (answered, ms) => log.debug("metrics summed", { workers: answered, ms: Math.round(ms * 10) / 10 }),
+  );
   let stopping = false;
   let serving = false;
   let cutCount = 0;

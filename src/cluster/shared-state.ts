@@ -3,7 +3,9 @@
  *   - cooldowns: one worker's 429 is relayed to the others before that worker answers its client;
  *   - per-key limits: the one Limiter lives here, so a key's limit holds across workers;
  *   - stream slots, by worker, so a worker's death gives its slots back;
- *   - metrics: /metrics on any worker sums every worker's registry.
+ *   - metrics: /metrics on any worker sums every worker's registry, at most once a second
+ *     however often it is scraped (several scrapers, or one scraping each worker): the sum
+ *     runs on this process's one thread, where every worker's limit checks are answered too.
  */
 import { Failure } from "../lib/failure.ts";
 import { Limiter, type LimitedClient } from "../ratelimit/limiter.ts";
@@ -11,6 +13,8 @@ import { Health, type Cooldown } from "../upstream/health.ts";
 import type { Link, Message, Respond } from "./link.ts";
 
 const ASK_TIMEOUT_MS = 2000;
+/** A scrape within this long after the last sum began gets that sum. */
+const METRICS_MAX_AGE_MS = 1000;
 
 /** A worker as seen from here. */
 export interface Peer {
@@ -30,7 +34,14 @@ export class SharedState {
   /** Slots a worker closed before their open was answered (it gave up waiting). */
   private readonly abandoned = new Set<string>();
 
-  constructor(private readonly peers: () => Iterable<Peer>) {}
+  /** The last sum of the workers' metrics (or the one being made), and when it began. */
+  private summed: { readonly at: number; readonly text: Promise<string> } | undefined;
+
+  constructor(
+    private readonly peers: () => Iterable<Peer>,
+    /** Told after each sum: how many workers answered, and how long it took. */
+    private readonly onSummed: (workers: number, ms: number) => void = () => {},
+  ) {}
 
   /** Cooldowns now: what a worker starting later is given. */
   cooling(): Cooldown[] {
@@ -62,7 +73,7 @@ export class SharedState {
           this.limiter.addTokens(message.key as string, message.tokens as number);
           return true;
         case "metrics":
-          this.sumMetrics().then(respond, (error: Error) => respond?.(new Failure("internal", `metrics: ${error.message}`)));
+          this.metrics().then(respond, (error: Error) => respond?.(new Failure("internal", `metrics: ${error.message}`)));
           return true;
         default:
           return false;
@@ -111,12 +122,26 @@ export class SharedState {
     await Promise.allSettled(others.map((p) => p.link.request({ t: "cooldown", cooldown }, ASK_TIMEOUT_MS)));
   }
 
+  private metrics(): Promise<string> {
+    const now = Date.now();
+    if (this.summed && now - this.summed.at < METRICS_MAX_AGE_MS) return this.summed.text;
+    const text = this.sumMetrics();
+    const summed = { at: now, text };
+    this.summed = summed;
+    // a failed sum is not kept: the next scrape tries again
+    text.catch(() => this.summed === summed && (this.summed = undefined));
+    return text;
+  }
+
   private async sumMetrics(): Promise<string> {
+    const started = performance.now();
     const { AggregatorRegistry } = await import("prom-client");
     type Collected = Parameters<typeof AggregatorRegistry.aggregate>[0][number];
-    const started = [...this.peers()].filter((p) => p.started);
-    const each = await Promise.allSettled(started.map((p) => p.link.request<Collected>({ t: "collect" }, ASK_TIMEOUT_MS)));
+    const serving = [...this.peers()].filter((p) => p.started);
+    const each = await Promise.allSettled(serving.map((p) => p.link.request<Collected>({ t: "collect" }, ASK_TIMEOUT_MS)));
     const registries = each.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-    return await AggregatorRegistry.aggregate(registries).metrics();
+    const text = await AggregatorRegistry.aggregate(registries).metrics();
+    this.onSummed(registries.length, performance.now() - started);
+    return text;
   }
 }

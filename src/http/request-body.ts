@@ -12,6 +12,7 @@ import { Failure } from "../lib/failure.ts";
 import { boundaryOf, MultipartError, MultipartScanner, type PartInfo } from "../lib/multipart-scanner.ts";
 import { Spool } from "../lib/spool.ts";
 import { concatBytes } from "../lib/bytes.ts";
+import { duplicateTopLevelKey } from "../lib/json-top-level.ts";
 import { disposeBody, type CallBody } from "../proxy/call.ts";
 
 const bodies = new WeakMap<Request, CallBody>();
@@ -91,6 +92,11 @@ export function jsonBodyParser(maxBytes: number) {
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
       throw new Failure("invalid_request", "The request body must be a JSON object.", { code: "invalid_type" });
     }
+    // what is validated (the last value) must be what Azure reads, which may be the first
+    const duplicate = duplicateTopLevelKey(text);
+    if (duplicate !== undefined) {
+      throw new Failure("invalid_request", `The JSON body has the parameter '${duplicate}' more than once; send each parameter once.`, { param: duplicate, code: "duplicate_parameter" });
+    }
     bodies.set(request, { kind: "json", text });
     return parsed;
   };
@@ -129,7 +135,7 @@ export function multipartBodyParser(maxBytes: number) {
         fields[part.name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
         if (part.name === "model" && part.filename === null) modelRange = [part.start, part.end];
       }
-      bodies.set(request, { kind: "multipart", spool, contentType: contentType!, modelRange });
+      bodies.set(request, { kind: "multipart", spool, contentType: contentType!, modelRange, partsEnd: scanner.parts.at(-1)?.end ?? 0 });
       return fields;
     } catch (error) {
       await spool.dispose();

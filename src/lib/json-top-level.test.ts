@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { renameTopLevelKey, setTopLevelString } from "./json-top-level.ts";
+import { duplicateTopLevelKey, renameTopLevelKey, setTopLevelString } from "./json-top-level.ts";
 
 describe("setTopLevelString", () => {
   test("replaces only the value, keeping every other byte", () => {
@@ -46,5 +46,29 @@ describe("renameTopLevelKey", () => {
     const both = `{"max_tokens":5,"max_completion_tokens":7}`;
     expect(renameTopLevelKey(both, "max_tokens", "max_completion_tokens")).toBe(both);
     expect(renameTopLevelKey(`{"a":1}`, "max_tokens", "max_completion_tokens")).toBe(`{"a":1}`);
+  });
+});
+
+describe("duplicateTopLevelKey", () => {
+  test("names the first repeated top-level key, whatever its spelling in the text", () => {
+    expect(duplicateTopLevelKey(`{"model":"a","stream":true,"model":"b"}`)).toBe("model");
+    expect(duplicateTopLevelKey(`{"stream":false, "x":{"stream":1}, "str\\u0065am":true}`)).toBe("stream");
+  });
+
+  test("nested repeats and look-alike strings are not top-level duplicates", () => {
+    expect(duplicateTopLevelKey(`{"a":{"b":1,"b":2},"c":["\\\\\\"a\\":1",{"a":2}],"d":"}{"}`)).toBeUndefined();
+    expect(duplicateTopLevelKey(`{}`)).toBeUndefined();
+  });
+
+  test("property: agrees with counting the keys of the parsed pieces", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom("a", "b", "model", 'q"', "\\"), fc.jsonValue()), { maxLength: 6 }), (pairs) => {
+        const text = `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`;
+        const keys = pairs.map(([k]) => k);
+        const expected = keys.find((k, i) => keys.indexOf(k) !== i);
+        expect(duplicateTopLevelKey(text)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

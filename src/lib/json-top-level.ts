@@ -35,6 +35,21 @@ function topLevelEntries(json: string): { open: number; entries: Entry[] } {
   return { open, entries };
 }
 
+/**
+ * The first top-level key that appears more than once, if any. Such a body means two things:
+ * JSON.parse (what the proxy validates) keeps the last value, while another parser upstream
+ * may keep the first, so what was checked would not be what is served (RFC 8259 §4: names
+ * "SHOULD be unique"; behaviour with duplicates is unpredictable).
+ */
+export function duplicateTopLevelKey(json: string): string | undefined {
+  const seen = new Set<string>();
+  for (const { key } of topLevelEntries(json).entries) {
+    if (seen.has(key)) return key;
+    seen.add(key);
+  }
+  return undefined;
+}
+
 /** Replace [start, end) spans of `json`, given in ascending order. */
 function splice(json: string, spans: ReadonlyArray<readonly [number, number, string]>): string {
   let out = "";
@@ -85,35 +100,40 @@ function skipSpace(s: string, i: number): number {
 
 /** `i` at an opening quote; returns the index after the closing quote. */
 function skipString(s: string, i: number): number {
-  i++;
-  while (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (c === 0x5c) i += 2; // backslash: skip the escaped character
-    else if (c === 0x22) return i + 1;
-    else i++;
+  // indexOf runs natively: a long message is a few calls, not a JS step per character
+  for (let q = s.indexOf('"', i + 1); q !== -1; q = s.indexOf('"', q + 1)) {
+    let backslashes = 0;
+    while (s.charCodeAt(q - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return q + 1;
   }
   throw new SyntaxError("unterminated string");
 }
+
+const STRUCTURE = /["{}[\]]/g;
 
 function skipValue(s: string, i: number): number {
   const c = s[i];
   if (c === '"') return skipString(s, i);
   if (c === "{" || c === "[") {
     let depth = 0;
-    while (i < s.length) {
+    // jump from one quote or bracket to the next instead of stepping through every character
+    for (;;) {
+      STRUCTURE.lastIndex = i;
+      const found = STRUCTURE.exec(s);
+      if (found === null) throw new SyntaxError("unterminated container");
+      i = found.index;
       const d = s[i];
       if (d === '"') {
         i = skipString(s, i);
         continue;
       }
       if (d === "{" || d === "[") depth++;
-      else if (d === "}" || d === "]") {
+      else {
         depth--;
         if (depth === 0) return i + 1;
       }
       i++;
     }
-    throw new SyntaxError("unterminated container");
   }
   // number, true, false, null: runs until a delimiter
   while (i < s.length && !",}] \n\r\t".includes(s[i]!)) i++;

@@ -21,6 +21,8 @@ export class RequestRecord {
   attempts = 0;
   firstByteMs: number | undefined;
   usage: Usage | undefined;
+  /** The usage is the proxy's estimate, not Azure's count (stream/usage-estimate.ts). */
+  usageEstimated = false;
   streaming = false;
   /** The answer's body is relayed; finish() waits for its end. */
   relayed = false;
@@ -89,6 +91,7 @@ export class RequestRecord {
       ttft_ms: this.firstByteMs === undefined ? undefined : round(this.firstByteMs),
       prompt_tokens: this.usage?.prompt,
       completion_tokens: this.usage?.completion,
+      usage_estimated: this.usageEstimated || undefined,
     });
   }
 

@@ -12,6 +12,7 @@ import type { Metrics } from "../metrics/catalog.ts";
 import { streamTransform } from "../stream/fixups.ts";
 import { relayBody, relaySse, type RelayEnd } from "../stream/relay.ts";
 import { Tail, usageIn } from "../stream/usage.ts";
+import { StreamedText } from "../stream/usage-estimate.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import { TokenError } from "../upstream/entra-token.ts";
 import type { Reachability } from "../upstream/reachability.ts";
@@ -157,6 +158,8 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
     // usage sits at the end of a JSON body; binary answers (speech) are not decoded
     const tail = contentType.includes("json") ? new Tail() : undefined;
     const status = response.status;
+    // for a stream whose usage never comes (old API version, an early end): see usage-estimate.ts
+    const streamed = isSse ? new StreamedText(call.body.kind === "json" ? call.body.text.length : 0, !request.usageReported) : undefined;
     record.relayed = true;
     if (isSse) record.startStream();
     const hooks = {
@@ -166,6 +169,10 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
         cleanUp();
         onRelayEnd();
         if (tail && end === "complete") record.usage = usageIn(tail.value);
+        if (streamed && record.usage === undefined) {
+          record.usage = streamed.usage;
+          record.usageEstimated = true;
+        }
         record.finish(status, end);
         if (end !== "complete" && end !== "client_closed") {
           deps.log.warn("upstream stream ended early", { request_id: call.requestId, upstream: upstream.name, end, error: errorName(error) });
@@ -182,6 +189,7 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
           dropAnnotationsWithout: fixupField(call, deps.config.compat.stream_fixups),
           onUsage: (usage) => (record.usage = usage),
           usageInjected: request.usageInjected,
+          text: streamed,
         })
       : undefined;
     const body = isSse

@@ -12,6 +12,8 @@ export type CallBody =
       readonly contentType: string;
       /** Where the `model` field's value stands in the body, for the v1 API's rewrite. */
       readonly modelRange: readonly [number, number] | null;
+      /** Where the last part's content ends (the closing delimiter starts): a missing `model` goes here. */
+      readonly partsEnd: number;
     }
   | { readonly kind: "raw"; readonly spool: Spool; readonly contentType: string | null }
   | { readonly kind: "none" };
@@ -48,8 +50,8 @@ export interface ProxyCall {
   readonly client: Client;
   /** What this request did, for its access-log line and metrics. */
   readonly record: RequestRecord;
-  /** Whether the body had `stream_options`: the proxy asks Azure for usage only when it had none. */
-  readonly hasStreamOptions: boolean;
+  /** The body's `stream_options` object, null when absent: the proxy asks Azure for usage whatever it says. */
+  readonly streamOptions: Readonly<Record<string, unknown>> | null;
   /** The `Proxy-src` header: an upstream group, when the config has groups. */
   readonly group: string | undefined;
   readonly requestId: string;

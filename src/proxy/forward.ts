@@ -80,6 +80,8 @@ export function createForwarder(deps: ForwardDeps): Forward {
   async function tryInTurn(call: ProxyCall, candidates: readonly Route[], release: () => void, told: Promise<void>[]): Promise<Response> {
     const deadline = clock() + retry.max_wait_ms;
     const tries = new Map<Route, number>();
+    // upstreams without the operation: another try there cannot help
+    const lacking = new Set<Route>();
     let last: Failure | undefined;
     let attempts = 0;
     while (attempts < retry.max_attempts) {
@@ -89,7 +91,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
       // tried one may come round again)
       const ready = deps.selector
         .order(candidates, availableAt, now)
-        .filter((r) => availableAt(r) <= now)
+        .filter((r) => availableAt(r) <= now && !lacking.has(r))
         .sort((a, b) => (tries.get(a) ?? 0) - (tries.get(b) ?? 0));
       const next = ready[0];
       if (!next) break;
@@ -107,6 +109,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
       } catch (error) {
         if (!(error instanceof Failure) || !retryable(error) || call.signal.aborted) throw error;
         last = error;
+        if (error.detail.code === "operation_not_available") lacking.add(next);
         const telling = coolDown(next, error);
         if (telling) told.push(telling);
         log.warn("upstream attempt failed", {

@@ -26,6 +26,11 @@ export interface Operation {
   /** Earliest dated version that has it, when later than the rest ("2025-03-01-preview"). */
   readonly datedSince?: string;
   readonly v1: Availability;
+  /**
+   * Not in the v1 API's documented surface, yet Azure serves it for some models: forwarded, and
+   * only Azure's own 404 for it becomes the "operation not available" answer (outcome.ts).
+   */
+  readonly v1Unlisted?: boolean;
   /** The model field is the deployment, and chat-style stream fix-ups may apply. */
   readonly routedByModel: boolean;
 }
@@ -34,8 +39,9 @@ const op = (o: Omit<Operation, "streamEnd" | "routedByModel"> & Partial<Operatio
   Object.freeze({ streamEnd: "done-marker", routedByModel: true, ...o });
 
 export const CHAT_COMPLETIONS = op({ id: "chat.completions", suffix: "/chat/completions", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "ga" });
-// Legacy completions are in the dated API only; the v1 API's GA surface does not list them (§1.4).
-export const COMPLETIONS = op({ id: "completions", suffix: "/completions", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "none" });
+// Legacy completions: the v1 API's GA surface does not list them (§1.4), but Azure may serve them
+// (instruct models), so they are tried there too.
+export const COMPLETIONS = op({ id: "completions", suffix: "/completions", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "ga", v1Unlisted: true });
 export const EMBEDDINGS = op({ id: "embeddings", suffix: "/embeddings", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "ga" });
 export const IMAGE_GENERATIONS = op({ id: "images.generations", suffix: "/images/generations", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "preview" });
 export const IMAGE_EDITS = op({ id: "images.edits", suffix: "/images/edits", method: "POST", deploymentScoped: true, body: "multipart", dated: "preview", v1: "preview" });

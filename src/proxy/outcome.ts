@@ -10,7 +10,7 @@ import { concatBytes } from "../lib/bytes.ts";
 import { Failure } from "../lib/failure.ts";
 import { retryHeaders } from "../lib/headers.ts";
 import type { ProxyCall } from "./call.ts";
-import type { Target } from "./prepare.ts";
+import { unavailable, type Target } from "./prepare.ts";
 
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -29,6 +29,9 @@ export async function failureFromUpstream(response: Response, { upstream, route 
   }
   if (status >= 300 && status < 400) {
     return new Failure("upstream_broke", `${where} answered with an unexpected redirect (HTTP ${status})`, { code: "upstream_redirect" });
+  }
+  if (status === 404 && call.operation.v1Unlisted && upstream.style === "v1" && azure.code !== "DeploymentNotFound") {
+    return unavailable(call.operation, upstream, "a dated API version such as 2024-10-21");
   }
   const message =
     status === 404 && azure.code === "DeploymentNotFound" && route

@@ -7,18 +7,21 @@
  */
 import type { Route, UpstreamTarget } from "../config/resolve.ts";
 import { Failure } from "../lib/failure.ts";
+import { boundaryOf } from "../lib/multipart-scanner.ts";
 import { renameTopLevelKey, setTopLevelString, setTopLevelValue } from "../lib/json-top-level.ts";
 import { VERSION } from "../version.ts";
 import type { CallBody, ProxyCall } from "./call.ts";
-import { CHAT_COMPLETIONS, COMPLETIONS, type Operation } from "./operations.ts";
+import { CHAT_COMPLETIONS, COMPLETIONS, RESPONSES, type Operation } from "./operations.ts";
 
 export interface UpstreamRequest {
   readonly url: string;
   readonly method: string;
   readonly headers: Headers;
   readonly body: string | ReadableStream<Uint8Array> | null;
-  /** The proxy added `stream_options.include_usage`; the relay takes the usage back out. */
+  /** The proxy set `stream_options.include_usage` the client did not ask for; the relay takes the usage back out. */
   readonly usageInjected: boolean;
+  /** A stream's answer will end with its usage (the Responses API always; chat and completions when asked and able). */
+  readonly usageReported: boolean;
 }
 
 /** Where a call goes: a model's route, or the default upstream for model-less operations. */
@@ -42,20 +45,24 @@ export function prepareUpstream(call: ProxyCall, { upstream, route }: Target, [a
   headers.set("accept", call.stream ? "text/event-stream" : (call.accept ?? "application/json"));
   // Azure logs this id with the request, so a support ticket can quote ours.
   if (UUID.test(call.requestId)) headers.set("x-ms-client-request-id", call.requestId);
-  const usageInjected = wantsUsage(call, upstream);
   let body = upstreamBody(call, upstream, route, headers);
-  if (usageInjected && typeof body === "string") body = setTopLevelValue(body, "stream_options", { include_usage: true });
-  return { url, method: call.method, headers, body, usageInjected };
+  const reportable = typeof body === "string" && canReportUsage(call, upstream);
+  const usageInjected = reportable && call.streamOptions?.include_usage !== true;
+  // the client's other stream options (include_obfuscation, ...) go along unchanged
+  if (usageInjected) body = setTopLevelValue(body as string, "stream_options", { ...call.streamOptions, include_usage: true });
+  return { url, method: call.method, headers, body, usageInjected, usageReported: reportable || call.operation === RESPONSES };
 }
 
 /**
- * Streams carry token usage only when asked (`stream_options.include_usage`); the proxy asks on
- * the client's behalf to meter tokens. Not where Azure would refuse the parameter: dated
- * versions before 2024-09-01 answer "Unrecognized request argument supplied: stream_options"
- * (azure-contract.md §3.2).
+ * Streams carry token usage only when asked (`stream_options.include_usage`); the proxy asks
+ * whatever the client said (absent, null, `include_usage: false`), so that no body can hide a
+ * stream's tokens from the tpm limit, and the relay gives the client only what it asked for.
+ * Not where Azure would refuse the parameter: dated versions before 2024-09-01 answer
+ * "Unrecognized request argument supplied: stream_options" (azure-contract.md §3.2); there the
+ * tokens are estimated (stream/usage-estimate.ts).
  */
-function wantsUsage(call: ProxyCall, upstream: UpstreamTarget): boolean {
-  if (!call.stream || call.hasStreamOptions || call.body.kind !== "json") return false;
+function canReportUsage(call: ProxyCall, upstream: UpstreamTarget): boolean {
+  if (!call.stream || call.body.kind !== "json") return false;
   if (call.operation !== CHAT_COMPLETIONS && call.operation !== COMPLETIONS) return false;
   return upstream.style === "v1" || upstream.apiVersion >= "2024-09-01";
 }
@@ -85,7 +92,7 @@ function upstreamUrl(call: ProxyCall, upstream: UpstreamTarget, deployment: stri
   return `${upstream.endpoint}/openai/v1${path}${preview ? "?api-version=preview" : ""}`;
 }
 
-function unavailable(op: Operation, upstream: UpstreamTarget, needs: string): Failure {
+export function unavailable(op: Operation, upstream: UpstreamTarget, needs: string): Failure {
   return new Failure(
     "not_found",
     `The ${op.id} operation is not available with upstream '${upstream.name}', which uses Azure API version '${upstream.apiVersion}'. It needs ${needs}: set AZURE_OPENAI_API_VERSION accordingly.`,
@@ -114,12 +121,14 @@ function upstreamBody(call: ProxyCall, upstream: UpstreamTarget, route: Route | 
     case "multipart": {
       headers.set("content-type", body.contentType);
       const size = body.spool.byteLength;
-      if (!rewriteModel || body.modelRange === null) {
+      if (!rewriteModel) {
         headers.set("content-length", String(size));
         return body.spool.range(0, size);
       }
-      const [start, end] = body.modelRange;
-      const value = encoder.encode(route.deployment);
+      // a form without `model` (Azure's deployment-path shape) gets a part for it after its
+      // last part, just before the closing delimiter
+      const [start, end] = body.modelRange ?? [body.partsEnd, body.partsEnd];
+      const value = encoder.encode(body.modelRange ? route.deployment : modelPart(boundaryOf(body.contentType)!, route.deployment));
       headers.set("content-length", String(size - (end - start) + value.byteLength));
       return concatStreams([body.spool.range(0, start), singleChunk(value), body.spool.range(end, size)]);
     }
@@ -128,6 +137,11 @@ function upstreamBody(call: ProxyCall, upstream: UpstreamTarget, route: Route | 
       headers.set("content-length", String(body.spool.byteLength));
       return body.spool.range(0, body.spool.byteLength);
   }
+}
+
+/** A form part holding `model`, placed where the previous part's content ends. */
+function modelPart(boundary: string, deployment: string): string {
+  return `\r\n--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\n${deployment}`;
 }
 
 function singleChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {

@@ -16,6 +16,7 @@
  */
 import type { Usage } from "../metrics/record.ts";
 import { usageIn } from "./usage.ts";
+import type { StreamedText } from "./usage-estimate.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -29,17 +30,24 @@ export interface StreamTapOptions {
   readonly onUsage?: (usage: Usage) => void;
   /** The proxy added `stream_options.include_usage`: take the usage back out. */
   readonly usageInjected: boolean;
+  /** Counts the streamed text until Azure's usage arrives, for an estimate if it never does. */
+  readonly text?: StreamedText;
 }
 
-export function streamTransform({ dropAnnotationsWithout, onUsage, usageInjected }: StreamTapOptions): EventTransform | undefined {
-  if (dropAnnotationsWithout === null && !onUsage && !usageInjected) return undefined;
+export function streamTransform({ dropAnnotationsWithout, onUsage, usageInjected, text: streamed }: StreamTapOptions): EventTransform | undefined {
+  if (dropAnnotationsWithout === null && !onUsage && !usageInjected && !streamed) return undefined;
+  let usageSeen = false;
   return (event) => {
     const text = decoder.decode(event);
     const hasUsage = text.includes('"usage":{');
     if (hasUsage && onUsage) {
       const usage = usageIn(text);
-      if (usage) onUsage(usage);
+      if (usage) {
+        onUsage(usage);
+        usageSeen = true;
+      }
     }
+    if (streamed && !usageSeen) streamed.add(text);
     if (dropAnnotationsWithout !== null && !keepChunk(text, dropAnnotationsWithout)) return null;
     if (usageInjected) {
       if (hasUsage && text.includes('"choices":[]')) return null;

@@ -10,9 +10,9 @@ import type { EventTransform } from "./fixups.ts";
 import type { Tail } from "./usage.ts";
 import { concatBytes } from "../lib/bytes.ts";
 import { IdleWatch } from "./idle-watch.ts";
-import { endsWithDone, endsWithTerminalEvent, SseFramer, splitEvents } from "./sse-frames.ts";
+import { endsWithDone, endsWithTerminalEvent, SseEventTooLarge, SseFramer, splitEvents } from "./sse-frames.ts";
 
-export type RelayEnd = "complete" | "client_closed" | "upstream_broke" | "upstream_truncated" | "upstream_idle";
+export type RelayEnd = "complete" | "client_closed" | "upstream_broke" | "upstream_truncated" | "upstream_idle" | "upstream_event_too_large";
 
 export interface RelayHooks {
   /** Abort the upstream request (the client went away). */
@@ -117,7 +117,16 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
             finish("complete");
             return;
           }
-          const events = framer.push(read.value);
+          let events: Uint8Array | null;
+          try {
+            events = framer.push(read.value);
+          } catch (error) {
+            if (!(error instanceof SseEventTooLarge)) throw error;
+            hooks.abortUpstream();
+            reader.cancel().catch(() => {});
+            endWith(errorEvent(`upstream '${upstreamName}' sent an SSE event larger than ${error.limit} bytes`, "upstream_event_too_large"), "upstream_event_too_large", error);
+            return;
+          }
           if (!events) continue;
           sawEnd = ended(events);
           const out = transform ? transformBatch(events, transform) : events;

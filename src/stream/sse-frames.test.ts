@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { endsWithDone, lastBoundary, splitEvents, SseFramer } from "./sse-frames.ts";
+import { endsWithDone, lastBoundary, splitEvents, SseEventTooLarge, SseFramer } from "./sse-frames.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -47,6 +47,52 @@ describe("SseFramer", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("SseFramer: events spread over many reads", () => {
+  test("property: LF and CRLF events cut into reads of 1-5 bytes come out whole, in the same bytes", () => {
+    const event = fc.tuple(fc.constantFrom("data: x", "data: é€", ": c", "data: [DONE]"), fc.constantFrom("\n\n", "\r\n\r\n"));
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 10 }), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 20 }), (events, sizes) => {
+        const bytes = encoder.encode(events.map(([l, e]) => l + e).join(""));
+        const framer = new SseFramer();
+        const out: Uint8Array[] = [];
+        for (let at = 0, k = 0; at < bytes.length; k++) {
+          const size = sizes[k % sizes.length]!;
+          const piece = framer.push(bytes.slice(at, at + size));
+          at += size;
+          if (piece) out.push(piece);
+        }
+        expect(framer.partial).toBe(0);
+        const all = out.flatMap((piece) => [...piece]);
+        expect(new Uint8Array(all)).toEqual(bytes);
+        // every piece is whole events: as many pieces' events as the stream has
+        expect(out.reduce((n, piece) => n + splitEvents(piece).length, 0)).toBe(events.length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("an event that never ends is refused past the limit, and the framer starts clean", () => {
+    const framer = new SseFramer(1000);
+    expect(framer.push(encoder.encode("data: ok\n\ndata: "))).not.toBeNull();
+    const piece = encoder.encode("x".repeat(100));
+    for (let i = 0; i < 9; i++) expect(framer.push(piece)).toBeNull();
+    expect(() => framer.push(piece)).toThrow(SseEventTooLarge);
+    expect(framer.partial).toBe(0);
+  });
+
+  test("a long event in many reads is joined once, not rescanned per read (linear time)", () => {
+    // 16 MiB in 4 KiB reads: rescanning the held bytes per read would be ~32 GB of scanning
+    const framer = new SseFramer();
+    const read = encoder.encode("x".repeat(4096));
+    const started = performance.now();
+    framer.push(encoder.encode("data: "));
+    for (let i = 0; i < 4095; i++) framer.push(read);
+    const events = framer.push(encoder.encode("\n\n"));
+    expect(events!.byteLength).toBe(6 + 4095 * 4096 + 2);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
 

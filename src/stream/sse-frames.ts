@@ -5,32 +5,80 @@
  * the relay end a broken stream with a clean error event instead of half a JSON line.
  *
  * Cost per read: when a read ends on a boundary (Azure's usual write) the chunk is passed on
- * as is, after checking its last 2-4 bytes; otherwise one backward scan of that read.
+ * as is, after checking its last 2-4 bytes; otherwise one backward scan of that read only. A
+ * partial event is kept as its reads, joined once when it completes: an event spread over many
+ * reads is never copied or rescanned per read. An event that grows past `maxEventBytes`
+ * (default 16 MiB) is no event a client can use: push throws SseEventTooLarge.
  */
 import { concatBytes } from "../lib/bytes.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
+export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+export class SseEventTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`an SSE event grew past ${limit} bytes without ending`);
+  }
+}
 
 export class SseFramer {
-  private pending: Uint8Array | null = null;
+  /** The reads of the event that has not ended yet. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly maxEventBytes = MAX_EVENT_BYTES) {}
 
   /** Complete events from this read (possibly empty). */
   push(chunk: Uint8Array): Uint8Array | null {
     if (chunk.byteLength === 0) return null;
-    const data = this.pending ? concatBytes([this.pending, chunk]) : chunk;
-    const cut = lastBoundary(data);
-    if (cut === data.length) {
-      this.pending = null;
-      return data;
+    if (this.pendingBytes === 0) {
+      const cut = lastBoundary(chunk);
+      if (cut === chunk.length) return chunk;
+      this.hold(cut === 0 ? chunk : chunk.slice(cut));
+      return cut === 0 ? null : chunk.subarray(0, cut);
     }
-    this.pending = cut === 0 ? data : data.slice(cut);
-    return cut === 0 ? null : data.subarray(0, cut);
+    // a boundary may straddle the previous read: look at its last 3 bytes with this one
+    const before = this.lastBytes(3);
+    const probe = concatBytes([before, chunk.subarray(0, Math.min(chunk.length, 4))]);
+    let cut = lastBoundary(chunk);
+    if (cut === 0) {
+      const early = lastBoundary(probe);
+      if (early > before.length) cut = early - before.length;
+    }
+    if (cut === 0) {
+      this.hold(chunk);
+      return null;
+    }
+    const events = concatBytes([...this.pending, chunk.subarray(0, cut)]);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (cut < chunk.length) this.hold(chunk.slice(cut));
+    return events;
   }
 
   /** Bytes of an event that never ended, if any. */
   get partial(): number {
-    return this.pending?.byteLength ?? 0;
+    return this.pendingBytes;
+  }
+
+  private hold(bytes: Uint8Array): void {
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.byteLength;
+    if (this.pendingBytes > this.maxEventBytes) {
+      this.pending = [];
+      this.pendingBytes = 0;
+      throw new SseEventTooLarge(this.maxEventBytes);
+    }
+  }
+
+  private lastBytes(n: number): Uint8Array {
+    const out: number[] = [];
+    for (let i = this.pending.length - 1; i >= 0 && out.length < n; i--) {
+      const part = this.pending[i]!;
+      for (let j = part.length - 1; j >= 0 && out.length < n; j--) out.unshift(part[j]!);
+    }
+    return Uint8Array.from(out);
   }
 }
 

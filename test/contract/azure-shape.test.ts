@@ -26,6 +26,22 @@ describe("Azure-shaped routes", () => {
     expect(seen.headers["api-key"]).toBe(stack.sim.key);
   });
 
+  test("a deployment-path upload without a model field reaches the v1 API with the deployment as model", async () => {
+    const form = new FormData();
+    form.append("file", new File([new Uint8Array(2048).fill(7)], "a.wav", { type: "audio/wav" }));
+    form.append("response_format", "json");
+    const response = await fetch(`${stack.proxy.url}/openai/deployments/whisper/audio/transcriptions?api-version=2024-10-21`, {
+      method: "POST",
+      headers: { "api-key": CLIENT_KEY },
+      body: form,
+    });
+    expect(response.status).toBe(200);
+    const seen = stack.sim.recorder.all().at(-1)!;
+    expect(seen.path).toBe("/openai/v1/audio/transcriptions");
+    expect(seen.fields).toEqual({ response_format: "json", model: "whisper" });
+    expect(seen.files!.map((f) => [f.name, f.size])).toEqual([["file", 2048]]);
+  });
+
   test("the deployment in the path wins over a model in the body", async () => {
     const response = await azurePost("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", chatBody("x", { model: "something-else" }));
     expect(response.status).toBe(200);

@@ -16,6 +16,26 @@ describe("command line", () => {
     expect(version.stdout).toMatch(/^azure-proxy \d+\.\d+\.\d+/);
   });
 
+  test("SUBCOMMAND --help prints that subcommand's usage and exits 0, starting nothing", async () => {
+    const cases: Array<[string[], string]> = [
+      [["serve", "--help"], "Usage: azure-proxy [serve]"],
+      [["demo", "--help"], "Usage: azure-proxy demo"],
+      [["simulate", "-h"], "Usage: azure-proxy simulate"],
+      [["check", "--help"], "Usage: azure-proxy check"],
+      [["healthcheck", "--help"], "Usage: azure-proxy healthcheck"],
+      [["help", "check"], "Usage: azure-proxy check"],
+      [["--port", "1", "--help"], "Usage: azure-proxy [serve]"],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runProxyCommand(args)));
+    results.forEach((result, i) => {
+      expect(result.code).toBe(0);
+      expect(result.stdout).toStartWith(cases[i]![1]);
+      // only that subcommand: not the whole usage text
+      expect(result.stdout).not.toContain("Environment:");
+      expect(result.stderr).toBe("");
+    });
+  });
+
   test("an unknown command or flag is exit 2 with the usage", async () => {
     const unknown = await runProxyCommand(["frobnicate"]);
     expect(unknown.code).toBe(2);

@@ -127,7 +127,7 @@ describe("no key, no upstream call, ever", () => {
       expect(status).toBeGreaterThanOrEqual(200);
       expect(status).toBeLessThan(500);
       // a runtime that resolves the dot segments itself serves /healthz; anything else is refused as JSON
-      if (status !== 200 && status !== 404) expect(parseRaw(text).json?.error?.code).toMatch(/^invalid_(host|request_target)$/);
+      if (status !== 200 && status !== 404) expect(parseRaw(text).json?.error?.code).toMatch(/^invalid_(host|request_target|url)$/);
       if (status === 404) expect(parseRaw(text).json?.error?.code).toBe("unknown_url");
     }
     expect(seen()).toBe(before);
@@ -290,10 +290,11 @@ describe("never a 5xx or an HTML page for bad input", () => {
 
   test("a path that does not percent-decode is a 400, not a guess sent on as 'null'", async () => {
     const before = seen();
-    for (const target of ["/v1/responses/%E0%A4%A", "/openai/v1/files/%zz/content", "/v1/models/%E0%A4%A"]) {
+    // well-formed escapes that are not UTF-8, and escapes that are not escapes at all
+    for (const [target, code] of [["/v1/responses/%E0%A4%A0%E0", "invalid_request_target"], ["/v1/models/%C3%28", "invalid_request_target"], ["/openai/v1/files/%zz/content", "invalid_url"], ["/v1/models/%E0%A4%A", "invalid_url"]]) {
       const { status, text } = await rawRequest(proxy.port, `GET ${target} HTTP/1.1\r\nauthorization: Bearer ${FULL}`, "");
       expect(status).toBe(400);
-      expect(parseRaw(text).json.error.code).toBe("invalid_request_target");
+      expect(parseRaw(text).json.error.code).toBe(code);
     }
     expect(seen()).toBe(before);
   });

@@ -159,16 +159,34 @@ for (const style of STYLES) {
 }
 
 describe("operations a style does not have get a clear answer", () => {
-  test("completions on the v1 API: 404 naming the setting to change", async () => {
+  test("completions on the v1 API are forwarded: served when Azure serves them", async () => {
+    const stack = await startStack({ AZURE_OPENAI_API_VERSION: "v1" });
+    try {
+      const response = await post(`${stack.proxy.url}/v1/completions`, { model: "gpt-35-turbo-instruct", prompt: "hi" });
+      expect(response.status).toBe(200);
+      expect((await response.json()).choices[0].text.length).toBeGreaterThan(0);
+      expect(stack.sim.recorder.all().at(-1)!.path).toBe("/openai/v1/completions");
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  test("completions on the v1 API: only Azure's own 404 becomes the 404 naming the setting to change", async () => {
     const stack = await startStack({ AZURE_OPENAI_API_VERSION: "v1" });
     try {
       const before = stack.sim.recorder.all().length;
-      const response = await post(`${stack.proxy.url}/v1/completions`, { model: "gpt-35-turbo-instruct", prompt: "hi" });
+      const response = await post(`${stack.proxy.url}/v1/completions`, { model: "gpt-35-turbo-instruct", prompt: "hi [sim status=404]" });
       expect(response.status).toBe(404);
       const { error } = await response.json();
       expect(error.code).toBe("operation_not_available");
       expect(error.message).toContain("AZURE_OPENAI_API_VERSION");
-      expect(stack.sim.recorder.all().length).toBe(before);
+      expect(stack.sim.recorder.all().length).toBe(before + 1);
+      // other errors keep their meaning
+      const limited = await post(`${stack.proxy.url}/v1/completions`, { model: "gpt-35-turbo-instruct", prompt: "hi [sim status=429]" });
+      expect(limited.status).toBe(429);
+      const unknown = await post(`${stack.proxy.url}/v1/completions`, { model: "no-such-deployment", prompt: "hi" });
+      expect(unknown.status).toBe(404);
+      expect((await unknown.json()).error.code).not.toBe("operation_not_available");
     } finally {
       await stack.stop();
     }

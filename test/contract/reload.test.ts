@@ -101,3 +101,71 @@ test("no request fails while the config is reloaded again and again under load",
     await proxy.stop();
   }
 }, 30_000);
+
+describe("reload and stop edges", () => {
+  test("a ConfigMap-style symlink swap (..data flipped atomically) is noticed", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, renameSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    // the layout the kubelet writes: name -> ..data/name, ..data -> ..<timestamp>/
+    const dir = mkdtempSync(join(tmpdir(), "azure-proxy-configmap-"));
+    const version = (name: string, config: unknown) => {
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, "config.json"), JSON.stringify(config));
+    };
+    version("..2026_12_01_10_00_00.1", configOn(a));
+    symlinkSync("..2026_12_01_10_00_00.1", join(dir, "..data"));
+    symlinkSync("..data/config.json", join(dir, "config.json"));
+    const proxy = await startProxy({ args: ["serve", "--config", join(dir, "config.json")] });
+    try {
+      const chat = (model: string) => post(`${proxy.url}/v1/chat/completions`, chatBody("hi", { model }), { authorization: `Bearer ${KEY}` });
+      expect((await chat("cm-mini")).status).toBe(404);
+      version("..2026_12_01_10_05_00.2", configOn(a, { "gpt-4o": "gpt-4o", "cm-mini": "gpt-4o-mini" }));
+      symlinkSync("..2026_12_01_10_05_00.2", join(dir, "..data_tmp"));
+      renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
+      await until(() => proxy.output().includes('"msg":"config reloaded"'), 5000);
+      expect((await chat("cm-mini")).status).toBe(200);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  for (const workers of ["1", "2"]) {
+    test(`a reload that raises shutdown.grace_ms is honoured by the drain (--workers ${workers})`, async () => {
+      const file = configFile({ ...configOn(a), shutdown: { grace_ms: 500 } });
+      const proxy = await startProxy({ args: ["serve", "--config", file.path, "--workers", workers] });
+      file.write({ ...configOn(a), shutdown: { grace_ms: 20_000 } });
+      await until(() => proxy.output().includes('"msg":"config reloaded"'), 5000);
+      const marker = crypto.randomUUID();
+      // ~7 s of stream: past the old grace period and the pool's kill timer after it (grace + 5 s)
+      const stream = post(`${proxy.url}/v1/chat/completions`, chatBody(`${marker} [sim chunk_ms=700 reply=a_b_c_d_e_f_g_h_i_j]`, { stream: true }), {
+        authorization: `Bearer ${KEY}`,
+      });
+      await a.recorder.waitFor((r) => r.bodyText.includes(marker));
+      const response = await stream;
+      const exited = proxy.stop("SIGTERM");
+      const events = await readEvents(response);
+      expect(contentOf(events)).toBe("a b c d e f g h i j");
+      expect(events.at(-1)!.data).toBe("[DONE]");
+      expect(await exited).toBe(0);
+      expect(proxy.output()).toContain('"msg":"draining","signal":"SIGTERM","grace_ms":20000');
+    }, 30_000);
+  }
+
+  test("a SIGHUP during a drain is ignored with a log line: the stream finishes, the exit is 0", async () => {
+    const file = configFile({ ...configOn(a), shutdown: { grace_ms: 10_000 } });
+    const proxy = await startProxy({ args: ["serve", "--config", file.path] });
+    const marker = crypto.randomUUID();
+    const response = await post(`${proxy.url}/v1/chat/completions`, chatBody(`${marker} [sim chunk_ms=200 reply=a_b_c_d_e_f]`, { stream: true }), {
+      authorization: `Bearer ${KEY}`,
+    });
+    await a.recorder.waitFor((r) => r.bodyText.includes(marker));
+    const exited = proxy.stop("SIGTERM");
+    await until(() => proxy.output().includes('"msg":"draining"'));
+    process.kill(proxy.pid, "SIGHUP");
+    const events = await readEvents(response);
+    expect(contentOf(events)).toBe("a b c d e f");
+    expect(await exited).toBe(0);
+    expect(proxy.output()).toContain("SIGHUP while draining: ignored");
+  }, 20_000);
+});

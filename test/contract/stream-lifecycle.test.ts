@@ -198,3 +198,57 @@ describe("upstream timeouts", () => {
     }
   });
 });
+
+describe("an SSE event that never ends", () => {
+  test("is cut at 16 MiB with an error event, and Azure's stream is aborted", async () => {
+    const { configFile } = await import("../harness/config-file.ts");
+    const { startProxy } = await import("../harness/proxy.ts");
+    const filler = new TextEncoder().encode("x".repeat(16 * 1024));
+    let sent = 0;
+    let aborted = false;
+    // an upstream that opens an event and never ends it, while the proxy keeps reading
+    const upstream = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(request) {
+        request.signal.addEventListener("abort", () => (aborted = true));
+        const body = new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(new TextEncoder().encode('data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: {"choices":[{"delta":{"content":"'));
+          },
+          pull(c) {
+            if (sent > 64 * 1024 * 1024) return c.close();
+            sent += filler.byteLength;
+            c.enqueue(filler);
+          },
+          cancel() {
+            aborted = true;
+          },
+        });
+        return new Response(body, { headers: { "content-type": "text/event-stream" } });
+      },
+    });
+    const file = configFile({
+      upstreams: [{ name: "endless", endpoint: `http://127.0.0.1:${upstream.port}`, api_key: "k", deployments: { "gpt-4o": "gpt-4o" } }],
+      keys: [{ name: "t", key: "endless-key" }],
+      compat: { heartbeat_ms: 0 },
+    });
+    const proxy = await startProxy({ args: ["serve", "--config", file.path] });
+    try {
+      const started = Date.now();
+      const events = await readEvents(await post(`${proxy.url}/v1/chat/completions`, chatBody("x", { stream: true }), { authorization: "Bearer endless-key" }));
+      expect(JSON.parse(events[0]!.data).choices[0].delta.content).toBe("hi");
+      const last = JSON.parse(events.at(-1)!.data);
+      expect(last.error.code).toBe("upstream_event_too_large");
+      expect(events).toHaveLength(2);
+      // the cap, not the upstream's end (64 MiB), stopped it
+      expect(sent).toBeLessThan(40 * 1024 * 1024);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      for (let i = 0; i < 100 && !aborted; i++) await Bun.sleep(20);
+      expect(aborted).toBe(true);
+    } finally {
+      await proxy.stop();
+      upstream.stop(true);
+    }
+  });
+});

@@ -117,6 +117,9 @@ describe("a pool of worker processes", () => {
     };
     const before = await count();
     for (let i = 0; i < 10; i++) expect((await chat(`[sim status=429 retry_after=30 on=east] ${i}`)).status).toBe(200);
+    // the sum is at most a second old
+    const deadline = Date.now() + 3000;
+    while ((await count()) < before + 10 && Date.now() < deadline) await Bun.sleep(100);
     expect(await count()).toBe(before + 10);
     // the same cooldown is known to every worker: 1, not the number of workers
     const text = await (await fetch(`${proxy.url}/metrics`, { headers: fresh })).text();
@@ -149,6 +152,47 @@ describe("a pool of worker processes", () => {
     for (let i = 0; i < 30; i++) {
       const list = await (await fetch(`${proxy.url}/v1/models`, { headers: { authorization: `Bearer ${KEY}`, ...fresh } })).json();
       expect(list.data.map((m: { id: string }) => m.id)).toContain("reloaded-model");
+    }
+  });
+});
+
+describe("/metrics with several workers", () => {
+  test("is summed at most once a second however often it is scraped, and limit checks do not wait behind it", async () => {
+    const sim = await startSimulator();
+    const limited = configFile({
+      upstreams: [upstream("only", sim, 0, {})],
+      keys: [
+        { name: "team", key: KEY },
+        { name: "limited", key: "limited-key", rpm: 1000 },
+      ],
+    });
+    const p = await startProxy({ args: ["serve", "--config", limited.path, "--workers", "3"], env: { LOG_LEVEL: "debug" } });
+    try {
+      const ask = (key: string) => post(`${p.url}/v1/chat/completions`, chatBody("x"), { authorization: `Bearer ${key}`, ...fresh });
+      for (let i = 0; i < 12; i++) expect((await ask(KEY)).status).toBe(200);
+      const sums = () => (p.output().match(/"msg":"metrics summed"/g) ?? []).length;
+      const before = sums();
+      const burst = Array.from({ length: 50 }, () => fetch(`${p.url}/metrics`, { headers: fresh }).then((r) => r.text()));
+      // a limited key's requests while the scrapes are answered: each asks the primary to admit it
+      const latencies: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        expect((await ask("limited-key")).status).toBe(200);
+        latencies.push(performance.now() - started);
+      }
+      const texts = await Promise.all(burst);
+      for (const text of texts) expect(text).toMatch(/^azure_proxy_requests_total\{route="chat.completions",model="gpt-4o",upstream="only",status="200"\} 1[2-7]$/m);
+      // every scrape got one of at most two sums
+      expect(new Set(texts).size).toBeLessThanOrEqual(2);
+      const summed = sums() - before;
+      console.log(`50 scrapes: ${summed} sums; limited-key latencies during the burst (ms): ${latencies.map((l) => l.toFixed(1)).join(", ")}`);
+      expect(summed).toBeGreaterThanOrEqual(1);
+      expect(summed).toBeLessThanOrEqual(2);
+      // generous for a shared CI machine; before the cache, 50 sums ran on the thread that admits them
+      expect(Math.max(...latencies)).toBeLessThan(500);
+    } finally {
+      await p.stop();
+      await sim.stop();
     }
   });
 });
