@@ -5,6 +5,7 @@ Usage:
                      [--insecure-no-auth]
   azure-proxy demo [--port N]          proxy + built-in Azure simulator; prints a curl to try
   azure-proxy simulate [--port N] [--host ADDR] [--key KEY]
+                     [--quota DEPLOYMENT:tokens=N,requests=N,window_ms=N[,ptu=1]]...
                                        the Azure simulator alone (default port 9100)
   azure-proxy check [--config FILE]    validate env + config, print the routing table (secrets masked)
   azure-proxy healthcheck [--url URL]  exit 0 when a running proxy answers /healthz

@@ -18,7 +18,7 @@ import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../metrics/catalog.ts";
 import type { KeyLimits } from "../ratelimit/limiter.ts";
 import type { Credentials } from "../upstream/credentials.ts";
-import type { Headroom } from "../upstream/headroom.ts";
+import { moveShortBack, type Headroom } from "../upstream/headroom.ts";
 import type { Clock, Health } from "../upstream/health.ts";
 import type { Reachability } from "../upstream/reachability.ts";
 import type { Selector } from "../upstream/select.ts";
@@ -165,27 +165,11 @@ export function createForwarder(deps: ForwardDeps): Forward {
     throw exhausted(call, candidates, last, attempts);
   }
 
-  /**
-   * Deployments short of headroom go behind the others, each group in the selector's order;
-   * when all are short (or none), the order stands. Skips are counted on a request's first pass.
-   */
+  /** Deployments short of headroom go behind the others; skips are counted on a request's first pass. */
   function byHeadroom(ready: Route[], estimateOf: () => number, count: boolean): Route[] {
-    let short: Route[] | undefined;
-    let ok: Route[] | undefined;
-    for (let i = 0; i < ready.length; i++) {
-      const r = ready[i]!;
-      const reason = headroom.knows(r.upstream.name, r.deployment) ? headroom.shortOf(r.upstream.name, r.deployment, estimateOf(), ptuSpillAt) : null;
-      if (reason) {
-        if (!short) {
-          short = [];
-          ok = ready.slice(0, i);
-        }
-        short.push(r);
-        if (count) deps.metrics.routingSkips.inc({ reason });
-      } else ok?.push(r);
-    }
-    if (!short || ok!.length === 0) return ready;
-    return [...ok!, ...short];
+    const { order, moved } = moveShortBack(ready, (r) => (headroom.knows(r.upstream.name, r.deployment) ? headroom.shortOf(r.upstream.name, r.deployment, estimateOf(), ptuSpillAt) : null));
+    if (count) for (const reason of moved) deps.metrics.routingSkips.inc({ reason });
+    return order;
   }
 
   function coolDown(route: Route, row: FailureRow, failure: Failure): Promise<void> | undefined {

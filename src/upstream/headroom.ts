@@ -120,6 +120,26 @@ export class Headroom {
   }
 }
 
+/**
+ * The selector's order with the items short of headroom moved behind the others, each group in
+ * the order it had: never dropped, only moved back. When all (or none) are short, the order
+ * stands, and nothing counts as moved.
+ */
+export function moveShortBack<T>(ordered: readonly T[], reasonOf: (item: T) => ShortReason | null): { order: T[]; moved: ShortReason[] } {
+  const ok: T[] = [];
+  const short: T[] = [];
+  const moved: ShortReason[] = [];
+  for (const item of ordered) {
+    const reason = reasonOf(item);
+    if (reason) {
+      short.push(item);
+      moved.push(reason);
+    } else ok.push(item);
+  }
+  if (short.length === 0 || ok.length === 0) return { order: [...ordered], moved: [] };
+  return { order: [...ok, ...short], moved };
+}
+
 /** A remaining count; `-1` (Azure: not applicable), absent or garbled → unknown. */
 function count(value: string | null): number | undefined {
   if (value === null) return undefined;
