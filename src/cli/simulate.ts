@@ -1,5 +1,5 @@
 import { createSimulator } from "../simulator/app.ts";
-import { parseQuotaFlag, type DeploymentQuota } from "../simulator/quota.ts";
+import { parseQuotaFlags } from "../simulator/quota.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { parseFlags, portFlag, UsageError } from "./args.ts";
 import { untilStopSignal } from "./signals.ts";
@@ -9,14 +9,11 @@ export const SIMULATOR_DEFAULT_KEY = "simulator-key";
 export async function simulateCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
   const flags = parseFlags(args, { port: { type: "string" }, host: { type: "string" }, key: { type: "string" }, quota: { type: "string", multiple: true } });
   const key = flags.key ?? process.env.SIMULATOR_KEY ?? SIMULATOR_DEFAULT_KEY;
-  const quotas: Record<string, DeploymentQuota> = {};
-  for (const value of flags.quota ?? []) {
-    try {
-      const [deployment, quota] = parseQuotaFlag(value);
-      quotas[deployment] = quota;
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+  let quotas;
+  try {
+    quotas = parseQuotaFlags(flags.quota);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
   const simulator = createSimulator({ apiKey: key, quotas });
   const server = await runtime.serve({ hostname: flags.host ?? "127.0.0.1", port: portFlag(flags.port) ?? 9100, fetch: simulator.fetch });

@@ -92,8 +92,8 @@ export const ConfigSchema = Type.Object(
     retry: Type.Object(
       {
         max_attempts: Positive("Upstream attempts per request, the first included.", 3),
-        max_wait_ms: Type.Integer({ minimum: 0, default: 30_000, description: "No new attempt (or backoff) starts after this long; cooldowns are never waited on." }),
-        default_cooldown_ms: Positive("Cooldown after a 429/503 that gives no Retry-After.", 10_000),
+        max_wait_ms: Type.Integer({ minimum: 0, default: 30_000, description: "No new attempt (on any deployment, tried or not) or backoff starts this long after the request came; cooldowns are never waited on." }),
+        default_cooldown_ms: Positive("Cooldown after a 429/503 without Retry-After, a 5xx or timeout (that deployment), an unreachable resource or refused credentials (the resource).", 10_000),
         max_cooldown_ms: Positive("Longest cooldown a Retry-After can ask for.", 60_000),
       },
       { default: {}, additionalProperties: false, description: "Failover across upstream deployments, while nothing was sent to the client." },

@@ -145,3 +145,8 @@ export function parseQuotaFlag(value: string): [string, DeploymentQuota] {
   }
   return [value.slice(0, colon), quota];
 }
+
+/** Every `--quota` flag's value → the simulator's quotas option. */
+export function parseQuotaFlags(values: readonly string[] | undefined): Record<string, DeploymentQuota> {
+  return Object.fromEntries((values ?? []).map(parseQuotaFlag));
+}

@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:net";
 import { configFile } from "../harness/config-file.ts";
 import { chatBody, post } from "../harness/fixture.ts";
 import { startIdentity } from "../harness/identity.ts";
-import { runProxyCommand, startProxy, type RunningProxy } from "../harness/proxy.ts";
+import { proxyCommand, runProxyCommand, startProxy, type RunningProxy } from "../harness/proxy.ts";
 import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
 import type { DeploymentQuota, QuotaUse } from "../../src/simulator/quota.ts";
 
@@ -264,6 +264,27 @@ describe("Azure's own spillover", () => {
     file.write({ upstreams: [{ name: "eastus", endpoint: "https://res.openai.azure.com", api_key: "k", deployments: { "gpt-4o": "gpt-4o" } }], routing: { headroom: false }, keys: [{ name: "t", key: KEY }] });
     const off = await runProxyCommand(["check", "--config", file.path]);
     expect(off.stdout).toContain("Headroom: off");
+  });
+});
+
+describe("the simulator's quota, from the command line", () => {
+  test("simulate --quota: remaining headers count down, then Azure's 429 with the time to the window's end", async () => {
+    const proc = Bun.spawn([...proxyCommand(), "simulate", "--port", "0", "--key", "k", "--quota", "gpt-4o:requests=2,tokens=100000,window_ms=30000"], { stdout: "pipe", stderr: "pipe" });
+    running.push({ stop: async () => (proc.kill(), await proc.exited) });
+    const reader = proc.stdout.getReader();
+    let out = "";
+    while (!/"url":"([^"]+)"/.test(out)) out += new TextDecoder().decode((await reader.read()).value);
+    const url = /"url":"([^"]+)"/.exec(out)![1]!;
+    const call = () => fetch(`${url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, { method: "POST", headers: { "api-key": "k", "content-type": "application/json" }, body: JSON.stringify(chatBody("x", { max_tokens: 50 })) });
+    const first = await call();
+    expect(first.headers.get("x-ratelimit-remaining-requests")).toBe("1");
+    expect(Number(first.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThan(100000 - 50);
+    expect((await call()).headers.get("x-ratelimit-remaining-requests")).toBe("0");
+    const refused = await call();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeWithin(1, 31);
+    const use = (await (await fetch(`${url}/_sim/quota`)).json()) as QuotaUse[];
+    expect(use).toEqual([expect.objectContaining({ deployment: "gpt-4o", requests: 2, rejected: 1 })]);
   });
 });
 
