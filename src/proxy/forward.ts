@@ -94,6 +94,8 @@ export function createForwarder(deps: ForwardDeps): Forward {
     /** The same deployment again at once, with a fresh Entra ID token. */
     let again: Route | undefined;
     let estimate: number | undefined;
+    // one deployment has nothing to be steered to: no headroom work at all
+    const steering = steer && candidates.length > 1;
     let last: Failure | undefined;
     let attempts = 0;
     while (attempts < retry.max_attempts) {
@@ -119,7 +121,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
       const ordered = deps.selector.order(candidates, availableAt, now);
       let ready = ordered.filter((r) => availableAt(r) <= now);
       if (attempts === 0 && ready.length < ordered.length) deps.metrics.routingSkips.inc({ reason: "cooldown" }, ordered.length - ready.length);
-      if (steer && ready.length > 1) ready = byHeadroom(ready, () => (estimate ??= estimateTokens(call)), attempts === 0);
+      if (steering && ready.length > 1) ready = byHeadroom(ready, () => (estimate ??= estimateTokens(call)), attempts === 0);
       // untried first (a 500 is often transient, so a tried one may come round again); stable
       ready.sort((a, b) => (tries.get(a) ?? 0) - (tries.get(b) ?? 0));
       // nothing ready: a deployment cooling only by our guess (a 500) is better than no answer
@@ -135,7 +137,8 @@ export function createForwarder(deps: ForwardDeps): Forward {
       }
       tries.set(next, tried + 1);
       attempts++;
-      if (steer && headroom.knows(next.upstream.name, next.deployment)) headroom.sent(next.upstream.name, next.deployment, (estimate ??= estimateTokens(call)));
+      const sentTokens = steering ? (estimate ??= estimateTokens(call)) : 0;
+      if (steering) headroom.sent(next.upstream.name, next.deployment, sentTokens);
       try {
         return await attempt(call, { upstream: next.upstream, route: next }, attemptDeps, release);
       } catch (error) {
@@ -160,6 +163,8 @@ export function createForwarder(deps: ForwardDeps): Forward {
         cooledFor.add(row);
         const telling = coolDown(next, row, error);
         if (telling) told.push(telling);
+      } finally {
+        if (steering) headroom.settled(next.upstream.name, next.deployment, sentTokens);
       }
     }
     throw exhausted(call, candidates, last, attempts);

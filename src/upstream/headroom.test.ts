@@ -9,13 +9,20 @@ function setup() {
 const h = (values: Record<string, string>) => new Headers(values);
 
 describe("headroom snapshots", () => {
-  test("remaining tokens below the estimate: short; what was sent since counts down", () => {
+  test("remaining tokens below the estimate: short; what is in flight counts down until it is answered", () => {
     const { headroom } = setup();
     headroom.observe("a", "gpt-4o", h({ "x-ratelimit-remaining-requests": "50", "x-ratelimit-remaining-tokens": "3000" }));
     expect(headroom.shortOf("a", "gpt-4o", 2000, 95)).toBeNull();
     headroom.sent("a", "gpt-4o", 2000);
     expect(headroom.shortOf("a", "gpt-4o", 2000, 95)).toBe("headroom");
     expect(headroom.shortOf("a", "gpt-4o", 1000, 95)).toBeNull();
+    // a burst sent before any answer: each in-flight estimate counts against the next snapshot too
+    headroom.sent("a", "gpt-4o", 500);
+    headroom.observe("a", "gpt-4o", h({ "x-ratelimit-remaining-tokens": "3000" }));
+    expect(headroom.shortOf("a", "gpt-4o", 600, 95)).toBe("headroom");
+    headroom.settled("a", "gpt-4o", 2000);
+    headroom.settled("a", "gpt-4o", 500);
+    expect(headroom.shortOf("a", "gpt-4o", 2900, 95)).toBeNull();
   });
 
   test("zero remaining requests: short, for the requests window only", () => {

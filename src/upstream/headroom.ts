@@ -4,9 +4,11 @@
  * Azure sends `x-ratelimit-remaining-requests` and `x-ratelimit-remaining-tokens` on every call
  * to a standard deployment, `azure-openai-deployment-utilization` ("87.5%") on provisioned ones.
  *
- * Per (upstream, deployment) we keep the last values and when they came, and count what was sent
- * there since (requests, and each request's token estimate), because the next answer may be
- * seconds away while a burst goes out. A value is trusted only briefly: Azure's request windows
+ * Per (upstream, deployment) we keep the last values and when they came, and count what is in
+ * flight there (requests sent and not yet answered, and their token estimates), because a burst
+ * goes out before the next answer comes. Azure may already have counted some of those in its
+ * last figure: counting them again errs towards moving a deployment back a little early, never
+ * towards a 429. A value is trusted only briefly: Azure's request windows
  * are 1 s or 10 s, its token window 60 s but refilled as it goes, so an old "0" says nothing
  * about now. Trusted for: requests 1 s, tokens 10 s, utilization 10 s. `-1`, a missing header or
  * an older value is unknown, and unknown never moves a deployment.
@@ -33,13 +35,18 @@ interface Snapshot {
   tokens: number | undefined;
   utilization: number | undefined;
   at: number;
-  /** Sent since `at`: requests, and their token estimates. */
-  sentRequests: number;
-  sentTokens: number;
+}
+
+/** Requests sent to a deployment and not yet answered, with their token estimates. */
+interface Pending {
+  requests: number;
+  tokens: number;
 }
 
 export class Headroom {
   private readonly snapshots = new Map<string, Snapshot>();
+  /** Only while requests are in flight: bounded by concurrency, deleted at zero. */
+  private readonly pending = new Map<string, Pending>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -56,11 +63,11 @@ export class Headroom {
     }
     const now = this.clock();
     if (known) {
-      Object.assign(known, { requests, tokens, utilization, at: now, sentRequests: 0, sentTokens: 0 });
+      Object.assign(known, { requests, tokens, utilization, at: now });
       return;
     }
     if (this.snapshots.size >= MAX_ENTRIES) this.prune(now);
-    this.snapshots.set(key, { upstream, deployment, requests, tokens, utilization, at: now, sentRequests: 0, sentTokens: 0 });
+    this.snapshots.set(key, { upstream, deployment, requests, tokens, utilization, at: now });
   }
 
   /** Azure answered 429: its Retry-After rules now (a cooldown), and the old snapshot is void. */
@@ -68,12 +75,23 @@ export class Headroom {
     this.snapshots.delete(`${upstream}/${deployment}`);
   }
 
-  /** A request with this token estimate goes to (upstream, deployment) now. */
+  /** A request with this token estimate goes to (upstream, deployment) now; `settled` follows. */
   sent(upstream: string, deployment: string, tokens: number): void {
-    const snapshot = this.snapshots.get(`${upstream}/${deployment}`);
-    if (!snapshot) return;
-    snapshot.sentRequests++;
-    snapshot.sentTokens += tokens;
+    const key = `${upstream}/${deployment}`;
+    const p = this.pending.get(key);
+    if (p) {
+      p.requests++;
+      p.tokens += tokens;
+    } else this.pending.set(key, { requests: 1, tokens });
+  }
+
+  /** Its answer (or failure) came: Azure's own figures count it from now on. */
+  settled(upstream: string, deployment: string, tokens: number): void {
+    const key = `${upstream}/${deployment}`;
+    const p = this.pending.get(key);
+    if (!p) return;
+    if (--p.requests <= 0) this.pending.delete(key);
+    else p.tokens -= tokens;
   }
 
   /** Whether anything is known about the deployment (so estimating a request is worth it). */
@@ -90,18 +108,20 @@ export class Headroom {
     if (!s) return null;
     const age = this.clock() - s.at;
     if (s.utilization !== undefined && age < UTILIZATION_TRUST_MS && s.utilization >= ptuSpillAt) return "utilization";
-    if (s.requests !== undefined && age < REQUESTS_TRUST_MS && s.requests - s.sentRequests <= 0) return "headroom";
-    if (s.tokens !== undefined && age < TOKENS_TRUST_MS && s.tokens - s.sentTokens < tokens) return "headroom";
+    const p = this.pending.get(`${upstream}/${deployment}`);
+    if (s.requests !== undefined && age < REQUESTS_TRUST_MS && s.requests - (p?.requests ?? 0) <= 0) return "headroom";
+    if (s.tokens !== undefined && age < TOKENS_TRUST_MS && s.tokens - (p?.tokens ?? 0) < tokens) return "headroom";
     return null;
   }
 
-  /** Fresh values, for the azure_proxy_upstream_headroom gauge (what remains after what was sent). */
+  /** Fresh values, for the azure_proxy_upstream_headroom gauge (what remains after what is in flight). */
   *current(): Generator<{ upstream: string; deployment: string; kind: HeadroomKind; value: number }> {
     const now = this.clock();
-    for (const s of this.snapshots.values()) {
+    for (const [key, s] of this.snapshots) {
       const age = now - s.at;
-      if (s.requests !== undefined && age < REQUESTS_TRUST_MS) yield { upstream: s.upstream, deployment: s.deployment, kind: "requests", value: Math.max(0, s.requests - s.sentRequests) };
-      if (s.tokens !== undefined && age < TOKENS_TRUST_MS) yield { upstream: s.upstream, deployment: s.deployment, kind: "tokens", value: Math.max(0, s.tokens - s.sentTokens) };
+      const p = this.pending.get(key);
+      if (s.requests !== undefined && age < REQUESTS_TRUST_MS) yield { upstream: s.upstream, deployment: s.deployment, kind: "requests", value: Math.max(0, s.requests - (p?.requests ?? 0)) };
+      if (s.tokens !== undefined && age < TOKENS_TRUST_MS) yield { upstream: s.upstream, deployment: s.deployment, kind: "tokens", value: Math.max(0, s.tokens - (p?.tokens ?? 0)) };
       if (s.utilization !== undefined && age < UTILIZATION_TRUST_MS) yield { upstream: s.upstream, deployment: s.deployment, kind: "utilization", value: s.utilization };
     }
   }
