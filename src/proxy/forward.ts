@@ -112,7 +112,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
           const row = rowFor(error);
           if (!row.retry) throw error;
           last = error;
-          const telling = coolDown(route, row, error);
+          const telling = coolDown(route, row, error, call.model!);
           if (telling) told.push(telling);
           continue;
         }
@@ -161,7 +161,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
         }
         if (row.firstOnly && cooledFor.has(row)) continue;
         cooledFor.add(row);
-        const telling = coolDown(next, row, error);
+        const telling = coolDown(next, row, error, call.model!);
         if (telling) told.push(telling);
       } finally {
         if (steering) headroom.settled(next.upstream.name, next.deployment, sentTokens);
@@ -177,10 +177,12 @@ export function createForwarder(deps: ForwardDeps): Forward {
     return order;
   }
 
-  function coolDown(route: Route, row: FailureRow, failure: Failure): Promise<void> | undefined {
+  function coolDown(route: Route, row: FailureRow, failure: Failure, model: string): Promise<void> | undefined {
     if (row.scope === "none") return undefined;
     const ms = row.duration === "retry_after" ? retryDelayMs(failure.detail.headers ?? {}, retry.default_cooldown_ms, retry.max_cooldown_ms) : retry.default_cooldown_ms;
-    return health.coolDown(route.upstream.name, row.scope === "resource" ? null : route.deployment, ms, row.soft);
+    if (row.scope === "resource") return health.coolDown(route.upstream.name, null, ms, row.soft);
+    // a deployment named by the client (any_model) is capped in number (health.ts)
+    return health.coolDown(route.upstream.name, route.deployment, ms, row.soft, !routing.isListed(model));
   }
 
   /** The failure the client sees once our retries are spent. */

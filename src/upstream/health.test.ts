@@ -45,6 +45,19 @@ describe("cooldowns", () => {
     for (let i = 0; i < 20; i++) expect(health.availableAt("east", `fresh-${i}`)).toBe(clock.now() + 60_000 - 20_000);
   });
 
+  test("deployments named by clients (any_model) cooling at once are capped; configured ones are not", async () => {
+    const { MAX_OPEN_COOLDOWNS } = await import("./health.ts");
+    const clock = clocked();
+    const health = new Health(clock.now);
+    for (let i = 0; i < MAX_OPEN_COOLDOWNS + 50; i++) void health.coolDown("east", `client-${i}`, 10_000, false, true);
+    expect(health.cooling().length).toBe(MAX_OPEN_COOLDOWNS);
+    void health.coolDown("east", "configured", 10_000);
+    expect(health.availableAt("east", "configured")).toBeGreaterThan(0);
+    clock.advance(10_000);
+    void health.coolDown("east", "client-new", 10_000, false, true);
+    expect(health.availableAt("east", "client-new")).toBeGreaterThan(0);
+  });
+
   test("a name with a slash is not mistaken for a resource", () => {
     const clock = clocked();
     const health = new Health(clock.now);

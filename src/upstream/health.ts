@@ -15,6 +15,8 @@ export interface Cooldown {
   readonly until: number;
   /** Our guess, not Azure's word: tried anyway when no other deployment is ready. */
   readonly soft?: boolean;
+  /** The deployment's name came from a client (any_model), not from the config. */
+  readonly open?: boolean;
 }
 
 /** Resolves once every sibling process knows of the cooldown. */
@@ -27,12 +29,19 @@ const ALONE: Promise<void> = Promise.resolve();
  * resource's cooldown is never dropped: there are only as many as configured upstreams).
  */
 export const MAX_COOLDOWNS = 10_000;
+/**
+ * Deployments named by clients (any_model: not in the config) cooling at once. Each is a series of
+ * azure_proxy_upstream_cooldown; past this, such a name fails over without cooling.
+ */
+export const MAX_OPEN_COOLDOWNS = 100;
 
 export class Health {
   /** Azure asked for these (429/503 Retry-After) or the resource is gone: never tried before their end. */
   private readonly until = new Map<string, number>();
   /** Our own guesses (a 500): skipped while others are ready, tried as a last resort. */
   private readonly softUntil = new Map<string, number>();
+  /** Keys of cooling deployments whose names came from clients, with their end. */
+  private readonly open = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -49,15 +58,16 @@ export class Health {
   }
 
   /** Cool the pair for `ms`; resolves once sibling processes know (at once when alone). */
-  coolDown(upstream: string, deployment: string | null, ms: number, soft = false): Promise<void> {
-    const cooldown: Cooldown = { upstream, deployment, until: this.clock() + ms, ...(soft ? { soft } : {}) };
+  coolDown(upstream: string, deployment: string | null, ms: number, soft = false, open = false): Promise<void> {
+    const cooldown: Cooldown = { upstream, deployment, until: this.clock() + ms, ...(soft ? { soft } : {}), ...(open ? { open } : {}) };
     if (!this.coolUntil(cooldown) || !this.tell) return ALONE;
     return this.tell(cooldown);
   }
 
   /** Apply a cooldown (also one a sibling process saw); false when a longer one already runs. */
-  coolUntil({ upstream, deployment, until, soft }: Cooldown): boolean {
+  coolUntil({ upstream, deployment, until, soft, open }: Cooldown): boolean {
     const key = Health.key(upstream, deployment);
+    if (open && !this.roomForOpen(key, until)) return false;
     const map = soft ? this.softUntil : this.until;
     // a later, longer answer wins; a shorter one does not cut a cooldown short
     const current = map.get(key);
@@ -103,6 +113,16 @@ export class Health {
       else at = Math.max(at, until);
     }
     return at;
+  }
+
+  private roomForOpen(key: string, until: number): boolean {
+    if (!this.open.has(key) && this.open.size >= MAX_OPEN_COOLDOWNS) {
+      const now = this.clock();
+      for (const [k, end] of this.open) if (end <= now) this.open.delete(k);
+      if (this.open.size >= MAX_OPEN_COOLDOWNS) return false;
+    }
+    this.open.set(key, Math.max(until, this.open.get(key) ?? 0));
+    return true;
   }
 
   private makeRoom(map: Map<string, number>): void {

@@ -152,6 +152,21 @@ describe("cooldown scope follows what failed", () => {
     expect(identity.requests.length).toBe(2);
   });
 
+  test("cooldowns of deployments named by clients (any_model) are capped: random names cannot grow them", async () => {
+    const failing = await stallingUpstream(503, true);
+    const p = await proxy({ upstreams: [{ name: "open", endpoint: failing.url, api_key: "k", api_version: "2024-10-21", any_model: true, deployments: { "gpt-4o": "gpt-4o" } }], retry: { max_attempts: 1 } });
+    for (let batch = 0; batch < 6; batch++) {
+      await Promise.all(Array.from({ length: 25 }, () => chat(p, "x", { model: `random-${crypto.randomUUID().slice(0, 8)}` }).then((r) => r.text())));
+    }
+    expect(failing.requests()).toBe(150);
+    const series = (await metrics(p)).split("\n").filter((l) => l.startsWith("azure_proxy_upstream_cooldown{"));
+    expect(series.length).toBeGreaterThan(50);
+    expect(series.length).toBeLessThanOrEqual(100);
+    // a configured deployment still cools
+    await chat(p, "x", { model: "gpt-4o" }).then((r) => r.text());
+    expect(await metrics(p)).toContain('azure_proxy_upstream_cooldown{upstream="open",deployment="gpt-4o"} 1');
+  });
+
   test("retry.max_wait_ms bounds the whole request: no untried deployment starts after it", async () => {
     const [a, b] = [await sim("a"), await sim("b")];
     const p = await proxy({ upstreams: [upstream("a", a), upstream("b", b, { priority: 1 })], timeouts: { first_byte_ms: 700 }, retry: { max_wait_ms: 400 } });
@@ -288,8 +303,8 @@ describe("the simulator's quota, from the command line", () => {
   });
 });
 
-/** An upstream that answers `status` with a JSON body that stops halfway (and counts requests). */
-async function stallingUpstream(status: number): Promise<{ url: string; requests(): number; stop(): Promise<void> }> {
+/** An upstream that answers `status` with a JSON body that stops halfway (or, `whole`, a whole one), and counts requests. */
+async function stallingUpstream(status: number, whole = false): Promise<{ url: string; requests(): number; stop(): Promise<void> }> {
   let count = 0;
   const sockets = new Set<import("node:net").Socket>();
   const server: Server = createServer((socket) => {
@@ -303,7 +318,7 @@ async function stallingUpstream(status: number): Promise<{ url: string; requests
       count++;
       head = "";
       const body = JSON.stringify({ error: { code: String(status), message: "never finished ".repeat(20) } });
-      socket.write(`HTTP/1.1 ${status} X\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 20)}`);
+      socket.write(`HTTP/1.1 ${status} X\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${whole ? body : body.slice(0, 20)}`);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
