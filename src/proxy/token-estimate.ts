@@ -1,7 +1,7 @@
 /**
  * How many tokens a request may use, as Azure reckons it for its rate limit before running it:
- * the prompt, plus the most the answer may take. Prompt: bytes / 4 (about 4 bytes per token of
- * English); answer: `max_tokens`, `max_completion_tokens` or `max_output_tokens`, or
+ * the prompt, plus the most the answer may take. Prompt: characters / 4 (about 4 per token of
+ * English; the same as bytes for ASCII, without encoding the body); answer: `max_tokens`, `max_completion_tokens` or `max_output_tokens`, or
  * DEFAULT_ANSWER_TOKENS when the client set none. Only headroom routing uses it, and only when
  * a deployment's remaining tokens are known.
  */

@@ -72,6 +72,24 @@ describe("cooldown scope follows what failed", () => {
     });
   }
 
+  test("a 500's cooldown is soft: a lone deployment that answered 500 is still tried, not refused with 429", async () => {
+    const a = await sim("a");
+    const p = await proxy({ upstreams: [upstream("a", a)], retry: { max_attempts: 1, default_cooldown_ms: 10_000 } });
+    expect((await chat(p, "[sim status=500]")).status).toBe(500);
+    const marker = crypto.randomUUID();
+    expect((await chat(p, marker)).status).toBe(200);
+    expect(served(a, marker)).toBe(1);
+  });
+
+  test("a request answered 500 everywhere cools only the first deployment it tried (the request may be the cause)", async () => {
+    const [a, b] = [await sim("a"), await sim("b")];
+    const p = await proxy({ upstreams: [upstream("a", a, { priority: 0 }), upstream("b", b, { priority: 1 })], retry: { default_cooldown_ms: 10_000 } });
+    expect((await where(p, a, b, "gpt-4o", {}, "[sim status=500]")).status).toBe(500);
+    const text = await metrics(p);
+    expect(text).toContain('azure_proxy_upstream_cooldown{upstream="a",deployment="gpt-4o"} 1');
+    expect(text).not.toContain('azure_proxy_upstream_cooldown{upstream="b"');
+  });
+
   test("an idle timeout before the first byte (a JSON answer that stops arriving) fails over and cools the deployment only", async () => {
     const stalling = await stallingUpstream(200);
     const b = await sim("b");
