@@ -4,7 +4,7 @@
  * binary; a table on stdout and a JSON file in bench/results/.
  *   --binary PATH   measure this binary instead of building one from the working tree
  *                   (the build goes to bench/.build/azure-proxy)
- *   --only LIST     run only these phases: startup,requests,streams,aborts,slow,workers,upload
+ *   --only LIST     run only these phases: startup,requests,streams,aborts,slow,workers,upload,headroom
  * Needs wrk, nginx, taskset, setpriv, ss and node (apt-get install wrk nginx).
  * Core layout (2 cores): core 0 = mock upstream + load generators (wrk, sse-client, slow
  * reader) + this script; core 1 = the proxy under test (nginx's one worker, or all of our
@@ -32,11 +32,12 @@ import { measureStartup } from "./startup.ts";
 import { round } from "./lib/stats.ts";
 import { API_VERSION, CLIENT_KEY, DEPLOYMENT, UPSTREAM_KEY, directTarget, oursEnv, proxiedTarget, startFloor, startOurs } from "./targets.ts";
 import { measureUploadMemory } from "./upload-memory.ts";
+import { headroomSection, measureHeadroom } from "./headroom.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const { values: args } = parseArgs({ args: Bun.argv.slice(2), options: { quick: { type: "boolean" }, binary: { type: "string" }, only: { type: "string" } } });
 const mode = args.quick ? QUICK : FULL;
-const PHASES = ["startup", "requests", "streams", "aborts", "slow", "workers", "upload"] as const;
+const PHASES = ["startup", "requests", "streams", "aborts", "slow", "workers", "upload", "headroom"] as const;
 const only = new Set(args.only ? args.only.split(",") : PHASES.filter((p) => p !== "upload" || mode.upload));
 for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase "${p}" (${PHASES.join(", ")})`);
 const bun = process.execPath;
@@ -184,6 +185,13 @@ async function main() {
         { metric: "RSS after (MB)", values: { ours: upload.rss_after_mb } },
       ],
     });
+  }
+
+  if (only.has("headroom")) {
+    progress("headroom on vs off, load beyond one deployment's quota (simulator upstreams)");
+    const headroom = await measureHeadroom({ binary, dir, seconds: mode.name === "quick" ? 5 : 10, connections: 16, core: PROXY_CORE });
+    data.headroom = headroom;
+    sections.push(headroomSection(headroom));
   }
 
   const text = sections.map(renderSection).join("\n\n");

@@ -6,16 +6,24 @@ import { loadConfig } from "../config/load.ts";
 import { createLogger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { createSimulator } from "../simulator/app.ts";
-import { parseFlags, portFlag } from "./args.ts";
+import { parseQuotaFlags } from "../simulator/quota.ts";
+import { parseFlags, portFlag, UsageError } from "./args.ts";
 import { untilStopSignal } from "./signals.ts";
 import { startProxy } from "./start-proxy.ts";
 
 export async function demoCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
-  const flags = parseFlags(args, { port: { type: "string" } });
+  const flags = parseFlags(args, { port: { type: "string" }, quota: { type: "string", multiple: true } });
+  // a small quota shows headroom routing and Azure's 429s (simulate.ts has the same flag)
+  let quotas;
+  try {
+    quotas = parseQuotaFlags(flags.quota);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const preparation = runtime.prepareForServing();
   if (preparation) console.error(`azure-proxy demo: ${preparation}`);
   const simulatorKey = crypto.randomUUID();
-  const simulator = await runtime.serve({ hostname: "127.0.0.1", port: 0, fetch: createSimulator({ apiKey: simulatorKey }).fetch });
+  const simulator = await runtime.serve({ hostname: "127.0.0.1", port: 0, fetch: createSimulator({ apiKey: simulatorKey, quotas }).fetch });
   const clientKey = process.env.AUTH_KEY || `demo-${crypto.randomUUID().slice(0, 8)}`;
   const loaded = loadConfig({
     env: {

@@ -15,6 +15,7 @@ import { InFlight } from "../proxy/in-flight.ts";
 import { Limiter, type KeyLimits } from "../ratelimit/limiter.ts";
 import type { RunningServer, RuntimeAdapter } from "../runtime/types.ts";
 import { Credentials } from "../upstream/credentials.ts";
+import { Headroom } from "../upstream/headroom.ts";
 import { Health, type TellSiblings } from "../upstream/health.ts";
 import { Reachability } from "../upstream/reachability.ts";
 import { weightedSelector } from "../upstream/select.ts";
@@ -41,6 +42,7 @@ interface SharedState {
   readonly limiter: KeyLimits;
   readonly metrics: Metrics;
   readonly inFlight: InFlight;
+  readonly headroom: Headroom;
 }
 
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -93,7 +95,9 @@ export interface Siblings {
 
 export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger, siblings?: Siblings): Promise<ProxyServer> {
   const health = new Health(Date.now, siblings?.tell);
-  const metrics = createMetrics(health);
+  // per process: each worker steers by the answers it saw (README, "With several workers")
+  const headroom = new Headroom(Date.now);
+  const metrics = createMetrics(health, headroom);
   const state: SharedState = {
     health,
     credentials: new Credentials(runtime.upstreamFetch, Date.now),
@@ -101,6 +105,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     limiter: siblings?.limits ?? new Limiter(Date.now),
     metrics: siblings ? { ...metrics, render: siblings.renderMetrics } : metrics,
     inFlight: new InFlight(),
+    headroom,
   };
   let draining = false;
   const isDraining = () => draining;

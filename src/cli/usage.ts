@@ -3,8 +3,10 @@ export const USAGE = `azure-proxy: an OpenAI-compatible front door for Azure Ope
 Usage:
   azure-proxy [serve] [--config FILE] [--port N] [--host ADDR] [--workers N|auto]
                      [--insecure-no-auth]
-  azure-proxy demo [--port N]          proxy + built-in Azure simulator; prints a curl to try
+  azure-proxy demo [--port N] [--quota ...]
+                                       proxy + built-in Azure simulator; prints a curl to try
   azure-proxy simulate [--port N] [--host ADDR] [--key KEY]
+                     [--quota DEPLOYMENT:tokens=N,requests=N,window_ms=N[,ptu=1]]...
                                        the Azure simulator alone (default port 9100)
   azure-proxy check [--config FILE]    validate env + config, print the routing table (secrets masked)
   azure-proxy healthcheck [--url URL]  exit 0 when a running proxy answers /healthz

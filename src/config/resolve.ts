@@ -22,6 +22,8 @@ export interface Route {
   readonly deployment: string;
   /** Chat calls to it must say `max_completion_tokens`, not `max_tokens`. */
   readonly maxCompletionTokens: boolean;
+  /** Azure's own spillover target for this deployment (`x-ms-spillover-deployment`), if any. */
+  readonly spillover: string | undefined;
 }
 
 export interface RoutingTable {
@@ -42,8 +44,14 @@ export interface RoutingTable {
 
 export function buildRoutingTable(config: Config): RoutingTable {
   const needsMaxCompletionTokens = matcher(config.compat.max_completion_tokens_models);
+  const spillovers = new Map(config.upstreams.map((u) => [u.name, u.spillover ?? {}]));
   const route = (upstream: UpstreamTarget, model: string, deployment: string): Route =>
-    Object.freeze({ upstream, deployment, maxCompletionTokens: needsMaxCompletionTokens(model) || needsMaxCompletionTokens(deployment) });
+    Object.freeze({
+      upstream,
+      deployment,
+      maxCompletionTokens: needsMaxCompletionTokens(model) || needsMaxCompletionTokens(deployment),
+      spillover: Object.hasOwn(spillovers.get(upstream.name)!, deployment) ? spillovers.get(upstream.name)![deployment] : undefined,
+    });
   // stable sort: equal priorities keep the file's order
   const targets = config.upstreams.map(toTarget).sort((a, b) => a.priority - b.priority);
   const listed = new Map<string, Route[]>();

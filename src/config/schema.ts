@@ -43,6 +43,10 @@ export const UpstreamSchema = Type.Object(
       description: "Model name a client sends → deployment name on this resource.",
     }),
     any_model: Type.Boolean({ default: false, description: "Also serve models not in `deployments`, as the deployment of the same name." }),
+    spillover: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
+      default: {},
+      description: "Azure's own spillover: deployment → the deployment Azure should send its overflow to (sent as `x-ms-spillover-deployment`, typically a provisioned deployment → a standard one).",
+    }),
   },
   { additionalProperties: false },
 );
@@ -88,11 +92,21 @@ export const ConfigSchema = Type.Object(
     retry: Type.Object(
       {
         max_attempts: Positive("Upstream attempts per request, the first included.", 3),
-        max_wait_ms: Type.Integer({ minimum: 0, default: 30_000, description: "No new attempt (or backoff) starts after this long; cooldowns are never waited on." }),
-        default_cooldown_ms: Positive("Cooldown after a 429/503 that gives no Retry-After.", 10_000),
+        max_wait_ms: Type.Integer({ minimum: 0, default: 30_000, description: "No new attempt (on any deployment, tried or not) or backoff starts this long after the request came; cooldowns are never waited on." }),
+        default_cooldown_ms: Positive("Cooldown after a 429/503 without Retry-After, a 5xx or timeout (that deployment), an unreachable resource or refused credentials (the resource).", 10_000),
         max_cooldown_ms: Positive("Longest cooldown a Retry-After can ask for.", 60_000),
       },
       { default: {}, additionalProperties: false, description: "Failover across upstream deployments, while nothing was sent to the client." },
+    ),
+    routing: Type.Object(
+      {
+        headroom: Type.Boolean({
+          default: true,
+          description: "Steer by Azure's x-ratelimit-remaining-* and utilization headers: a deployment that would answer 429 is tried after those with headroom.",
+        }),
+        ptu_spill_at: Type.Number({ minimum: 0, maximum: 100, default: 95, description: "Provisioned (PTU) deployments: at or above this utilization % a deployment counts as full." }),
+      },
+      { default: {}, additionalProperties: false, description: "How requests choose among the deployments that serve their model." },
     ),
     metrics: Type.Object(
       { require_key: Type.Boolean({ default: false, description: "Ask for a client key on /metrics (ops endpoints are open by default)." }) },

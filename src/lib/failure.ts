@@ -40,7 +40,12 @@ export interface FailureDetail {
   type?: string;
   /** Azure's own extra error fields (innererror, content_filters), kept beside OpenAI's four. */
   extra?: Record<string, unknown>;
+  /** Only for upstream failures without a status: where the call broke (proxy/failure-table.ts reads it). */
+  origin?: UpstreamOrigin;
 }
+
+/** Which step of an upstream call failed, when Azure sent no status to say it. */
+export type UpstreamOrigin = "connect" | "connect_timeout" | "first_byte" | "idle" | "token" | "refused";
 
 export class Failure extends Error {
   constructor(

@@ -11,6 +11,8 @@ const KEPT_FROM_UPSTREAM = new Set([
   "apim-request-id",
   "x-ms-region",
   "x-ms-deployment-name",
+  // Azure's spillover served this call from another deployment (upstreams[].spillover)
+  "x-ms-spillover-from-deployment",
   "x-ms-client-request-id",
   "retry-after",
   "retry-after-ms",

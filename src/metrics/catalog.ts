@@ -7,6 +7,7 @@
  * so a client sending random model names cannot blow up the series count.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Headroom } from "../upstream/headroom.ts";
 import type { Health } from "../upstream/health.ts";
 
 export interface Metrics {
@@ -20,13 +21,15 @@ export interface Metrics {
   readonly tokens: Counter<"key" | "model" | "kind">;
   readonly inflightRequests: Gauge;
   readonly inflightStreams: Gauge;
+  /** A deployment moved back or passed over when ordering a request's candidates. */
+  readonly routingSkips: Counter<"reason">;
 }
 
 // LLM calls take from milliseconds (embeddings) to minutes (reasoning models)
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80, 160, 320, 640];
 const TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120];
 
-export function createMetrics(health: Health): Metrics {
+export function createMetrics(health: Health, headroom?: Headroom): Metrics {
   const registry = new Registry();
   const registers = [registry];
   new Gauge({
@@ -41,15 +44,38 @@ export function createMetrics(health: Health): Metrics {
       for (const c of health.cooling()) this.set({ upstream: c.upstream, deployment: c.deployment ?? "*" }, 1);
     },
   });
+  new Gauge({
+    name: "azure_proxy_upstream_headroom",
+    help: "What Azure last said remains of a deployment's quota, less what was sent since: requests and tokens (x-ratelimit-remaining-*), or utilization % (provisioned); only while trusted",
+    labelNames: ["upstream", "deployment", "kind"],
+    registers,
+    // each worker steers by its own answers: the least headroom any of them sees
+    aggregator: "min",
+    collect() {
+      this.reset();
+      if (headroom) for (const h of headroom.current()) this.set({ upstream: h.upstream, deployment: h.deployment, kind: h.kind }, h.value);
+    },
+  });
   return {
     registry,
     render: () => registry.metrics(),
     requests: new Counter({ name: "azure_proxy_requests_total", help: "Requests answered, by route, model, upstream and HTTP status", labelNames: ["route", "model", "upstream", "status"], registers }),
     duration: new Histogram({ name: "azure_proxy_request_duration_seconds", help: "Time from request to the end of the answer (streams included)", labelNames: ["route", "model"], buckets: DURATION_BUCKETS, registers }),
     timeToFirstToken: new Histogram({ name: "azure_proxy_time_to_first_token_seconds", help: "Time from request to the first byte of the answer's body", labelNames: ["model"], buckets: TTFT_BUCKETS, registers }),
-    attempts: new Counter({ name: "azure_proxy_upstream_attempts_total", help: "Upstream attempts by outcome (ok, 429, 5xx, 4xx, timeout, connect_error, auth_error)", labelNames: ["upstream", "deployment", "outcome"], registers }),
+    attempts: new Counter({
+      name: "azure_proxy_upstream_attempts_total",
+      help: "Upstream attempts by outcome (ok, spillover: served by Azure's spillover deployment, 429, 5xx, 4xx, timeout, connect_error, auth_error)",
+      labelNames: ["upstream", "deployment", "outcome"],
+      registers,
+    }),
     tokens: new Counter({ name: "azure_proxy_tokens_total", help: "Tokens used, from Azure's usage, by client key name, model and kind (prompt, completion)", labelNames: ["key", "model", "kind"], registers }),
     inflightRequests: new Gauge({ name: "azure_proxy_inflight_requests", help: "Requests being answered now (streams included)", registers }),
     inflightStreams: new Gauge({ name: "azure_proxy_inflight_streams", help: "SSE streams being relayed now", registers }),
+    routingSkips: new Counter({
+      name: "azure_proxy_routing_skips_total",
+      help: "Deployments passed over (cooldown) or moved behind others (headroom: remaining requests or tokens too low; utilization: at or above routing.ptu_spill_at) when ordering a request's candidates",
+      labelNames: ["reason"],
+      registers,
+    }),
   };
 }

@@ -15,10 +15,12 @@ import { Tail, usageIn } from "../stream/usage.ts";
 import { StreamedText } from "../stream/usage-estimate.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import { TokenError } from "../upstream/entra-token.ts";
+import type { Headroom } from "../upstream/headroom.ts";
 import type { Reachability } from "../upstream/reachability.ts";
 import type { ProxyCall } from "./call.ts";
 import type { InFlight } from "./in-flight.ts";
 import { CHAT_COMPLETIONS, COMPLETIONS } from "./operations.ts";
+import { outcomeOf } from "./failure-table.ts";
 import { failureFromFetchError, failureFromUpstream } from "./outcome.ts";
 import { prepareUpstream, type Target } from "./prepare.ts";
 
@@ -30,6 +32,8 @@ export interface AttemptDeps {
   readonly metrics: Metrics;
   readonly inFlight: InFlight;
   readonly log: Logger;
+  /** Azure's rate-limit headers are noted here (routing.headroom); absent: not noted. */
+  readonly headroom?: Headroom;
 }
 
 /** Answers up to this size, with a Content-Length, are read whole instead of streamed. */
@@ -49,7 +53,9 @@ export async function attempt(call: ProxyCall, target: Target, deps: AttemptDeps
   const deployment = (known: boolean) => (target.route ? (known ? target.route.deployment : "other") : "none");
   try {
     const response = await send(call, target, deps, onRelayEnd);
-    deps.metrics.attempts.inc({ upstream: target.upstream.name, deployment: deployment(true), outcome: "ok" });
+    // Azure's spillover served it from the deployment it names (upstreams[].spillover)
+    const outcome = response.headers.has("x-ms-spillover-from-deployment") ? "spillover" : "ok";
+    deps.metrics.attempts.inc({ upstream: target.upstream.name, deployment: deployment(true), outcome });
     return response;
   } catch (error) {
     if (error instanceof Failure && error.kind !== "client_closed") {
@@ -57,15 +63,6 @@ export async function attempt(call: ProxyCall, target: Target, deps: AttemptDeps
     }
     throw error;
   }
-}
-
-function outcomeOf(failure: Failure): string {
-  const status = failure.detail.status;
-  if (status !== undefined) return status === 429 ? "429" : status >= 500 ? "5xx" : "4xx";
-  if (failure.kind === "upstream_timeout") return "timeout";
-  if (failure.kind === "upstream_unreachable") return "connect_error";
-  if (failure.kind === "upstream_auth") return "auth_error";
-  return failure.kind;
 }
 
 async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayEnd: () => void): Promise<Response> {
@@ -86,6 +83,7 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
     deps.log.warn("Entra ID token refused", { request_id: call.requestId, upstream: upstream.name, reason: error instanceof TokenError ? error.detail : String(error) });
     throw new Failure("upstream_auth", `could not get an Entra ID token for upstream '${upstream.name}': ${summary}. The proxy's log has Azure's message.`, {
       code: "upstream_auth_failed",
+      origin: "token",
     });
   }
   const request = prepareUpstream(call, target, auth);
@@ -119,11 +117,17 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
         ...(request.body instanceof ReadableStream ? { duplex: "half" } : {}),
       } as RequestInit);
     } catch (error) {
-      throw failureFromFetchError(error, upstream, call.signal.aborted, firstByteTimedOut ? timeouts.first_byte_ms : null);
+      throw failureFromFetchError(error, upstream, call.signal.aborted, firstByteTimedOut ? { kind: "first_byte", ms: timeouts.first_byte_ms } : null);
     }
     clearTimeout(firstByteTimer);
     deps.reachability.answered(upstream.endpoint);
-    if (response.status >= 300) throw await failureFromUpstream(response, target, call);
+    // after a 429 its Retry-After (the cooldown) is the exact word, not "0 remaining" for a
+    // while; other errors (404 DeploymentNotFound) say nothing of quota
+    if (deps.headroom && target.route) {
+      if (response.status < 300) deps.headroom.observe(upstream.name, target.route.deployment, response.headers);
+      else if (response.status === 429) deps.headroom.forget(upstream.name, target.route.deployment);
+    }
+    if (response.status >= 300) throw await failureFromUpstream(response, target, call, timeouts.idle_ms);
     const { record } = call;
     record.modelKnown = true; // Azure served it: a real model, fit for a metric label
     if (!response.body) {
@@ -140,12 +144,16 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
       // A small answer of known length (most JSON) is read whole and sent as bytes: no JS
       // stream around it, 12-15 µs less per request under load (bench/profile.ts). Nothing has
       // reached the client yet.
-      const timer = setTimeout(() => abort.abort(), timeouts.idle_ms);
+      let idle = false;
+      const timer = setTimeout(() => {
+        idle = true;
+        abort.abort();
+      }, timeouts.idle_ms);
       let bytes: ArrayBuffer;
       try {
         bytes = await response.arrayBuffer();
       } catch (error) {
-        throw failureFromFetchError(error, upstream, call.signal.aborted, null);
+        throw failureFromFetchError(error, upstream, call.signal.aborted, idle ? { kind: "idle", ms: timeouts.idle_ms } : null);
       } finally {
         clearTimeout(timer);
       }

@@ -1,8 +1,9 @@
 /**
  * One proxied call, start to finish: check the key may use the model, find the deployments that
- * serve it, and try them in the selector's order, failing over on 429, 5xx, connect failures,
- * timeouts and refused credentials, but only while nothing has gone to the client. A 429 or 503
- * cools its (upstream, deployment) for its Retry-After; an unreachable upstream cools whole.
+ * serve it, and try them in the selector's order (deployments short of headroom moved back),
+ * failing over on 429, 5xx, connect failures, timeouts and refused credentials, but only while
+ * nothing has gone to the client. What retries and what cools, for how long, is the failure
+ * table's call (failure-table.ts). No attempt starts after `retry.max_wait_ms`.
  * Cooling deployments are skipped, never waited for: failover is immediate, and when every
  * deployment is cooling the client gets a 429 with the soonest retry-after at once (the landscape
  * review: "do not sleep on the server"). Only a deployment that just failed with a 5xx is retried
@@ -17,17 +18,20 @@ import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../metrics/catalog.ts";
 import type { KeyLimits } from "../ratelimit/limiter.ts";
 import type { Credentials } from "../upstream/credentials.ts";
+import { moveShortBack, type Headroom } from "../upstream/headroom.ts";
 import type { Clock, Health } from "../upstream/health.ts";
 import type { Reachability } from "../upstream/reachability.ts";
 import type { Selector } from "../upstream/select.ts";
 import { attempt } from "./attempt.ts";
 import type { InFlight } from "./in-flight.ts";
 import { disposeBody, type ProxyCall } from "./call.ts";
+import { rowFor, type FailureRow } from "./failure-table.ts";
 import { retryDelayMs } from "./retry-after.ts";
+import { estimateTokens } from "./token-estimate.ts";
 
 export interface ForwardDeps {
   readonly routing: RoutingTable;
-  readonly config: Pick<Config, "retry" | "timeouts" | "identity" | "compat">;
+  readonly config: Pick<Config, "retry" | "timeouts" | "identity" | "compat" | "routing">;
   readonly fetch: typeof globalThis.fetch;
   readonly health: Health;
   readonly credentials: Credentials;
@@ -39,13 +43,18 @@ export interface ForwardDeps {
   readonly inFlight: InFlight;
   readonly limiter: KeyLimits;
   readonly log: Logger;
+  readonly headroom: Headroom;
 }
 
 export type Forward = (call: ProxyCall) => Promise<Response>;
 
 export function createForwarder(deps: ForwardDeps): Forward {
-  const { routing, health, clock, log } = deps;
+  const { routing, health, clock, log, headroom } = deps;
   const { retry } = deps.config;
+  const steer = deps.config.routing.headroom;
+  const ptuSpillAt = deps.config.routing.ptu_spill_at;
+  // with headroom off, Azure's headers are not even noted
+  const attemptDeps = steer ? deps : { ...deps, headroom: undefined };
 
   function candidatesFor(call: ProxyCall): readonly Route[] {
     const model = call.model!;
@@ -82,17 +91,43 @@ export function createForwarder(deps: ForwardDeps): Forward {
     const tries = new Map<Route, number>();
     // upstreams without the operation: another try there cannot help
     const lacking = new Set<Route>();
+    const cooledFor = new Set<FailureRow>();
+    let tokenRefreshed = false;
+    /** The same deployment again at once, with a fresh Entra ID token. */
+    let again: Route | undefined;
+    let estimate: number | undefined;
+    // one deployment has nothing to be steered to: no headroom work at all
+    const steering = steer && candidates.length > 1;
     let last: Failure | undefined;
     let attempts = 0;
     while (attempts < retry.max_attempts) {
       const now = clock();
+      // max_wait_ms bounds the whole request: no attempt, tried or untried deployment, after it
+      if (attempts > 0 && now >= deadline) break;
+      if (again) {
+        const route = again;
+        again = undefined;
+        try {
+          return await attempt(call, { upstream: route.upstream, route }, attemptDeps, release);
+        } catch (error) {
+          if (!(error instanceof Failure) || call.signal.aborted) throw error;
+          const row = rowFor(error);
+          if (!row.retry) throw error;
+          last = error;
+          const telling = coolDown(route, row, error, call.model!);
+          if (telling) told.push(telling);
+          continue;
+        }
+      }
       const availableAt = (r: Route) => health.availableAt(r.upstream.name, r.deployment);
-      // ready ones only, in the selector's order, untried first (a 500 is often transient, so a
-      // tried one may come round again)
-      const ready = deps.selector
-        .order(candidates, availableAt, now)
-        .filter((r) => availableAt(r) <= now && !lacking.has(r))
-        .sort((a, b) => (tries.get(a) ?? 0) - (tries.get(b) ?? 0));
+      const ordered = deps.selector.order(candidates, availableAt, now);
+      let ready = ordered.filter((r) => availableAt(r) <= now && !lacking.has(r));
+      if (attempts === 0 && ready.length < ordered.length) deps.metrics.routingSkips.inc({ reason: "cooldown" }, ordered.length - ready.length);
+      if (steering && ready.length > 1) ready = byHeadroom(ready, () => (estimate ??= estimateTokens(call)), attempts === 0);
+      // untried first (a 500 is often transient, so a tried one may come round again); stable
+      ready.sort((a, b) => (tries.get(a) ?? 0) - (tries.get(b) ?? 0));
+      // nothing ready: a deployment cooling only by our guess (a 500) is better than no answer
+      if (ready.length === 0) ready = ordered.filter((r) => !lacking.has(r) && health.lastResort(r.upstream.name, r.deployment)).sort((a, b) => (tries.get(a) ?? 0) - (tries.get(b) ?? 0));
       const next = ready[0];
       if (!next) break;
       const tried = tries.get(next) ?? 0;
@@ -104,14 +139,16 @@ export function createForwarder(deps: ForwardDeps): Forward {
       }
       tries.set(next, tried + 1);
       attempts++;
+      const sentTokens = steering ? (estimate ??= estimateTokens(call)) : 0;
+      if (steering) headroom.sent(next.upstream.name, next.deployment, sentTokens);
       try {
-        return await attempt(call, { upstream: next.upstream, route: next }, deps, release);
+        return await attempt(call, { upstream: next.upstream, route: next }, attemptDeps, release);
       } catch (error) {
-        if (!(error instanceof Failure) || !retryable(error) || call.signal.aborted) throw error;
+        if (!(error instanceof Failure) || call.signal.aborted) throw error;
+        const row = rowFor(error);
+        if (!row.retry) throw error;
         last = error;
         if (error.detail.code === "operation_not_available") lacking.add(next);
-        const telling = coolDown(next, error);
-        if (telling) told.push(telling);
         log.warn("upstream attempt failed", {
           request_id: call.requestId,
           upstream: next.upstream.name,
@@ -119,19 +156,36 @@ export function createForwarder(deps: ForwardDeps): Forward {
           status: error.detail.status ?? error.kind,
           attempt: attempts,
         });
+        // a revoked Entra token: one fresh token on the same upstream before anything cools
+        if (row.refreshToken && !tokenRefreshed && deps.credentials.dropToken(next.upstream, deps.config.identity)) {
+          tokenRefreshed = true;
+          again = next;
+          continue;
+        }
+        if (row.firstOnly && cooledFor.has(row)) continue;
+        cooledFor.add(row);
+        const telling = coolDown(next, row, error, call.model!);
+        if (telling) told.push(telling);
+      } finally {
+        if (steering) headroom.settled(next.upstream.name, next.deployment, sentTokens);
       }
     }
     throw exhausted(call, candidates, last, attempts);
   }
 
-  function coolDown(route: Route, failure: Failure): Promise<void> | undefined {
-    const status = failure.detail.status;
-    if (status === 429 || status === 503) {
-      return health.coolDown(route.upstream.name, route.deployment, retryDelayMs(failure.detail.headers ?? {}, retry.default_cooldown_ms, retry.max_cooldown_ms));
-    } else if (failure.kind === "upstream_unreachable" || failure.kind === "upstream_timeout" || failure.kind === "upstream_auth") {
-      return health.coolDown(route.upstream.name, null, retry.default_cooldown_ms);
-    }
-    return undefined;
+  /** Deployments short of headroom go behind the others; skips are counted on a request's first pass. */
+  function byHeadroom(ready: Route[], estimateOf: () => number, count: boolean): Route[] {
+    const { order, moved } = moveShortBack(ready, (r) => (headroom.knows(r.upstream.name, r.deployment) ? headroom.shortOf(r.upstream.name, r.deployment, estimateOf(), ptuSpillAt) : null));
+    if (count) for (const reason of moved) deps.metrics.routingSkips.inc({ reason });
+    return order;
+  }
+
+  function coolDown(route: Route, row: FailureRow, failure: Failure, model: string): Promise<void> | undefined {
+    if (row.scope === "none") return undefined;
+    const ms = row.duration === "retry_after" ? retryDelayMs(failure.detail.headers ?? {}, retry.default_cooldown_ms, retry.max_cooldown_ms) : retry.default_cooldown_ms;
+    if (row.scope === "resource") return health.coolDown(route.upstream.name, null, ms, row.soft);
+    // a deployment named by the client (any_model) is capped in number (health.ts)
+    return health.coolDown(route.upstream.name, route.deployment, ms, row.soft, !routing.isListed(model));
   }
 
   /** The failure the client sees once our retries are spent. */
@@ -166,7 +220,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
       if (call.stream) record.onFinish(await deps.limiter.openStream(call.client));
       if (!call.operation.routedByModel) {
         // a stored response or a file lives on one resource: no failover across upstreams
-        return await attempt(call, { upstream: routing.defaultUpstream, route: null }, deps, release);
+        return await attempt(call, { upstream: routing.defaultUpstream, route: null }, attemptDeps, release);
       }
       return await failOver(call, candidatesFor(call), release);
     } catch (error) {
@@ -179,12 +233,6 @@ export function createForwarder(deps: ForwardDeps): Forward {
 /** An unknown `Proxy-src` group; the other groups are not named, since they are the operator's business. */
 export function unknownGroupFailure(group: string): Failure {
   return new Failure("invalid_request", `Unknown Proxy-src group '${group.slice(0, 100)}'.`, { code: "unknown_group" });
-}
-
-/** What failing over can fix: rate limits, server errors, an unreachable or misconfigured resource. */
-function retryable(failure: Failure): boolean {
-  if (failure.kind === "upstream_status") return failure.detail.status === 429 || (failure.detail.status ?? 0) >= 500;
-  return failure.kind === "upstream_unreachable" || failure.kind === "upstream_timeout" || failure.kind === "upstream_auth" || failure.detail.code === "operation_not_available";
 }
 
 /** Before trying the same deployment again: 250 ms, 500 ms, 1 s, ... */

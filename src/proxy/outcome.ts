@@ -14,8 +14,12 @@ import { unavailable, type Target } from "./prepare.ts";
 
 const MAX_ERROR_BODY = 64 * 1024;
 
-export async function failureFromUpstream(response: Response, { upstream, route }: Target, call: ProxyCall): Promise<Failure> {
-  const text = await readCapped(response);
+/**
+ * `idleMs`: an error body that stops arriving is cut after this much silence, and what came is
+ * kept: the status alone still says what failed, so the retry loop can fail over at once.
+ */
+export async function failureFromUpstream(response: Response, { upstream, route }: Target, call: ProxyCall, idleMs: number): Promise<Failure> {
+  const text = await readCapped(response, idleMs);
   const azure = parseAzureError(text);
   const where = `upstream '${upstream.name}'`;
   const status = response.status;
@@ -25,6 +29,7 @@ export async function failureFromUpstream(response: Response, { upstream, route 
     // Azure refused *our* key or network: the client's key was fine, so a 401 would mislead it.
     return new Failure("upstream_auth", `Azure rejected the proxy's credentials at ${where} (HTTP ${status}): ${azure.message}`, {
       code: "upstream_auth_failed",
+      origin: "refused",
     });
   }
   if (status >= 300 && status < 400) {
@@ -47,18 +52,25 @@ export async function failureFromUpstream(response: Response, { upstream, route 
   });
 }
 
-export function failureFromFetchError(error: unknown, upstream: UpstreamTarget, clientGone: boolean, firstByteTimeoutMs: number | null): Failure {
+/**
+ * `timedOut` names the proxy's own timer that aborted the call: the first-byte timeout, or the
+ * idle timeout while the answer's body (an error body included) was still to come.
+ */
+export function failureFromFetchError(error: unknown, upstream: UpstreamTarget, clientGone: boolean, timedOut: { kind: "first_byte" | "idle"; ms: number } | null): Failure {
   const where = `upstream '${upstream.name}'`;
   if (clientGone) return new Failure("client_closed", "the client closed the request");
   const name = (error as { name?: string })?.name;
   const code = (error as { code?: string })?.code;
-  if (firstByteTimeoutMs !== null) {
-    return new Failure("upstream_timeout", `${where} sent no response within ${firstByteTimeoutMs} ms (timeouts.first_byte_ms)`, { code: "upstream_timeout" });
+  if (timedOut?.kind === "first_byte") {
+    return new Failure("upstream_timeout", `${where} sent no response within ${timedOut.ms} ms (timeouts.first_byte_ms)`, { code: "upstream_timeout", origin: "first_byte" });
+  }
+  if (timedOut?.kind === "idle") {
+    return new Failure("upstream_timeout", `${where} stopped sending its answer for ${timedOut.ms} ms (timeouts.idle_ms)`, { code: "upstream_timeout", origin: "idle" });
   }
   if (name === "TimeoutError" || code === "ETIMEDOUT" || code === "CONNECT_TIMEOUT") {
-    return new Failure("upstream_timeout", `${where} did not answer in time${code === "CONNECT_TIMEOUT" ? " (no connection within timeouts.connect_ms)" : ""}`, { code: "upstream_timeout" });
+    return new Failure("upstream_timeout", `${where} did not answer in time${code === "CONNECT_TIMEOUT" ? " (no connection within timeouts.connect_ms)" : ""}`, { code: "upstream_timeout", origin: "connect_timeout" });
   }
-  return new Failure("upstream_unreachable", `could not reach ${where}${code ? ` (${code})` : ""}`, { code: "upstream_unreachable" });
+  return new Failure("upstream_unreachable", `could not reach ${where}${code ? ` (${code})` : ""}`, { code: "upstream_unreachable", origin: "connect" });
 }
 
 interface AzureError {
@@ -95,21 +107,32 @@ function typeForStatus(status: number): string {
   return "invalid_request_error";
 }
 
-async function readCapped(response: Response): Promise<string> {
+async function readCapped(response: Response, idleMs: number): Promise<string> {
   if (!response.body) return "";
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  // one timer, re-armed per chunk (error bodies are small: a few chunks at most)
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onIdle: (value: "idle") => void = () => {};
+  const silence = new Promise<"idle">((resolve) => (onIdle = resolve));
+  const rearm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => onIdle("idle"), idleMs);
+  };
+  rearm();
   try {
     while (size < MAX_ERROR_BODY) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
+      const next = await Promise.race([reader.read(), silence]);
+      if (next === "idle" || next.done) break;
+      chunks.push(next.value);
+      size += next.value.byteLength;
+      rearm();
     }
   } catch {
     // a cut error body still has its status; keep what arrived
   } finally {
+    clearTimeout(timer);
     reader.cancel().catch(() => {});
   }
   return new TextDecoder().decode(concatBytes(chunks).subarray(0, MAX_ERROR_BODY));

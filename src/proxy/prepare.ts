@@ -45,6 +45,8 @@ export function prepareUpstream(call: ProxyCall, { upstream, route }: Target, [a
   headers.set("accept", call.stream ? "text/event-stream" : (call.accept ?? "application/json"));
   // Azure logs this id with the request, so a support ticket can quote ours.
   if (UUID.test(call.requestId)) headers.set("x-ms-client-request-id", call.requestId);
+  // Azure's own spillover (upstreams[].spillover): Azure moves overflow to that deployment itself
+  if (route?.spillover) headers.set("x-ms-spillover-deployment", route.spillover);
   let body = upstreamBody(call, upstream, route, headers);
   const reportable = typeof body === "string" && canReportUsage(call, upstream);
   const usageInjected = reportable && call.streamOptions?.include_usage !== true;

@@ -22,6 +22,7 @@ import { getModel, listModels } from "./operations/models.ts";
 import { handleCreateResponse } from "./operations/responses.ts";
 import { cancelResponse, deleteResponse, getResponse, listInputItems } from "./operations/responses-store.ts";
 import { createVectorStore, deleteVectorStore, getVectorStore, listVectorStores } from "./operations/vector-stores.ts";
+import { estimateOf, Quotas, type DeploymentQuota } from "./quota.ts";
 import { Recorder } from "./recorder.ts";
 import { readBody } from "./request-body.ts";
 import { DATED_VERSION, datedVersionAllows, findRow, parsePath, type DatedRule, type OperationRow } from "./routing.ts";
@@ -44,11 +45,18 @@ export interface SimulatorOptions {
    * when the parameter is missing.
    */
   strictV1Preview?: boolean;
+  /**
+   * Deployment name → its quota (quota.ts): remaining-requests/-tokens headers that count down,
+   * PTU utilization, a 429 once spent. A call carrying `x-ms-spillover-deployment` that does
+   * not fit goes to that deployment instead, as Azure's spillover does.
+   */
+  quotas?: Record<string, DeploymentQuota>;
 }
 
 export interface Simulator {
   fetch(request: Request): Promise<Response>;
   readonly recorder: Recorder;
+  readonly quotas: Quotas;
 }
 
 const ANY: DatedRule = {};
@@ -96,10 +104,11 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   const recorder = new Recorder();
   const state = newState(options.deployments ?? DEFAULT_DEPLOYMENTS);
   const region = options.region ?? "East US";
+  const quotas = new Quotas(options.quotas ?? {});
 
   async function fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    if (url.pathname.startsWith("/_sim/")) return control(url, request, recorder);
+    if (url.pathname.startsWith("/_sim/")) return control(url, request, recorder, quotas);
 
     const parsed = parsePath(url.pathname);
     const headers = azureHeaders(region, request);
@@ -160,6 +169,17 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     if (request.signal.aborted) return done(new Response(null, { status: 499 }));
     const failure = faultResponse(faults, row.azureName, apiVersion ?? "v1", headers, row.filterBody);
     if (failure) return done(failure);
+    if (deployment && quotas.has(deployment)) {
+      const served = admitted(deployment, request, raw.text, headers);
+      if (typeof served === "number") {
+        const retry = { ...faults, status: 429, retryAfter: Math.ceil(served / 1000), retryAfterMs: served };
+        return done(faultResponse(retry, row.azureName, apiVersion ?? "v1", headers, row.filterBody)!);
+      }
+      if (served !== deployment) {
+        deployment = served;
+        model = state.deployments[served]!;
+      }
+    }
 
     const ctx: OperationContext = {
       request,
@@ -185,7 +205,29 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     return done(await row.handle(ctx));
   }
 
-  return { fetch, recorder };
+  /**
+   * Count the call against its deployment's quota; the deployment that serves it (the spillover
+   * one when the call does not fit and names one), or the ms until it would fit (a 429).
+   */
+  function admitted(deployment: string, request: Request, bodyText: string, headers: Headers): string | number {
+    const estimate = estimateOf(bodyText);
+    const first = quotas.admit(deployment, estimate);
+    if (first.ok) {
+      quotas.setHeaders(deployment, headers);
+      return deployment;
+    }
+    const spill = request.headers.get("x-ms-spillover-deployment");
+    if (spill && spill !== deployment && state.deployments[spill] !== undefined && quotas.admit(spill, estimate).ok) {
+      quotas.spilled(deployment);
+      quotas.setHeaders(spill, headers);
+      headers.set("x-ms-spillover-from-deployment", deployment);
+      headers.set("x-ms-deployment-name", spill);
+      return spill;
+    }
+    return first.retryAfterMs;
+  }
+
+  return { fetch, recorder, quotas };
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {
@@ -197,10 +239,12 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-function control(url: URL, request: Request, recorder: Recorder): Response {
+function control(url: URL, request: Request, recorder: Recorder, quotas: Quotas): Response {
   if (url.pathname === "/_sim/requests" && request.method === "GET") return Response.json(recorder.all());
+  if (url.pathname === "/_sim/quota" && request.method === "GET") return Response.json(quotas.usage());
   if (url.pathname === "/_sim/reset" && request.method === "POST") {
     recorder.clear();
+    quotas.reset();
     return Response.json({ ok: true });
   }
   if (url.pathname.startsWith("/_sim/images/") && request.method === "GET") return serveGeneratedImage();

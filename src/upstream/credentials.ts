@@ -19,7 +19,7 @@ export class Credentials {
   async header(upstream: UpstreamTarget, endpoints: IdentityEndpoints): Promise<readonly [string, string]> {
     const { api_key, entra } = upstream.credential;
     if (api_key !== undefined) return ["api-key", api_key];
-    const id = JSON.stringify([entra, endpoints]);
+    const id = this.idOf(upstream, endpoints);
     let source = this.sources.get(id);
     if (!source) {
       const fetcher = "managed_identity" in entra! ? managedIdentityFetcher(entra, endpoints, this.fetch) : clientCredentialsFetcher(entra!, endpoints, this.fetch);
@@ -27,5 +27,22 @@ export class Credentials {
       this.sources.set(id, source);
     }
     return ["authorization", `Bearer ${await source.token()}`];
+  }
+
+  /**
+   * Azure refused the upstream's credential: drop its cached Entra ID token so the next call
+   * fetches a fresh one (a revoked token must not fail calls for the rest of its lifetime).
+   * False when there is nothing to refresh (an api-key, or no token yet).
+   */
+  dropToken(upstream: UpstreamTarget, endpoints: IdentityEndpoints): boolean {
+    if (upstream.credential.api_key !== undefined) return false;
+    const source = this.sources.get(this.idOf(upstream, endpoints));
+    if (!source) return false;
+    source.drop();
+    return true;
+  }
+
+  private idOf(upstream: UpstreamTarget, endpoints: IdentityEndpoints): string {
+    return JSON.stringify([upstream.credential.entra, endpoints]);
   }
 }

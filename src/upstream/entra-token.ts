@@ -11,6 +11,8 @@ import type { Clock } from "./health.ts";
 export interface TokenSource {
   /** A valid access token, fetched or cached. */
   token(): Promise<string>;
+  /** Forget the cached token (Azure refused it: revoked, or its role was removed); the next call fetches one. */
+  drop(): void;
 }
 
 interface Token {
@@ -40,6 +42,9 @@ export function cachedTokenSource(fetchToken: TokenFetcher, clock: Clock): Token
     return pending;
   };
   return {
+    drop() {
+      current = null;
+    },
     async token() {
       const now = clock();
       if (current && now < current.refreshAt) return current.value;
