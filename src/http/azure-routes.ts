@@ -10,6 +10,7 @@
 import { Elysia, t } from "elysia";
 import type { Forward } from "../proxy/forward.ts";
 import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/operations.ts";
+import type { BodyLimits } from "./body-read.ts";
 import { callFrom, resourceCallFrom } from "./call-from-request.ts";
 import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
 
@@ -18,10 +19,10 @@ type Ctx = { body: unknown; params: Record<string, string>; request: Request };
 const fields = (body: unknown) => body as Record<string, unknown>;
 const DeploymentParams = t.Object({ deployment: t.String({ minLength: 1 }) });
 
-export function azureRoutes(forward: Forward, maxBodyBytes: number) {
+export function azureRoutes(forward: Forward, bodyLimits: BodyLimits) {
   const app = new Elysia({ name: "azure-routes", normalize: false, prefix: "/openai" });
   for (const { op, schema, deploymentSchema } of MODEL_ROUTES) {
-    const parse = bodyParserFor(op, maxBodyBytes);
+    const parse = bodyParserFor(op, bodyLimits);
     const fromBody = ({ body, request }: Ctx) => forward(callFrom(request, op, { shape: "azure", model: fields(body).model as string, body: fields(body) }));
     if (op.deploymentScoped) {
       app.post(
@@ -39,7 +40,7 @@ export function azureRoutes(forward: Forward, maxBodyBytes: number) {
     app.route(op.method, op.suffix, handler).route(op.method, `/v1${op.suffix}`, handler);
   }
   for (const resource of V1_RESOURCES) {
-    const relay = async ({ request }: Ctx) => forward(await resourceCallFrom(request, V1_RESOURCE, "azure", "/openai/v1", maxBodyBytes));
+    const relay = async ({ request }: Ctx) => forward(await resourceCallFrom(request, V1_RESOURCE, "azure", "/openai/v1", bodyLimits));
     app.all(`/v1/${resource}`, relay).all(`/v1/${resource}/*`, relay);
   }
   return app;

@@ -2,6 +2,7 @@
 import { Elysia } from "elysia";
 import type { Forward } from "../proxy/forward.ts";
 import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/operations.ts";
+import type { BodyLimits } from "./body-read.ts";
 import { callFrom, resourceCallFrom } from "./call-from-request.ts";
 import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
 
@@ -9,19 +10,19 @@ import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
 type Ctx = { body: unknown; params: Record<string, string>; request: Request };
 const fields = (body: unknown) => body as Record<string, unknown>;
 
-export function openaiRoutes(forward: Forward, maxBodyBytes: number) {
+export function openaiRoutes(forward: Forward, bodyLimits: BodyLimits) {
   const app = new Elysia({ name: "openai-routes", normalize: false, prefix: "/v1" });
   for (const { op, schema } of MODEL_ROUTES) {
     app.post(op.suffix, ({ body, request }: Ctx) => forward(callFrom(request, op, { shape: "openai", model: fields(body).model as string, body: fields(body) })), {
       body: schema,
-      parse: bodyParserFor(op, maxBodyBytes),
+      parse: bodyParserFor(op, bodyLimits),
     });
   }
   for (const op of STORED_RESPONSE_OPERATIONS) {
     app.route(op.method, op.suffix, ({ params, request }: Ctx) => forward(callFrom(request, op, { shape: "openai", params })));
   }
   for (const resource of V1_RESOURCES) {
-    const relay = async ({ request }: Ctx) => forward(await resourceCallFrom(request, V1_RESOURCE, "openai", "/v1", maxBodyBytes));
+    const relay = async ({ request }: Ctx) => forward(await resourceCallFrom(request, V1_RESOURCE, "openai", "/v1", bodyLimits));
     app.all(`/${resource}`, relay).all(`/${resource}/*`, relay);
   }
   return app;

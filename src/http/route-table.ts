@@ -18,6 +18,7 @@ import { CompletionRequest, DeploymentCompletionRequest } from "./models/complet
 import { DeploymentEmbeddingRequest, EmbeddingRequest } from "./models/embeddings.ts";
 import { DeploymentImageEditForm, DeploymentImageGenerationRequest, ImageEditForm, ImageGenerationRequest } from "./models/images.ts";
 import { ResponseRequest } from "./models/responses.ts";
+import type { BodyLimits } from "./body-read.ts";
 import { jsonBodyParser, multipartBodyParser } from "./request-body.ts";
 
 export interface ModelRoute {
@@ -41,6 +42,6 @@ export const MODEL_ROUTES: readonly ModelRoute[] = [
   { op: RESPONSES, schema: ResponseRequest, deploymentSchema: ResponseRequest },
 ];
 
-export function bodyParserFor(op: Operation, maxBodyBytes: number) {
-  return op.body === "multipart" ? multipartBodyParser(maxBodyBytes) : jsonBodyParser(maxBodyBytes);
+export function bodyParserFor(op: Operation, limits: BodyLimits) {
+  return op.body === "multipart" ? multipartBodyParser(limits) : jsonBodyParser(limits);
 }

@@ -1,9 +1,14 @@
 /**
  * Finds the parts of a multipart/form-data stream (RFC 7578) as bytes go by, keeping nothing
- * but the current part's headers and a small look-behind: file contents are only counted, so a
- * 25 MB upload costs the same memory as a 25-byte one. It reports each part's name, filename,
- * content type and byte offsets; the caller keeps the bytes (see Spool) and reads back the
- * small text fields it needs.
+ * but the current part's headers, a small look-behind and the (small) text fields: file
+ * contents are only counted, so a 25 MB upload costs the same memory as a 25-byte one. It
+ * reports each part's name, filename, content type and byte offsets; the caller keeps the bytes
+ * (see Spool).
+ *
+ * Its cost is linear in the body whatever the body's shape (issue 10): unresolved bytes live in
+ * one growable buffer read through an offset, so a delimiter or a part costs no copy of what
+ * follows it; a header block split across many small reads is searched from where the last
+ * search stopped; and the number of parts is bounded (`maxParts`).
  */
 export interface PartInfo {
   readonly name: string;
@@ -12,25 +17,56 @@ export interface PartInfo {
   /** Offsets of the part's content in the whole body: [start, end). */
   readonly start: number;
   readonly end: number;
+  /** The content of a part without a filename (a text field); null for files. */
+  readonly text: Uint8Array | null;
+}
+
+export interface ScannerLimits {
+  /** Parts allowed in one form; one more is a `TooManyPartsError`. */
+  readonly maxParts?: number;
+  /** Largest text field (a part without a filename) kept; a bigger one is a `TextFieldTooLargeError`. */
+  readonly maxTextBytes?: number;
 }
 
 const HEADER_END = new TextEncoder().encode("\r\n\r\n");
 const MAX_HEADER_BYTES = 16 * 1024;
+const SLICE = 64 * 1024;
+const decoder = new TextDecoder();
+
+interface OpenPart {
+  readonly name: string;
+  readonly filename: string | null;
+  readonly contentType: string | null;
+  readonly start: number;
+  /** Pieces of a text field's content, copied once as they go by. */
+  readonly text: Uint8Array[] | null;
+  textSize: number;
+}
 
 export class MultipartScanner {
   private readonly delimiter: Uint8Array;
-  /** Unresolved bytes, starting at absolute offset `bufferStart` of the body. */
+  private readonly maxParts: number;
+  private readonly maxTextBytes: number;
+  /** Unresolved bytes are buffer[head, tail); buffer[0] is at absolute offset `base` of the body. */
   private buffer: Uint8Array;
-  private bufferStart: number;
+  private head = 0;
+  private tail: number;
+  private base = -2;
+  /** Absolute offset where the search for the end of a header block resumes. */
+  private headerSearchFrom = 0;
   private state: "preamble" | "headers" | "content" | "epilogue" = "preamble";
-  private current: Omit<PartInfo, "end"> | null = null;
+  private current: OpenPart | null = null;
   readonly parts: PartInfo[] = [];
 
-  constructor(boundary: string) {
+  constructor(boundary: string, { maxParts = Infinity, maxTextBytes = Infinity }: ScannerLimits = {}) {
     this.delimiter = new TextEncoder().encode(`\r\n--${boundary}`);
+    this.maxParts = maxParts;
+    this.maxTextBytes = maxTextBytes;
     // The first delimiter has no leading CRLF; pretend the body starts with one.
-    this.buffer = new Uint8Array([13, 10]);
-    this.bufferStart = -2;
+    this.buffer = new Uint8Array(64 * 1024);
+    this.buffer[0] = 13;
+    this.buffer[1] = 10;
+    this.tail = 2;
   }
 
   get complete(): boolean {
@@ -38,51 +74,123 @@ export class MultipartScanner {
   }
 
   push(chunk: Uint8Array): void {
-    const merged = new Uint8Array(this.buffer.byteLength + chunk.byteLength);
-    merged.set(this.buffer, 0);
-    merged.set(chunk, this.buffer.byteLength);
-    this.buffer = merged;
+    // in slices, so one huge read never makes the look-behind buffer grow to twice its size
+    for (let at = 0; at < chunk.byteLength; at += SLICE) this.pushSlice(chunk.subarray(at, at + SLICE));
+  }
+
+  private pushSlice(chunk: Uint8Array): void {
+    if (this.state === "epilogue") return;
+    this.append(chunk);
+    const buffer = this.buffer;
+    const dlen = this.delimiter.byteLength;
+    let pos = this.head;
     for (;;) {
       if (this.state === "epilogue") {
-        this.drop(this.buffer.byteLength);
-        return;
+        pos = this.tail;
+        break;
       }
       if (this.state === "headers") {
-        const end = indexOf(this.buffer, HEADER_END, 0);
+        const end = indexOf(buffer, HEADER_END, Math.max(pos, this.headerSearchFrom - this.base), this.tail);
         if (end === -1) {
-          if (this.buffer.byteLength > MAX_HEADER_BYTES) throw new MultipartError("a part's headers are too long");
-          return;
+          if (this.tail - pos > MAX_HEADER_BYTES) throw new MultipartError("a part's headers are too long");
+          // the last 3 bytes may still begin the blank line
+          this.headerSearchFrom = this.base + Math.max(pos, this.tail - (HEADER_END.byteLength - 1));
+          break;
         }
-        this.current = { ...parseHeaders(new TextDecoder().decode(this.buffer.subarray(0, end))), start: this.bufferStart + end + 4 };
-        this.drop(end + 4);
+        if (end - pos > MAX_HEADER_BYTES) throw new MultipartError("a part's headers are too long");
+        const headers = parseHeaders(decoder.decode(buffer.subarray(pos, end)));
+        const isText = headers.filename === null;
+        this.current = { ...headers, start: this.base + end + 4, text: isText ? [] : null, textSize: 0 };
+        pos = end + 4;
         this.state = "content";
         continue;
       }
       // preamble or content: look for the next delimiter plus the 2 bytes after it
-      const at = indexOf(this.buffer, this.delimiter, 0);
-      if (at === -1 || at + this.delimiter.byteLength + 2 > this.buffer.byteLength) {
+      const at = indexOf(buffer, this.delimiter, pos, this.tail);
+      if (at === -1 || at + dlen + 2 > this.tail) {
         // keep what could still be the start of a delimiter
-        const keep = this.delimiter.byteLength + 1;
-        const drop = at === -1 ? this.buffer.byteLength - keep : at;
-        if (drop > 0) this.drop(drop);
-        return;
+        const keepFrom = at === -1 ? Math.max(pos, this.tail - (dlen + 1)) : at;
+        this.takeContent(pos, keepFrom);
+        pos = keepFrom;
+        break;
       }
-      if (this.state === "content" && this.current) this.parts.push({ ...this.current, end: this.bufferStart + at });
-      this.current = null;
-      const after = at + this.delimiter.byteLength;
-      const closing = this.buffer[after] === 45 && this.buffer[after + 1] === 45; // "--"
-      this.drop(after + 2);
-      this.state = closing ? "epilogue" : "headers";
+      this.takeContent(pos, at);
+      if (this.state === "content" && this.current) this.closePart(this.base + at);
+      const after = at + dlen;
+      const closing = buffer[after] === 45 && buffer[after + 1] === 45; // "--"
+      pos = after + 2;
+      if (closing) {
+        this.state = "epilogue";
+      } else {
+        if (this.parts.length >= this.maxParts) throw new TooManyPartsError(this.maxParts);
+        this.state = "headers";
+        this.headerSearchFrom = this.base + pos;
+      }
     }
+    this.head = pos;
   }
 
-  private drop(count: number): void {
-    this.buffer = this.buffer.slice(count);
-    this.bufferStart += count;
+  /** chunk after the unresolved bytes: moved to the front or into a bigger buffer only when full, so each byte is copied O(1) times. */
+  private append(chunk: Uint8Array): void {
+    const unresolved = this.tail - this.head;
+    if (this.tail + chunk.byteLength > this.buffer.byteLength) {
+      const needed = unresolved + chunk.byteLength;
+      const target = needed * 2 > this.buffer.byteLength ? new Uint8Array(Math.max(needed * 2, this.buffer.byteLength)) : this.buffer;
+      target.set(this.buffer.subarray(this.head, this.tail), 0);
+      this.buffer = target;
+      this.base += this.head;
+      this.head = 0;
+      this.tail = unresolved;
+    }
+    this.buffer.set(chunk, this.tail);
+    this.tail += chunk.byteLength;
+  }
+
+  /** Content bytes buffer[from, to) of the open part: counted, and copied for a text field. */
+  private takeContent(from: number, to: number): void {
+    const part = this.current;
+    if (to <= from || this.state !== "content" || part === null || part.text === null) return;
+    part.textSize += to - from;
+    if (part.textSize > this.maxTextBytes) throw new TextFieldTooLargeError(part.name, this.maxTextBytes);
+    part.text.push(this.buffer.slice(from, to));
+  }
+
+  private closePart(end: number): void {
+    const { name, filename, contentType, start, text } = this.current!;
+    this.parts.push({ name, filename, contentType, start, end, text: text === null ? null : joined(text) });
+    this.current = null;
   }
 }
 
 export class MultipartError extends Error {}
+
+export class TooManyPartsError extends MultipartError {
+  constructor(readonly maxParts: number) {
+    super(`the form has more than ${maxParts} parts`);
+  }
+}
+
+export class TextFieldTooLargeError extends MultipartError {
+  constructor(
+    readonly field: string,
+    readonly maxBytes: number,
+  ) {
+    super(`the form field '${field}' is larger than ${maxBytes} bytes`);
+  }
+}
+
+function joined(pieces: Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!;
+  let size = 0;
+  for (const piece of pieces) size += piece.byteLength;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.byteLength;
+  }
+  return out;
+}
 
 function parseHeaders(text: string): { name: string; filename: string | null; contentType: string | null } {
   let name: string | null = null;
@@ -102,10 +210,13 @@ function parseHeaders(text: string): { name: string; filename: string | null; co
   return { name, filename, contentType };
 }
 
-export function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
+/** The first `needle` in haystack[from, to), or -1. */
+export function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number, to = haystack.byteLength): number {
   const first = needle[0]!;
-  const last = haystack.byteLength - needle.byteLength;
-  for (let i = haystack.indexOf(first, from); i !== -1 && i <= last; i = haystack.indexOf(first, i + 1)) {
+  const last = to - needle.byteLength;
+  // bytes past `to` are stale: without the view, a miss would scan the whole capacity
+  const view = to === haystack.byteLength ? haystack : haystack.subarray(0, to);
+  for (let i = view.indexOf(first, from); i !== -1 && i <= last; i = view.indexOf(first, i + 1)) {
     let j = 1;
     while (j < needle.byteLength && haystack[i + j] === needle[j]) j++;
     if (j === needle.byteLength) return i;
