@@ -96,15 +96,17 @@ export function multipartBodyParser(limits: BodyLimits) {
     }
     const spool = new Spool(limits.budget.claim());
     const scanner = new MultipartScanner(boundary, { maxParts: limits.maxParts, maxTextBytes: MAX_TEXT_FIELD });
+    const form = new FormFieldsBuilder();
     try {
       await readBody(request, limits, spool.claim, async (chunk) => {
         scanner.push(chunk);
+        // fields as their parts end, read by read: a form of many parts never blocks the process at its end
+        form.add(scanner.parts);
         await spool.append(chunk);
       });
       if (!scanner.complete) throw new MultipartError("the form ends before its closing boundary");
-      const { fields, modelRange } = formFields(scanner.parts);
-      bodies.set(request, { kind: "multipart", spool, contentType: contentType!, modelRange });
-      return fields;
+      bodies.set(request, { kind: "multipart", spool, contentType: contentType!, modelRange: form.modelRange });
+      return form.fields;
     } catch (error) {
       await spool.dispose();
       throw formFailure(error);
@@ -127,19 +129,25 @@ function formFailure(error: unknown): unknown {
 }
 
 /** The parts as the route's schema sees them; a repeated name collects into one array, appended in place. */
-function formFields(parts: readonly PartInfo[]): { fields: FormFields; modelRange: readonly [number, number] | null } {
-  const fields: FormFields = {};
-  let modelRange: readonly [number, number] | null = null;
-  for (const part of parts) {
-    const value: string | FilePartInfo =
-      part.text === null ? { filename: part.filename!, size: part.end - part.start, content_type: part.contentType } : utf8.decode(part.text);
-    const existing = fields[part.name];
-    if (existing === undefined) fields[part.name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else fields[part.name] = [existing, value];
-    if (part.name === "model" && part.filename === null) modelRange = [part.start, part.end];
+class FormFieldsBuilder {
+  readonly fields: FormFields = {};
+  modelRange: readonly [number, number] | null = null;
+  private seen = 0;
+
+  /** The parts not added yet from the scanner's list. */
+  add(parts: readonly PartInfo[]): void {
+    const { fields } = this;
+    for (; this.seen < parts.length; this.seen++) {
+      const part = parts[this.seen]!;
+      const value: string | FilePartInfo =
+        part.text === null ? { filename: part.filename!, size: part.end - part.start, content_type: part.contentType } : utf8.decode(part.text);
+      const existing = fields[part.name];
+      if (existing === undefined) fields[part.name] = value;
+      else if (Array.isArray(existing)) existing.push(value);
+      else fields[part.name] = [existing, value];
+      if (part.name === "model" && part.filename === null) this.modelRange = [part.start, part.end];
+    }
   }
-  return { fields, modelRange };
 }
 
 /** Any body, kept as it came, for the relayed v1 resources (file uploads, batch bodies). */

@@ -81,7 +81,8 @@ export class MultipartScanner {
   private pushSlice(chunk: Uint8Array): void {
     if (this.state === "epilogue") return;
     this.append(chunk);
-    const buffer = this.buffer;
+    // one view per read: bytes past `tail` are stale, and a subarray per search costs more than the search
+    const buffer = this.buffer.subarray(0, this.tail);
     const dlen = this.delimiter.byteLength;
     let pos = this.head;
     for (;;) {
@@ -90,7 +91,7 @@ export class MultipartScanner {
         break;
       }
       if (this.state === "headers") {
-        const end = indexOf(buffer, HEADER_END, Math.max(pos, this.headerSearchFrom - this.base), this.tail);
+        const end = indexOf(buffer, HEADER_END, Math.max(pos, this.headerSearchFrom - this.base));
         if (end === -1) {
           if (this.tail - pos > MAX_HEADER_BYTES) throw new MultipartError("a part's headers are too long");
           // the last 3 bytes may still begin the blank line
@@ -98,15 +99,14 @@ export class MultipartScanner {
           break;
         }
         if (end - pos > MAX_HEADER_BYTES) throw new MultipartError("a part's headers are too long");
-        const headers = parseHeaders(decoder.decode(buffer.subarray(pos, end)));
-        const isText = headers.filename === null;
-        this.current = { ...headers, start: this.base + end + 4, text: isText ? [] : null, textSize: 0 };
+        const { name, filename, contentType } = parseHeaders(decoder.decode(buffer.subarray(pos, end)));
+        this.current = { name, filename, contentType, start: this.base + end + 4, text: filename === null ? [] : null, textSize: 0 };
         pos = end + 4;
         this.state = "content";
         continue;
       }
       // preamble or content: look for the next delimiter plus the 2 bytes after it
-      const at = indexOf(buffer, this.delimiter, pos, this.tail);
+      const at = indexOf(buffer, this.delimiter, pos);
       if (at === -1 || at + dlen + 2 > this.tail) {
         // keep what could still be the start of a delimiter
         const keepFrom = at === -1 ? Math.max(pos, this.tail - (dlen + 1)) : at;
@@ -196,7 +196,8 @@ function parseHeaders(text: string): { name: string; filename: string | null; co
   let name: string | null = null;
   let filename: string | null = null;
   let contentType: string | null = null;
-  for (const line of text.split("\r\n")) {
+  // most parts have one header line: no split for them
+  for (const line of text.includes("\n") ? text.split("\r\n") : [text]) {
     const colon = line.indexOf(":");
     if (colon === -1) continue;
     const key = line.slice(0, colon).trim().toLowerCase();
@@ -210,13 +211,10 @@ function parseHeaders(text: string): { name: string; filename: string | null; co
   return { name, filename, contentType };
 }
 
-/** The first `needle` in haystack[from, to), or -1. */
-export function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number, to = haystack.byteLength): number {
+export function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
   const first = needle[0]!;
-  const last = to - needle.byteLength;
-  // bytes past `to` are stale: without the view, a miss would scan the whole capacity
-  const view = to === haystack.byteLength ? haystack : haystack.subarray(0, to);
-  for (let i = view.indexOf(first, from); i !== -1 && i <= last; i = view.indexOf(first, i + 1)) {
+  const last = haystack.byteLength - needle.byteLength;
+  for (let i = haystack.indexOf(first, from); i !== -1 && i <= last; i = haystack.indexOf(first, i + 1)) {
     let j = 1;
     while (j < needle.byteLength && haystack[i + j] === needle[j]) j++;
     if (j === needle.byteLength) return i;
