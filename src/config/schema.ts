@@ -78,7 +78,7 @@ export const ConfigSchema = Type.Object(
         max_spool_bytes: Type.Integer({
           minimum: 1024,
           default: 1_073_741_824,
-          description: "Bytes all request bodies being read or held (memory and spool files) may take together, per process; a body past it gets 503 with retry-after and is not forwarded.",
+          description: "Bytes all request bodies being read or held (memory and spool files) may take together; a body past it gets 503 with retry-after and is not forwarded. Each of several workers holds an equal share, at least max_body_bytes.",
         }),
         max_form_parts: Positive("Parts in one multipart form; more is a 400.", 1000),
       },

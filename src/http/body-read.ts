@@ -46,8 +46,12 @@ export function tooLarge(limit: number): Failure {
   return new Failure("payload_too_large", `The request body is larger than this proxy accepts (${limit} bytes).`, { code: "request_too_large" });
 }
 
+/**
+ * `connection: close`: the rest of a stalled body may never come, so the connection is not kept
+ * for another request (Bun closes it at once; Deno keeps it until the client goes).
+ */
 function stalled(silenceMs: number): Failure {
-  return new Failure("request_timeout", `The request body stopped arriving: nothing came for ${silenceMs} ms.`, { code: "request_timeout" });
+  return new Failure("request_timeout", `The request body stopped arriving: nothing came for ${silenceMs} ms.`, { code: "request_timeout", headers: { connection: "close" } });
 }
 
 function spoolFull(): Failure {
