@@ -198,6 +198,7 @@ async function main() {
       rows: [
         { metric: "scanner alone, 64 KiB reads (ms)", values: { ours: forms.scanner_parse_ms }, target: "< 1000", pass: forms.scanner_parse_ms < 1000 },
         { metric: `proxy round trip, read + parse, answer ${forms.proxy_status} (ms)`, values: { ours: forms.proxy_round_trip_ms }, target: "< 1000", pass: forms.proxy_round_trip_ms < 1000 },
+        { metric: "proxy CPU for the form (ms)", values: { ours: forms.proxy_cpu_ms } },
         { metric: "longest /healthz answer meanwhile (ms)", values: { ours: forms.healthz_max_ms }, target: "< 50", pass: forms.healthz_max_ms < 50 },
         { metric: `default limit: refused with ${forms.default_limit_status} after (ms)`, values: { ours: forms.default_limit_round_trip_ms } },
       ],

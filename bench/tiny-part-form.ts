@@ -15,7 +15,7 @@ import { resolve } from "node:path";
 import { MultipartScanner } from "../src/lib/multipart-scanner.ts";
 import { configFile } from "../test/harness/config-file.ts";
 import { startSimulator } from "../test/harness/simulator.ts";
-import { freePort, start, waitForHttp } from "./lib/procs.ts";
+import { cpuMs, freePort, start, waitForHttp, watchInterference } from "./lib/procs.ts";
 import { round } from "./lib/stats.ts";
 
 export interface TinyPartFormResult {
@@ -24,6 +24,10 @@ export interface TinyPartFormResult {
   scanner_parse_ms: number;
   proxy_round_trip_ms: number;
   proxy_status: number;
+  /** CPU the proxy spent on the form (10 ms ticks). */
+  proxy_cpu_ms: number;
+  /** Share of the machine taken by work not ours meanwhile: above ~0.1 the latencies are skewed. */
+  foreign_share: number;
   healthz_max_ms: number;
   healthz_answers: number;
   default_limit_round_trip_ms: number;
@@ -101,10 +105,15 @@ async function roundTrip(command: string[], core: number | null, sim: { url: str
     await postForm(base, body.subarray(0, 0)).catch(() => {}); // warm-up of the route, not of the form
     const probe = healthzProbe(base, 5);
     await Bun.sleep(100);
+    const interference = watchInterference("tiny-part form");
+    const cpuBefore = cpuMs(proc.pid);
     const result = await postForm(base, body);
+    // the proxy's own CPU for the form: what the machine's other work cannot stretch
+    const cpu = cpuMs(proc.pid) - cpuBefore;
+    const foreign = interference();
     await Bun.sleep(100);
     const healthz = await probe.stop();
-    return { ...result, healthz };
+    return { ...result, healthz, cpu, foreign };
   } finally {
     await proc.stop();
   }
@@ -124,6 +133,8 @@ export async function measureTinyPartForm({ command, formMb, core }: { command: 
       scanner_parse_ms: round(scannerMs, 1),
       proxy_round_trip_ms: round(raised.ms, 1),
       proxy_status: raised.status,
+      proxy_cpu_ms: raised.cpu,
+      foreign_share: round(raised.foreign, 2),
       healthz_max_ms: round(raised.healthz.max, 1),
       healthz_answers: raised.healthz.answers,
       default_limit_round_trip_ms: round(defaults.ms, 1),

@@ -196,19 +196,34 @@ function parseHeaders(text: string): { name: string; filename: string | null; co
   let name: string | null = null;
   let filename: string | null = null;
   let contentType: string | null = null;
-  // most parts have one header line: no split for them
-  for (const line of text.includes("\n") ? text.split("\r\n") : [text]) {
-    const colon = line.indexOf(":");
-    if (colon === -1) continue;
-    const key = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    if (key === "content-type") contentType = value;
-    if (key !== "content-disposition") continue;
-    name = /(?:^|;)\s*name="((?:[^"\\]|\\.)*)"/i.exec(value)?.[1] ?? /(?:^|;)\s*name=([^;\s]+)/i.exec(value)?.[1] ?? null;
-    filename = /(?:^|;)\s*filename="((?:[^"\\]|\\.)*)"/i.exec(value)?.[1] ?? null;
+  // by offsets, not split/trim per line: this runs once per part, and a form may have many
+  for (let at = 0; at < text.length; ) {
+    let eol = text.indexOf("\r\n", at);
+    if (eol === -1) eol = text.length;
+    const colon = text.indexOf(":", at);
+    if (colon !== -1 && colon < eol) {
+      const key = headerName(text, at, colon);
+      if (key === "content-type") contentType = text.slice(colon + 1, eol).trim();
+      else if (key === "content-disposition") {
+        const value = text.slice(colon + 1, eol);
+        name = /(?:^|;)\s*name="((?:[^"\\]|\\.)*)"/i.exec(value)?.[1] ?? /(?:^|;)\s*name=([^;\s]+)/i.exec(value)?.[1] ?? null;
+        filename = /(?:^|;)\s*filename="((?:[^"\\]|\\.)*)"/i.exec(value)?.[1] ?? null;
+      }
+    }
+    at = eol + 2;
   }
   if (name === null) throw new MultipartError("a part has no name in its Content-Disposition");
   return { name, filename, contentType };
+}
+
+/** The two header names we read, lower-cased; null for any other (compared by length first). */
+function headerName(text: string, from: number, to: number): "content-type" | "content-disposition" | null {
+  while (to > from && text.charCodeAt(to - 1) <= 32) to--;
+  while (from < to && text.charCodeAt(from) <= 32) from++;
+  const length = to - from;
+  if (length === 12 && text.slice(from, to).toLowerCase() === "content-type") return "content-type";
+  if (length === 19 && text.slice(from, to).toLowerCase() === "content-disposition") return "content-disposition";
+  return null;
 }
 
 export function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
