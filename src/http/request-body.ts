@@ -95,13 +95,12 @@ export function multipartBodyParser(limits: BodyLimits) {
       });
     }
     const spool = new Spool(limits.budget.claim());
-    const scanner = new MultipartScanner(boundary, { maxParts: limits.maxParts, maxTextBytes: MAX_TEXT_FIELD });
+    // fields as their parts end, read by read: a form of many parts never blocks the process at its end
     const form = new FormFieldsBuilder();
+    const scanner = new MultipartScanner(boundary, { maxParts: limits.maxParts, maxTextBytes: MAX_TEXT_FIELD, onPart: (part) => form.add(part) });
     try {
       await readBody(request, limits, spool.claim, async (chunk) => {
         scanner.push(chunk);
-        // fields as their parts end, read by read: a form of many parts never blocks the process at its end
-        form.add(scanner.parts);
         await spool.append(chunk);
       });
       if (!scanner.complete) throw new MultipartError("the form ends before its closing boundary");
@@ -132,21 +131,16 @@ function formFailure(error: unknown): unknown {
 class FormFieldsBuilder {
   readonly fields: FormFields = {};
   modelRange: readonly [number, number] | null = null;
-  private seen = 0;
 
-  /** The parts not added yet from the scanner's list. */
-  add(parts: readonly PartInfo[]): void {
+  add(part: PartInfo): void {
     const { fields } = this;
-    for (; this.seen < parts.length; this.seen++) {
-      const part = parts[this.seen]!;
-      const value: string | FilePartInfo =
-        part.text === null ? { filename: part.filename!, size: part.end - part.start, content_type: part.contentType } : utf8.decode(part.text);
-      const existing = fields[part.name];
-      if (existing === undefined) fields[part.name] = value;
-      else if (Array.isArray(existing)) existing.push(value);
-      else fields[part.name] = [existing, value];
-      if (part.name === "model" && part.filename === null) this.modelRange = [part.start, part.end];
-    }
+    const value: string | FilePartInfo =
+      part.text === null ? { filename: part.filename!, size: part.end - part.start, content_type: part.contentType } : utf8.decode(part.text);
+    const existing = fields[part.name];
+    if (existing === undefined) fields[part.name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else fields[part.name] = [existing, value];
+    if (part.name === "model" && part.filename === null) this.modelRange = [part.start, part.end];
   }
 }
 

@@ -97,6 +97,20 @@ describe("MultipartScanner", () => {
     expect(() => new MultipartScanner("b", { maxTextBytes: 100 }).push(big)).toThrow(TextFieldTooLargeError);
   });
 
+  test("onPart takes each part as it ends, and then none is kept", () => {
+    const { body } = form("b", [
+      { name: "a", content: encoder.encode("1") },
+      { name: "b", content: encoder.encode("2") },
+    ]);
+    const seen: string[] = [];
+    const scanner = new MultipartScanner("b", { onPart: (part) => seen.push(`${part.name}=${new TextDecoder().decode(part.text!)}`), maxParts: 2 });
+    scanner.push(body.subarray(0, 60));
+    expect(seen).toEqual(["a=1"]);
+    scanner.push(body.subarray(60));
+    expect(seen).toEqual(["a=1", "b=2"]);
+    expect(scanner.parts).toEqual([]);
+  });
+
   test("a header block arriving a byte at a time is found once", () => {
     const { body } = form("b", [{ name: "n".repeat(8000), content: encoder.encode("v") }]);
     const scanner = new MultipartScanner("b");

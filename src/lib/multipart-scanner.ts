@@ -21,7 +21,9 @@ export interface PartInfo {
   readonly text: Uint8Array | null;
 }
 
-export interface ScannerLimits {
+export interface ScannerOptions {
+  /** Each part as it ends; given, parts are not kept in `parts` (a form of many parts is then garbage part by part). */
+  readonly onPart?: (part: PartInfo) => void;
   /** Parts allowed in one form; one more is a `TooManyPartsError`. */
   readonly maxParts?: number;
   /** Largest text field (a part without a filename) kept; a bigger one is a `TextFieldTooLargeError`. */
@@ -56,9 +58,13 @@ export class MultipartScanner {
   private headerSearchFrom = 0;
   private state: "preamble" | "headers" | "content" | "epilogue" = "preamble";
   private current: OpenPart | null = null;
+  private count = 0;
+  private readonly onPart: (part: PartInfo) => void;
+  /** The parts found so far, unless an `onPart` takes them. */
   readonly parts: PartInfo[] = [];
 
-  constructor(boundary: string, { maxParts = Infinity, maxTextBytes = Infinity }: ScannerLimits = {}) {
+  constructor(boundary: string, { maxParts = Infinity, maxTextBytes = Infinity, onPart }: ScannerOptions = {}) {
+    this.onPart = onPart ?? ((part) => void this.parts.push(part));
     this.delimiter = new TextEncoder().encode(`\r\n--${boundary}`);
     this.maxParts = maxParts;
     this.maxTextBytes = maxTextBytes;
@@ -122,7 +128,7 @@ export class MultipartScanner {
       if (closing) {
         this.state = "epilogue";
       } else {
-        if (this.parts.length >= this.maxParts) throw new TooManyPartsError(this.maxParts);
+        if (this.count >= this.maxParts) throw new TooManyPartsError(this.maxParts);
         this.state = "headers";
         this.headerSearchFrom = this.base + pos;
       }
@@ -157,8 +163,9 @@ export class MultipartScanner {
 
   private closePart(end: number): void {
     const { name, filename, contentType, start, text } = this.current!;
-    this.parts.push({ name, filename, contentType, start, end, text: text === null ? null : joined(text) });
     this.current = null;
+    this.count++;
+    this.onPart({ name, filename, contentType, start, end, text: text === null ? null : joined(text) });
   }
 }
 
