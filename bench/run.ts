@@ -4,7 +4,7 @@
  * binary; a table on stdout and a JSON file in bench/results/.
  *   --binary PATH   measure this binary instead of building one from the working tree
  *                   (the build goes to bench/.build/azure-proxy)
- *   --only LIST     run only these phases: startup,requests,streams,aborts,slow,workers,upload,headroom
+ *   --only LIST     run only these phases: startup,requests,streams,aborts,slow,workers,upload,headroom,forms
  * Needs wrk, nginx, taskset, setpriv, ss and node (apt-get install wrk nginx).
  * Core layout (2 cores): core 0 = mock upstream + load generators (wrk, sse-client, slow
  * reader) + this script; core 1 = the proxy under test (nginx's one worker, or all of our
@@ -12,7 +12,8 @@
  * every process started is stopped at the end, on an error and on Ctrl-C. Other work on the
  * machine is detected (CPU not ours, per measurement) and named under the table.
  * Also here: profile.ts (where the CPU goes, GC counts), startup.ts and upload-memory.ts (also
- * run on their own), fixups.ts (per-event cost of the stream fix-ups).
+ * run on their own), tiny-part-form.ts (a 25 MB form of tiny parts; also on its own), fixups.ts
+ * (per-event cost of the stream fix-ups).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,13 +32,14 @@ import { MAIN_COLUMNS, renderSection, row, type Row, type Section } from "./repo
 import { measureStartup } from "./startup.ts";
 import { round } from "./lib/stats.ts";
 import { API_VERSION, CLIENT_KEY, DEPLOYMENT, UPSTREAM_KEY, directTarget, oursEnv, proxiedTarget, startFloor, startOurs } from "./targets.ts";
+import { measureTinyPartForm } from "./tiny-part-form.ts";
 import { measureUploadMemory } from "./upload-memory.ts";
 import { headroomSection, measureHeadroom } from "./headroom.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const { values: args } = parseArgs({ args: Bun.argv.slice(2), options: { quick: { type: "boolean" }, binary: { type: "string" }, only: { type: "string" } } });
 const mode = args.quick ? QUICK : FULL;
-const PHASES = ["startup", "requests", "streams", "aborts", "slow", "workers", "upload", "headroom"] as const;
+const PHASES = ["startup", "requests", "streams", "aborts", "slow", "workers", "upload", "headroom", "forms"] as const;
 const only = new Set(args.only ? args.only.split(",") : PHASES.filter((p) => p !== "upload" || mode.upload));
 for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase "${p}" (${PHASES.join(", ")})`);
 const bun = process.execPath;
@@ -192,6 +194,23 @@ async function main() {
     const headroom = await measureHeadroom({ binary, dir, seconds: mode.name === "quick" ? 5 : 10, connections: 16, core: PROXY_CORE });
     data.headroom = headroom;
     sections.push(headroomSection(headroom));
+  }
+
+  if (only.has("forms")) {
+    progress("25 MB form of tiny parts through the proxy, /healthz asked every 5 ms");
+    const forms = await measureTinyPartForm({ command: [binary], formMb: 25, core: PROXY_CORE });
+    data.tiny_part_form = forms;
+    sections.push({
+      title: `25 MB multipart form of ${forms.parts} tiny parts (limits.max_form_parts raised past them; then the default 1000)`,
+      columns: [["ours", "ours"]],
+      rows: [
+        { metric: "scanner alone, 64 KiB reads (ms)", values: { ours: forms.scanner_parse_ms }, target: "< 1000", pass: forms.scanner_parse_ms < 1000 },
+        { metric: `proxy round trip, read + parse, answer ${forms.proxy_status} (ms)`, values: { ours: forms.proxy_round_trip_ms }, target: "< 1000", pass: forms.proxy_round_trip_ms < 1000 },
+        { metric: "proxy CPU for the form (ms)", values: { ours: forms.proxy_cpu_ms } },
+        { metric: "longest /healthz answer meanwhile (ms)", values: { ours: forms.healthz_max_ms }, target: "< 50", pass: forms.healthz_max_ms < 50 },
+        { metric: `default limit: refused with ${forms.default_limit_status} after (ms)`, values: { ours: forms.default_limit_round_trip_ms } },
+      ],
+    });
   }
 
   const text = sections.map(renderSection).join("\n\n");

@@ -13,6 +13,7 @@ import type { Cooldown } from "../upstream/health.ts";
 import { startProxy, type ProxyServer } from "../cli/start-proxy.ts";
 import { Link, type Channel, type Message, type Respond } from "./link.ts";
 import { SharedLimits } from "./shared-limits.ts";
+import { withSpoolShare } from "./spool-share.ts";
 
 /** Long enough for a primary busy collecting metrics; a dead primary closes the link at once. */
 const TELL_TIMEOUT_MS = 2000;
@@ -41,7 +42,7 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
         return;
       case "config":
         config = message.config as Config;
-        proxy?.reload(config);
+        proxy?.reload(withSpoolShare(config));
         return;
       case "cooldown":
         if (proxy) proxy.health.coolUntil(message.cooldown as Cooldown);
@@ -67,7 +68,7 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
     // which worker wrote a line: for a crash, a slow worker, an uneven spread
     const log = createLogger(config.log.level, config.log.format, (line) => console.log(line), { worker: message.index as number });
     try {
-      proxy = await startProxy({ ...config, server: { ...config.server, port: message.port as number } }, runtime, log, {
+      proxy = await startProxy({ ...withSpoolShare(config), server: { ...config.server, port: message.port as number } }, runtime, log, {
         tell: (cooldown) => link.request<void>({ t: "cooldown", cooldown }, TELL_TIMEOUT_MS).catch(() => {}),
         limits: new SharedLimits(link),
         renderMetrics: () => link.request<string>({ t: "metrics" }, METRICS_TIMEOUT_MS),

@@ -77,7 +77,15 @@ export const ConfigSchema = Type.Object(
       { default: {}, additionalProperties: false, description: "Browser access (CORS)." },
     ),
     limits: Type.Object(
-      { max_body_bytes: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BODY_BYTES, description: "Largest request body accepted (413 above)." }) },
+      {
+        max_body_bytes: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BODY_BYTES, description: "Largest request body accepted (413 above)." }),
+        max_spool_bytes: Type.Integer({
+          minimum: 1024,
+          default: 1_073_741_824,
+          description: "Bytes all request bodies being read or held (memory and spool files) may take together; a body past it gets 503 with retry-after and is not forwarded. Each of several workers holds an equal share, at least max_body_bytes.",
+        }),
+        max_form_parts: Positive("Parts in one multipart form; more is a 400.", 1000),
+      },
       { default: {}, additionalProperties: false, description: "Request limits for every client." },
     ),
     timeouts: Type.Object(
@@ -86,8 +94,9 @@ export const ConfigSchema = Type.Object(
         first_byte_ms: Positive("Waiting for an upstream's response headers (reasoning models think for minutes).", 600_000),
         // above 300 s: a reasoning model may be silent that long between chunks (issue #4)
         idle_ms: Positive("Silence between two chunks of an upstream's answer.", 600_000),
+        client_body_ms: Positive("Silence while a client's request body arrives; then 408, and its spool is freed.", 60_000),
       },
-      { default: {}, additionalProperties: false, description: "Upstream timeouts; each one that fires is a clear error (or a failover, before the first byte)." },
+      { default: {}, additionalProperties: false, description: "Timeouts; an upstream one that fires is a clear error (or a failover, before the first byte)." },
     ),
     retry: Type.Object(
       {

@@ -13,6 +13,7 @@ import type { Forward } from "../proxy/forward.ts";
 import type { Health } from "../upstream/health.ts";
 import { admin } from "./admin.ts";
 import { azureRoutes } from "./azure-routes.ts";
+import { bodyLimitsOf } from "./body-read.ts";
 import { clientAuth, clientOf } from "./client-auth.ts";
 import { corsFor } from "./cors.ts";
 import { asFailure, errorHandling, failureResponse } from "./errors.ts";
@@ -46,7 +47,7 @@ export interface App {
 
 export function buildApp(deps: AppDeps): App {
   const { config, forward, log } = deps;
-  const maxBody = config.limits.max_body_bytes;
+  const bodyLimits = bodyLimitsOf(config);
   const access = relayAccess(deps.routing);
   // normalize off: Elysia would otherwise coerce the body (a string into an array, ...) before
   // validating it, and a coerced body could pass while the raw text we forward is still wrong.
@@ -60,8 +61,8 @@ export function buildApp(deps: AppDeps): App {
     .use(clientAuth(config.keys, config.auth.insecure_no_auth))
     .use(admin(deps))
     .use(modelListRoutes(deps.models, Math.floor(Date.now() / 1000)))
-    .use(openaiRoutes(forward, maxBody, access))
-    .use(azureRoutes(forward, maxBody, access));
+    .use(openaiRoutes(forward, bodyLimits, access))
+    .use(azureRoutes(forward, bodyLimits, access));
 
   return {
     async fetch(request) {

@@ -10,6 +10,7 @@
 import { Elysia, t } from "elysia";
 import type { Forward } from "../proxy/forward.ts";
 import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/operations.ts";
+import type { BodyLimits } from "./body-read.ts";
 import { callFrom, resourceCallFrom } from "./call-from-request.ts";
 import { refuseFormBody } from "./form-guard.ts";
 import type { RelayAccess } from "./relay-access.ts";
@@ -20,10 +21,10 @@ type Ctx = { body: unknown; params: Record<string, string>; request: Request };
 const fields = (body: unknown) => body as Record<string, unknown>;
 const DeploymentParams = t.Object({ deployment: t.String({ minLength: 1 }) });
 
-export function azureRoutes(forward: Forward, maxBodyBytes: number, access: RelayAccess) {
+export function azureRoutes(forward: Forward, bodyLimits: BodyLimits, access: RelayAccess) {
   const app = new Elysia({ name: "azure-routes", normalize: false, prefix: "/openai" });
   for (const { op, schema, deploymentSchema } of MODEL_ROUTES) {
-    const parse = bodyParserFor(op, maxBodyBytes);
+    const parse = bodyParserFor(op, bodyLimits);
     const fromBody = ({ body, request }: Ctx) => forward(callFrom(request, op, { shape: "azure", model: fields(body).model as string, body: fields(body) }));
     if (op.deploymentScoped) {
       app.post(
@@ -50,7 +51,7 @@ export function azureRoutes(forward: Forward, maxBodyBytes: number, access: Rela
       const relay = async ({ request }: Ctx) => {
         access(request, true);
         refuseFormBody(request, upload);
-        return forward(await resourceCallFrom(request, V1_RESOURCE, "azure", "/openai/v1", maxBodyBytes));
+        return forward(await resourceCallFrom(request, V1_RESOURCE, "azure", "/openai/v1", bodyLimits));
       };
       app.get(path, relay).post(path, relay).delete(path, relay);
     }

@@ -7,6 +7,7 @@ import { clientOf } from "./client-auth.ts";
 import { recordOf } from "./request-record.ts";
 import { requestIdOf } from "./request-id.ts";
 import { urlOf } from "./request-url.ts";
+import type { BodyLimits } from "./body-read.ts";
 import { spoolRawBody, takeCallBody } from "./request-body.ts";
 
 type Body = Record<string, unknown>;
@@ -57,14 +58,14 @@ function fromRequest(request: Request) {
 }
 
 /** A relayed v1 resource: the path after `/v1/` and the query go along; the body is spooled. */
-export async function resourceCallFrom(request: Request, operation: Operation, shape: Shape, prefix: string, maxBodyBytes: number): Promise<ProxyCall> {
+export async function resourceCallFrom(request: Request, operation: Operation, shape: Shape, prefix: string, bodyLimits: BodyLimits): Promise<ProxyCall> {
   const url = urlOf(request);
   refuseEncodedSteps(request.url, url.pathname);
   return {
     operation,
     model: undefined,
     bodyModel: undefined,
-    body: await spoolRawBody(request, maxBodyBytes),
+    body: await spoolRawBody(request, bodyLimits),
     streamOptions: null,
     stream: false,
     shape,

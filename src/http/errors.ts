@@ -14,6 +14,7 @@ const STATUS: Record<Exclude<FailureKind, "upstream_status">, number> = {
   not_found: 404,
   model_not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -21,6 +22,7 @@ const STATUS: Record<Exclude<FailureKind, "upstream_status">, number> = {
   upstream_unreachable: 502,
   upstream_broke: 502,
   upstream_timeout: 504,
+  overloaded: 503,
   client_closed: 499,
   internal: 500,
 };
@@ -32,6 +34,7 @@ const TYPE: Record<Exclude<FailureKind, "upstream_status">, string> = {
   not_found: "invalid_request_error",
   model_not_found: "invalid_request_error",
   method_not_allowed: "invalid_request_error",
+  request_timeout: "invalid_request_error",
   payload_too_large: "invalid_request_error",
   unsupported_media_type: "invalid_request_error",
   rate_limited: "rate_limit_error",
@@ -39,6 +42,7 @@ const TYPE: Record<Exclude<FailureKind, "upstream_status">, string> = {
   upstream_unreachable: "upstream_error",
   upstream_broke: "upstream_error",
   upstream_timeout: "timeout_error",
+  overloaded: "server_error",
   client_closed: "client_closed",
   internal: "server_error",
 };

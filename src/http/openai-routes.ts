@@ -2,6 +2,7 @@
 import { Elysia } from "elysia";
 import type { Forward } from "../proxy/forward.ts";
 import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/operations.ts";
+import type { BodyLimits } from "./body-read.ts";
 import { callFrom, resourceCallFrom } from "./call-from-request.ts";
 import { refuseFormBody } from "./form-guard.ts";
 import type { RelayAccess } from "./relay-access.ts";
@@ -11,12 +12,12 @@ import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
 type Ctx = { body: unknown; params: Record<string, string>; request: Request };
 const fields = (body: unknown) => body as Record<string, unknown>;
 
-export function openaiRoutes(forward: Forward, maxBodyBytes: number, access: RelayAccess) {
+export function openaiRoutes(forward: Forward, bodyLimits: BodyLimits, access: RelayAccess) {
   const app = new Elysia({ name: "openai-routes", normalize: false, prefix: "/v1" });
   for (const { op, schema } of MODEL_ROUTES) {
     app.post(op.suffix, ({ body, request }: Ctx) => forward(callFrom(request, op, { shape: "openai", model: fields(body).model as string, body: fields(body) })), {
       body: schema,
-      parse: bodyParserFor(op, maxBodyBytes),
+      parse: bodyParserFor(op, bodyLimits),
     });
   }
   for (const op of STORED_RESPONSE_OPERATIONS) {
@@ -33,7 +34,7 @@ export function openaiRoutes(forward: Forward, maxBodyBytes: number, access: Rel
       const relay = async ({ request }: Ctx) => {
         access(request, true);
         refuseFormBody(request, upload);
-        return forward(await resourceCallFrom(request, V1_RESOURCE, "openai", "/v1", maxBodyBytes));
+        return forward(await resourceCallFrom(request, V1_RESOURCE, "openai", "/v1", bodyLimits));
       };
       // the methods the resources have, no others (an `all` route once relayed OPTIONS to Azure)
       app.get(path, relay).post(path, relay).delete(path, relay);

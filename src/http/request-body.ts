@@ -1,6 +1,6 @@
 /**
- * Reading request bodies, bounded by the size limit while reading (a Content-Length over it is
- * refused before reading anything):
+ * Reading request bodies, under the limits of body-read.ts (size, silence, the bytes all bodies
+ * hold together):
  * - JSON is parsed once and kept as the exact text the client sent, because that text, not a
  *   re-serialisation, is what goes upstream;
  * - multipart and raw uploads go to a Spool (memory, then an unlinked temp file), scanned on
@@ -8,16 +8,20 @@
  * The route's handler takes the body with `takeCallBody`; a body no handler took (the request
  * failed validation) is released by `releaseUntaken`.
  */
+import type { Claim } from "../lib/byte-budget.ts";
 import { Failure } from "../lib/failure.ts";
-import { boundaryOf, MultipartError, MultipartScanner, type PartInfo } from "../lib/multipart-scanner.ts";
+import { boundaryOf, MultipartError, MultipartScanner, TextFieldTooLargeError, TooManyPartsError, type PartInfo } from "../lib/multipart-scanner.ts";
 import { Spool } from "../lib/spool.ts";
 import { concatBytes } from "../lib/bytes.ts";
 import { duplicateTopLevelKey } from "../lib/json-top-level.ts";
 import { disposeBody, type CallBody } from "../proxy/call.ts";
+import { readBody, type BodyLimits } from "./body-read.ts";
 
 const bodies = new WeakMap<Request, CallBody>();
+const jsonClaims = new WeakMap<Request, Claim>();
 /** A text field bigger than this is not a parameter anyone sends; it is refused, not truncated. */
 const MAX_TEXT_FIELD = 1024 * 1024;
+const utf8 = new TextDecoder();
 
 export function takeCallBody(request: Request): CallBody {
   const body = bodies.get(request);
@@ -31,46 +35,23 @@ export function releaseUntaken(request: Request): void {
     bodies.delete(request);
     disposeBody(body);
   }
+  // a JSON body's bytes are held until its answer starts: by then it was sent, and no retry
+  // can need it again
+  jsonClaims.get(request)?.release();
 }
 
-function tooLarge(limit: number): Failure {
-  return new Failure("payload_too_large", `The request body is larger than this proxy accepts (${limit} bytes).`, { code: "request_too_large" });
+/** A JSON body's claim on limits.max_spool_bytes, released by `releaseUntaken` when the app answers. */
+function claimFor(request: Request, limits: BodyLimits): Claim {
+  const claim = limits.budget.claim();
+  jsonClaims.set(request, claim);
+  return claim;
 }
 
-/**
- * Every chunk of the body to `sink`, failing with 413 past `maxBytes`. `whole`: a body of
- * declared length is read in one piece (JSON, which is parsed whole anyway); uploads stream
- * chunk by chunk into their spool, never held whole.
- */
-async function readLimited(request: Request, maxBytes: number, sink: (chunk: Uint8Array) => void | Promise<void>, whole = false): Promise<void> {
-  const declared = Number(request.headers.get("content-length") ?? "NaN");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) return;
-  if (whole && declared >= 0) {
-    // one read: the reader loop allocated 256 KiB and 64 KiB buffers per request, a GC every
-    // ~52 requests under load (bench/profile.ts); the server holds the body to its declared
-    // length, never more
-    await sink(new Uint8Array(await request.arrayBuffer()));
-    return;
-  }
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      reader.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
-    }
-    await sink(value);
-  }
-}
-
-export function jsonBodyParser(maxBytes: number) {
+export function jsonBodyParser(limits: BodyLimits) {
   return async ({ request }: { request: Request }): Promise<unknown> => {
     const chunks: Uint8Array[] = [];
-    await readLimited(request, maxBytes, (chunk) => void chunks.push(chunk), true);
+    const claim = claimFor(request, limits);
+    await readBody(request, limits, claim, (chunk) => void chunks.push(chunk), true);
     let text: string;
     try {
       // fatal: a body that is not UTF-8 is a client error, not something to forward mangled
@@ -110,7 +91,7 @@ export interface FilePartInfo {
 }
 export type FormFields = Record<string, string | FilePartInfo | Array<string | FilePartInfo>>;
 
-export function multipartBodyParser(maxBytes: number) {
+export function multipartBodyParser(limits: BodyLimits) {
   return async ({ request }: { request: Request }): Promise<FormFields> => {
     const contentType = request.headers.get("content-type");
     const boundary = boundaryOf(contentType);
@@ -119,47 +100,65 @@ export function multipartBodyParser(maxBytes: number) {
         code: "invalid_content_type",
       });
     }
-    const spool = new Spool();
-    const scanner = new MultipartScanner(boundary);
+    const spool = new Spool(limits.budget.claim());
+    // fields as their parts end, read by read: a form of many parts never blocks the process at its end
+    const form = new FormFieldsBuilder();
+    const scanner = new MultipartScanner(boundary, { maxParts: limits.maxParts, maxTextBytes: MAX_TEXT_FIELD, onPart: (part) => form.add(part) });
     try {
-      await readLimited(request, maxBytes, async (chunk) => {
+      await readBody(request, limits, spool.claim, async (chunk) => {
         scanner.push(chunk);
         await spool.append(chunk);
       });
       if (!scanner.complete) throw new MultipartError("the form ends before its closing boundary");
-      const fields: FormFields = {};
-      let modelRange: readonly [number, number] | null = null;
-      for (const part of scanner.parts) {
-        const value = await fieldValue(spool, part);
-        const existing = fields[part.name];
-        fields[part.name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-        if (part.name === "model" && part.filename === null) modelRange = [part.start, part.end];
-      }
-      bodies.set(request, { kind: "multipart", spool, contentType: contentType!, modelRange, partsEnd: scanner.parts.at(-1)?.end ?? 0 });
-      return fields;
+      bodies.set(request, { kind: "multipart", spool, contentType: contentType!, modelRange: form.modelRange, partsEnd: form.partsEnd });
+      return form.fields;
     } catch (error) {
       await spool.dispose();
-      if (error instanceof MultipartError) throw new Failure("invalid_request", `The multipart body is malformed: ${error.message}.`, { code: "invalid_multipart" });
-      throw error;
+      throw formFailure(error);
     }
   };
 }
 
-async function fieldValue(spool: Spool, part: PartInfo): Promise<string | FilePartInfo> {
-  const size = part.end - part.start;
-  if (part.filename !== null) return { filename: part.filename, size, content_type: part.contentType };
-  if (size > MAX_TEXT_FIELD) {
-    throw new Failure("invalid_request", `The form field '${part.name}' is larger than ${MAX_TEXT_FIELD} bytes; send files with a filename.`, { param: part.name, code: "invalid_value" });
+function formFailure(error: unknown): unknown {
+  if (error instanceof TooManyPartsError) {
+    return new Failure("invalid_request", `The form has more than ${error.maxParts} parts (limits.max_form_parts).`, { code: "too_many_parts" });
   }
-  return new TextDecoder().decode(await spool.slice(part.start, part.end));
+  if (error instanceof TextFieldTooLargeError) {
+    return new Failure("invalid_request", `The form field '${error.field}' is larger than ${error.maxBytes} bytes; send files with a filename.`, {
+      param: error.field,
+      code: "invalid_value",
+    });
+  }
+  if (error instanceof MultipartError) return new Failure("invalid_request", `The multipart body is malformed: ${error.message}.`, { code: "invalid_multipart" });
+  return error;
+}
+
+/** The parts as the route's schema sees them; a repeated name collects into one array, appended in place. */
+class FormFieldsBuilder {
+  readonly fields: FormFields = {};
+  modelRange: readonly [number, number] | null = null;
+  /** Where the last part's content ends: a `model` part is added there when the form has none. */
+  partsEnd = 0;
+
+  add(part: PartInfo): void {
+    const { fields } = this;
+    this.partsEnd = part.end;
+    const value: string | FilePartInfo =
+      part.text === null ? { filename: part.filename!, size: part.end - part.start, content_type: part.contentType } : utf8.decode(part.text);
+    const existing = fields[part.name];
+    if (existing === undefined) fields[part.name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else fields[part.name] = [existing, value];
+    if (part.name === "model" && part.filename === null) this.modelRange = [part.start, part.end];
+  }
 }
 
 /** Any body, kept as it came, for the relayed v1 resources (file uploads, batch bodies). */
-export async function spoolRawBody(request: Request, maxBytes: number): Promise<CallBody> {
+export async function spoolRawBody(request: Request, limits: BodyLimits): Promise<CallBody> {
   if (request.method === "GET" || request.method === "HEAD" || request.body === null) return { kind: "none" };
-  const spool = new Spool();
+  const spool = new Spool(limits.budget.claim());
   try {
-    await readLimited(request, maxBytes, (chunk) => spool.append(chunk));
+    await readBody(request, limits, spool.claim, (chunk) => spool.append(chunk));
   } catch (error) {
     await spool.dispose();
     throw error;

@@ -19,6 +19,7 @@ import { DeploymentEmbeddingRequest, EmbeddingRequest } from "./models/embedding
 import { DeploymentImageEditForm, DeploymentImageGenerationRequest, ImageEditForm, ImageGenerationRequest } from "./models/images.ts";
 import { ResponseRequest } from "./models/responses.ts";
 import { refuseFormBody } from "./form-guard.ts";
+import type { BodyLimits } from "./body-read.ts";
 import { jsonBodyParser, multipartBodyParser } from "./request-body.ts";
 
 export interface ModelRoute {
@@ -42,9 +43,9 @@ export const MODEL_ROUTES: readonly ModelRoute[] = [
   { op: RESPONSES, schema: ResponseRequest, deploymentSchema: ResponseRequest },
 ];
 
-export function bodyParserFor(op: Operation, maxBodyBytes: number) {
-  if (op.body === "multipart") return multipartBodyParser(maxBodyBytes);
-  const json = jsonBodyParser(maxBodyBytes);
+export function bodyParserFor(op: Operation, limits: BodyLimits) {
+  if (op.body === "multipart") return multipartBodyParser(limits);
+  const json = jsonBodyParser(limits);
   return (context: { request: Request }) => {
     refuseFormBody(context.request);
     return json(context);

@@ -10,6 +10,7 @@ export type FailureKind =
   | "not_found" // 404: no such route
   | "model_not_found" // 404: no upstream serves the model
   | "method_not_allowed" // 405
+  | "request_timeout" // 408: the client's body stopped arriving
   | "payload_too_large" // 413
   | "unsupported_media_type" // 415: a form or text body where JSON is expected
   | "rate_limited" // 429: the client's key is over its own limit
@@ -18,6 +19,7 @@ export type FailureKind =
   | "upstream_unreachable" // connect / DNS / TLS failure
   | "upstream_broke" // the upstream answer was cut or unreadable
   | "upstream_timeout"
+  | "overloaded" // 503: the proxy itself is at a bound (limits.max_spool_bytes); retry later
   | "client_closed" // the client went away before the answer (logged as 499, never sent)
   | "internal";
 

@@ -3,11 +3,12 @@
  * without holding a large upload in memory: the first MEMORY_LIMIT bytes stay in memory, the
  * rest goes to a temporary file that is unlinked as soon as it is opened, so it vanishes with
  * the process even on a crash. Reads are positional, so any range can be streamed any number
- * of times.
+ * of times. Its bytes count on a Claim (limits.max_spool_bytes), given back when it is disposed.
  */
 import { open, unlink, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Claim } from "./byte-budget.ts";
 import { concatBytes } from "./bytes.ts";
 
 const MEMORY_LIMIT = 1024 * 1024;
@@ -17,6 +18,9 @@ export class Spool {
   private memory: Uint8Array[] = [];
   private file: FileHandle | null = null;
   private size = 0;
+
+  /** `claim`: the reader counts bytes on it before appending them; the spool only gives them back. */
+  constructor(readonly claim: Claim) {}
 
   get byteLength(): number {
     return this.size;
@@ -39,7 +43,7 @@ export class Spool {
   /** A fresh stream of bytes [start, end). */
   range(start: number, end: number): ReadableStream<Uint8Array> {
     if (this.file === null) {
-      const all = concatBytes(this.memory);
+      const all = this.memory.length === 1 ? this.memory[0]! : concatBytes(this.memory);
       this.memory = [all];
       return new ReadableStream({
         start(controller) {
@@ -73,6 +77,7 @@ export class Spool {
   }
 
   async dispose(): Promise<void> {
+    this.claim.release();
     this.memory = [];
     const file = this.file;
     this.file = null;
