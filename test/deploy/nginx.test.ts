@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chatBody, CLIENT_KEY, post, startStack, type Stack } from "../harness/fixture.ts";
 import { contentOf, readEvents } from "../harness/sse.ts";
+import { waitFor } from "../harness/processes.ts";
 import { freePort, requireTool, ROOT, substitute } from "./tools.ts";
 
 const NGINX = "/usr/sbin/nginx";
@@ -153,7 +154,8 @@ describe("deploy/nginx.conf in front of the proxy", () => {
     const id = theirs.headers.get("x-request-id")!;
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     await theirs.body?.cancel();
-    expect(stack.proxy.output()).toContain(`"request_id":"${id}"`);
+    // the access-log line is written once the answer has ended, a moment after the client's cancel
+    await waitFor(() => stack.proxy.output().includes(`"request_id":"${id}"`), 5000, "the access-log line with nginx's request id");
   });
 
   test("accepts a 20 MB body and answers a body over 26 MiB with an OpenAI-shaped 413", async () => {
