@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
+import { openSpending } from "../state/open-state.ts";
 import { Link, type Channel, type Message, type Respond } from "./link.ts";
 import { SharedState, type Peer } from "./shared-state.ts";
 
@@ -38,7 +39,9 @@ export interface WorkerPool {
 export async function startWorkers(initial: Config, count: number, runtime: RuntimeAdapter, log: Logger): Promise<WorkerPool> {
   let config = initial;
   const workers = new Map<number, Worker>();
-  const shared = new SharedState(() => workers.values());
+  // the one writer of the usage ledger (state.path): workers send it their calls
+  const spending = await openSpending(config, log);
+  const shared = new SharedState(() => workers.values(), spending);
   let stopping = false;
   let serving = false;
   let cutCount = 0;
@@ -150,6 +153,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
   } catch (error) {
     stopping = true;
     for (const worker of workers.values()) worker.process.kill("SIGKILL");
+    await spending.close();
     throw error;
   }
   serving = true;
@@ -161,6 +165,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
         log.warn("server.workers, port and host change only with a restart; the rest is reloaded");
       }
       config = next;
+      spending.configure(next.prices);
       for (const worker of workers.values()) worker.link.notify({ t: "config", config });
     },
     async drain(graceMs) {
@@ -173,6 +178,8 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       }, graceMs + 5000);
       await all;
       clearTimeout(late);
+      // every worker has told its last call
+      await spending.close();
       return cutCount;
     },
     cut() {

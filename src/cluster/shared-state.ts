@@ -3,10 +3,13 @@
  *   - cooldowns: one worker's 429 is relayed to the others before that worker answers its client;
  *   - per-key limits: the one Limiter lives here, so a key's limit holds across workers;
  *   - stream slots, by worker, so a worker's death gives its slots back;
- *   - metrics: /metrics on any worker sums every worker's registry.
+ *   - metrics: /metrics on any worker sums every worker's registry;
+ *   - the usage ledger and budgets (one writer of the SQLite file), told each finished call.
  */
 import { Failure } from "../lib/failure.ts";
 import { Limiter, type LimitedClient } from "../ratelimit/limiter.ts";
+import type { BudgetedClient, Spending } from "../state/spending.ts";
+import type { UsageEntry } from "../state/usage-row.ts";
 import { Health, type Cooldown } from "../upstream/health.ts";
 import type { Link, Message, Respond } from "./link.ts";
 
@@ -30,7 +33,10 @@ export class SharedState {
   /** Slots a worker closed before their open was answered (it gave up waiting). */
   private readonly abandoned = new Set<string>();
 
-  constructor(private readonly peers: () => Iterable<Peer>) {}
+  constructor(
+    private readonly peers: () => Iterable<Peer>,
+    readonly spending: Spending,
+  ) {}
 
   /** Cooldowns now: what a worker starting later is given. */
   cooling(): Cooldown[] {
@@ -60,6 +66,18 @@ export class SharedState {
         }
         case "tokens":
           this.limiter.addTokens(message.key as string, message.tokens as number);
+          return true;
+        case "budget":
+          void Promise.resolve(this.spending.admit(message.client as BudgetedClient)).then(
+            () => respond?.(true),
+            (error: Error) => respond?.(error instanceof Failure ? error : new Failure("internal", error.message)),
+          );
+          return true;
+        case "usage":
+          this.spending.record(message.entry as UsageEntry);
+          return true;
+        case "usage-report":
+          this.spending.report(message.since as string, message.until as string).then(respond, (error: Error) => respond?.(new Failure("internal", `usage: ${error.message}`)));
           return true;
         case "metrics":
           this.sumMetrics().then(respond, (error: Error) => respond?.(new Failure("internal", `metrics: ${error.message}`)));

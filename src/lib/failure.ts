@@ -12,6 +12,7 @@ export type FailureKind =
   | "method_not_allowed" // 405
   | "payload_too_large" // 413
   | "rate_limited" // 429: the client's key is over its own limit
+  | "quota_exceeded" // 429 insufficient_quota: the client's key is past a budget until it resets
   | "upstream_status" // Azure answered with an error status: keep its status
   | "upstream_auth" // Azure rejected *our* credential: the operator's problem, not the client's
   | "upstream_unreachable" // connect / DNS / TLS failure
