@@ -36,6 +36,8 @@ export async function runCli(argv: string[], runtime: RuntimeAdapter): Promise<n
         return await (await import("./simulate.ts")).simulateCommand(rest, runtime);
       case "check":
         return await (await import("./check.ts")).checkCommand(rest);
+      case "usage":
+        return await (await import("./usage-report.ts")).usageCommand(rest);
       case "healthcheck":
         return await (await import("./healthcheck.ts")).healthcheckCommand(rest);
       case "worker":

@@ -13,6 +13,10 @@ import { createMetrics, type Metrics } from "../metrics/catalog.ts";
 import { createForwarder } from "../proxy/forward.ts";
 import { InFlight } from "../proxy/in-flight.ts";
 import { Limiter, type KeyLimits } from "../ratelimit/limiter.ts";
+import { withBudgets } from "../state/budget-gate.ts";
+import { ledgerEntry } from "../state/ledger-entry.ts";
+import { openSpending } from "../state/open-state.ts";
+import type { Spending } from "../state/spending.ts";
 import type { RunningServer, RuntimeAdapter } from "../runtime/types.ts";
 import { Credentials } from "../upstream/credentials.ts";
 import { Headroom } from "../upstream/headroom.ts";
@@ -43,6 +47,7 @@ interface SharedState {
   readonly metrics: Metrics;
   readonly inFlight: InFlight;
   readonly headroom: Headroom;
+  readonly spending: Spending;
 }
 
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -78,6 +83,11 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     health: state.health,
     draining,
     onUsage: (key, usage) => state.limiter.addTokens(key, usage.prompt + usage.completion),
+    onFinished: (record) => {
+      const entry = ledgerEntry(record, Date.now());
+      if (entry) state.spending.record(entry);
+    },
+    spending: state.spending,
     log,
   });
 }
@@ -91,6 +101,8 @@ export interface Siblings {
   readonly tell: TellSiblings;
   readonly limits: KeyLimits;
   readonly renderMetrics: () => Promise<string>;
+  /** The usage ledger and budgets, kept by the primary. */
+  readonly spending: Spending;
 }
 
 export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger, siblings?: Siblings): Promise<ProxyServer> {
@@ -98,14 +110,17 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
   // per process: each worker steers by the answers it saw (README, "With several workers")
   const headroom = new Headroom(Date.now);
   const metrics = createMetrics(health, headroom);
+  // a worker's ledger is the primary's; a single process keeps its own
+  const spending = siblings?.spending ?? (await openSpending(config, log));
   const state: SharedState = {
     health,
     credentials: new Credentials(runtime.upstreamFetch, Date.now),
     reachability: new Reachability(Date.now),
-    limiter: siblings?.limits ?? new Limiter(Date.now),
+    limiter: withBudgets(siblings?.limits ?? new Limiter(Date.now), spending),
     metrics: siblings ? { ...metrics, render: siblings.renderMetrics } : metrics,
     inFlight: new InFlight(),
     headroom,
+    spending,
   };
   let draining = false;
   const isDraining = () => draining;
@@ -123,6 +138,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     health,
     metrics,
     reload(next) {
+      state.spending.configure(next.prices);
       app = build(next, state, isDraining, runtime, log);
     },
     async drain(graceMs) {
@@ -140,6 +156,8 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
         await server.stop(true);
       }
       await Promise.race([closing, new Promise((r) => setTimeout(r, 1000))]);
+      // every request has finished (or was cut) and recorded its usage: write it all
+      await state.spending.close();
       return cut;
     },
     cut() {

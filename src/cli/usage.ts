@@ -10,6 +10,9 @@ Usage:
                                        the Azure simulator alone (default port 9100)
   azure-proxy check [--config FILE]    validate env + config, print the routing table (secrets masked)
   azure-proxy healthcheck [--url URL]  exit 0 when a running proxy answers /healthz
+  azure-proxy usage [--config FILE] [--since 7d|YYYY-MM-DD] [--until YYYY-MM-DD]
+                    [--by key,model,upstream,day] [--format table|csv|json]
+                                       the usage ledger from the state file (state.path)
   azure-proxy --help | --version
 
 Environment:
@@ -24,6 +27,8 @@ Environment:
   AZURE_OPENAI_MAX_COMPLETION_TOKENS_MODELS  models that need max_completion_tokens (o1*,gpt-5*)
   AZURE_PROXY_STREAM_FIXUPS                  on/off: drop Azure-only annotation chunks (on)
   AZURE_PROXY_MAX_BODY_BYTES                 largest request body (27262976)
+  AZURE_PROXY_STATE_PATH                     SQLite file for the usage ledger and budgets
+  AZURE_PROXY_REDIS_URL                      Redis shared by several instances
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid configuration.
 `;

@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
+import { openSpending } from "../state/open-state.ts";
 import { Link, type Channel, type Message, type Respond } from "./link.ts";
 import { SharedState, type Peer } from "./shared-state.ts";
 
@@ -38,8 +39,11 @@ export interface WorkerPool {
 export async function startWorkers(initial: Config, count: number, runtime: RuntimeAdapter, log: Logger): Promise<WorkerPool> {
   let config = initial;
   const workers = new Map<number, Worker>();
+  // the one writer of the usage ledger (state.path): workers send it their calls
+  const spending = await openSpending(config, log);
   const shared = new SharedState(
     () => workers.values(),
+    spending,
     (answered, ms) => log.debug("metrics summed", { workers: answered, ms: Math.round(ms * 10) / 10 }),
   );
   let stopping = false;
@@ -153,6 +157,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
   } catch (error) {
     stopping = true;
     for (const worker of workers.values()) worker.process.kill("SIGKILL");
+    await spending.close();
     throw error;
   }
   serving = true;
@@ -164,6 +169,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
         log.warn("server.workers, port and host change only with a restart; the rest is reloaded");
       }
       config = next;
+      spending.configure(next.prices);
       for (const worker of workers.values()) worker.link.notify({ t: "config", config });
     },
     async drain(graceMs) {
@@ -176,6 +182,8 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       }, graceMs + 5000);
       await all;
       clearTimeout(late);
+      // every worker has told its last call
+      await spending.close();
       return cutCount;
     },
     cut() {

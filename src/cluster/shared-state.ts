@@ -6,9 +6,12 @@
  *   - metrics: /metrics on any worker sums every worker's registry, at most once a second
  *     however often it is scraped (several scrapers, or one scraping each worker): the sum
  *     runs on this process's one thread, where every worker's limit checks are answered too.
+ *   - the usage ledger and budgets (one writer of the SQLite file), told each finished call.
  */
 import { Failure } from "../lib/failure.ts";
 import { Limiter, type LimitedClient } from "../ratelimit/limiter.ts";
+import type { BudgetedClient, Spending } from "../state/spending.ts";
+import type { UsageEntry } from "../state/usage-row.ts";
 import { Health, type Cooldown } from "../upstream/health.ts";
 import type { Link, Message, Respond } from "./link.ts";
 
@@ -39,6 +42,7 @@ export class SharedState {
 
   constructor(
     private readonly peers: () => Iterable<Peer>,
+    readonly spending: Spending,
     /** Told after each sum: how many workers answered, and how long it took. */
     private readonly onSummed: (workers: number, ms: number) => void = () => {},
   ) {}
@@ -71,6 +75,18 @@ export class SharedState {
         }
         case "tokens":
           this.limiter.addTokens(message.key as string, message.tokens as number);
+          return true;
+        case "budget":
+          void Promise.resolve(this.spending.admit(message.client as BudgetedClient)).then(
+            () => respond?.(true),
+            (error: Error) => respond?.(error instanceof Failure ? error : new Failure("internal", error.message)),
+          );
+          return true;
+        case "usage":
+          this.spending.record(message.entry as UsageEntry);
+          return true;
+        case "usage-report":
+          this.spending.report(message.since as string, message.until as string).then(respond, (error: Error) => respond?.(new Failure("internal", `usage: ${error.message}`)));
           return true;
         case "metrics":
           this.metrics().then(respond, (error: Error) => respond?.(new Failure("internal", `metrics: ${error.message}`)));

@@ -61,6 +61,10 @@ export const EnvSchema = Type.Object({
   AZURE_PROXY_MAX_BODY_BYTES: Type.Optional(
     Type.String({ pattern: "^\\d+$", hint: "a byte count, at least 1024", description: "Largest request body accepted (default 27262976)." }),
   ),
+  AZURE_PROXY_STATE_PATH: Type.Optional(Type.String({ minLength: 1, description: "SQLite file for the usage ledger and budgets (state.path)." })),
+  AZURE_PROXY_REDIS_URL: Type.Optional(
+    Type.String({ pattern: "^rediss?://", secret: true, hint: "a redis:// or rediss:// URL", description: "Redis shared by several instances (state.redis)." }),
+  ),
 });
 
 export type Env = Static<typeof EnvSchema>;

@@ -132,6 +132,7 @@ function envLayer(env: Env, rawEnv: Record<string, string | undefined>, issues: 
     workers: env.AZURE_PROXY_WORKERS === undefined || env.AZURE_PROXY_WORKERS === "auto" ? env.AZURE_PROXY_WORKERS : Number(env.AZURE_PROXY_WORKERS),
   };
   layer.log = { level: env.LOG_LEVEL, format: env.LOG_FORMAT };
+  layer.state = { path: env.AZURE_PROXY_STATE_PATH, redis: env.AZURE_PROXY_REDIS_URL };
   layer.identity = { authority_host: env.AZURE_AUTHORITY_HOST };
   return layer;
 }
@@ -142,7 +143,7 @@ function mergeLayers(file: Raw, env: Raw, cli: CliOverrides, tty: boolean): Raw 
   const fileUpstreams = file.upstreams as unknown[] | undefined;
   merged.upstreams = fileUpstreams && fileUpstreams.length > 0 ? fileUpstreams : (env.upstreams ?? []);
   merged.keys = [...((file.keys as unknown[]) ?? []), ...((env.keys as unknown[]) ?? [])];
-  for (const name of ["compat", "limits", "server", "log", "identity"]) merged[name] = section(name);
+  for (const name of ["compat", "limits", "server", "log", "identity", "state"]) merged[name] = section(name);
   const server = merged.server as Raw;
   if (cli.port !== undefined) server.port = cli.port;
   if (cli.host !== undefined) server.host = cli.host;

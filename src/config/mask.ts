@@ -10,5 +10,7 @@ export function maskedConfig(config: Config): unknown {
       ...(u.entra && "client_secret" in u.entra ? { entra: { ...u.entra, client_secret: "***" } } : {}),
     })),
     keys: config.keys.map((k) => ({ ...k, ...(k.key !== undefined ? { key: "***" } : {}) })),
+    // a Redis URL may carry a password
+    state: { ...config.state, ...(config.state.redis !== undefined ? { redis: "***" } : {}) },
   };
 }

@@ -51,6 +51,29 @@ export const UpstreamSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Usd = (description: string) => Type.Number({ exclusiveMinimum: 0, description });
+
+export const BudgetSchema = Type.Object(
+  {
+    tokens_per_day: Type.Optional(Positive("Tokens (prompt + completion) per UTC day.")),
+    tokens_per_month: Type.Optional(Positive("Tokens (prompt + completion) per UTC month.")),
+    usd_per_day: Type.Optional(Usd("Cost in USD (from `prices`) per UTC day.")),
+    usd_per_month: Type.Optional(Usd("Cost in USD (from `prices`) per UTC month.")),
+  },
+  { additionalProperties: false, description: "Spend per key; past one, calls get 429 insufficient_quota until it resets. Absent: no budget." },
+);
+
+const PerMillion = (description: string) => Type.Number({ minimum: 0, description });
+
+export const PriceSchema = Type.Object(
+  {
+    input: PerMillion("USD per 1M prompt tokens."),
+    cached_input: Type.Optional(PerMillion("USD per 1M cached prompt tokens; absent: the input price.")),
+    output: PerMillion("USD per 1M completion tokens."),
+  },
+  { additionalProperties: false },
+);
+
 export const ClientKeySchema = Type.Object(
   {
     name: { ...Name, description: "Shown in logs and metrics instead of the key." },
@@ -60,6 +83,8 @@ export const ClientKeySchema = Type.Object(
     rpm: Type.Optional(Positive("Requests per minute; absent: unlimited.")),
     tpm: Type.Optional(Positive("Tokens per minute (prompt + completion); absent: unlimited.")),
     max_streams: Type.Optional(Positive("Concurrent streams; absent: unlimited.")),
+    budget: Type.Optional(BudgetSchema),
+    admin: Type.Boolean({ default: false, description: "May read /admin/* (the usage report)." }),
   },
   { additionalProperties: false },
 );
@@ -163,6 +188,18 @@ export const ConfigSchema = Type.Object(
       { insecure_no_auth: Type.Boolean({ default: false, description: "Serve without client keys: an open relay spends your Azure quota (also --insecure-no-auth)." }) },
       { default: {}, additionalProperties: false, description: "Client authentication." },
     ),
+    state: Type.Object(
+      {
+        path: Type.Optional(Type.String({ minLength: 1, description: "SQLite file for the usage ledger and budgets (AZURE_PROXY_STATE_PATH); survives restarts. Absent: memory only." })),
+        redis: Type.Optional(Type.String({ pattern: "^rediss?://", description: "Redis URL shared by several instances (AZURE_PROXY_REDIS_URL). Secret (may hold a password)." })),
+        key_prefix: Type.String({ minLength: 1, default: "azure-proxy:", description: "Prefix of every Redis key." }),
+      },
+      { default: {}, additionalProperties: false, description: "State that outlives the process: usage ledger and budgets." },
+    ),
+    prices: Type.Record(Type.String({ minLength: 1 }), PriceSchema, {
+      default: {},
+      description: "Model name → USD per 1M tokens, for cost in usage and USD budgets. Models not listed cost 0 and show as unpriced.",
+    }),
     log: Type.Object(
       {
         level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], { default: "info", description: "Least severe level written." }),
@@ -177,3 +214,5 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type UpstreamConfig = Static<typeof UpstreamSchema>;
 export type ClientKeyConfig = Static<typeof ClientKeySchema>;
+export type BudgetConfig = Static<typeof BudgetSchema>;
+export type PriceConfig = Static<typeof PriceSchema>;

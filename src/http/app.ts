@@ -11,7 +11,9 @@ import type { Metrics } from "../metrics/catalog.ts";
 import { RequestRecord, type Usage } from "../metrics/record.ts";
 import type { Forward } from "../proxy/forward.ts";
 import type { Health } from "../upstream/health.ts";
+import type { Spending } from "../state/spending.ts";
 import { admin } from "./admin.ts";
+import { adminUsage } from "./admin-usage.ts";
 import { azureRoutes } from "./azure-routes.ts";
 import { bodyLimitsOf } from "./body-read.ts";
 import { clientAuth, clientOf } from "./client-auth.ts";
@@ -38,6 +40,10 @@ export interface AppDeps {
   readonly draining: () => boolean;
   /** Tokens a key used (for its tokens-per-minute limit). */
   readonly onUsage: (key: string, usage: Usage) => void;
+  /** A request is over (the usage ledger). */
+  readonly onFinished?: (record: RequestRecord) => void;
+  /** The usage ledger, for /admin/usage. */
+  readonly spending: Spending;
   readonly log: Logger;
 }
 
@@ -60,6 +66,7 @@ export function buildApp(deps: AppDeps): App {
     .use(corsFor(config.cors.origins))
     .use(clientAuth(config.keys, config.auth.insecure_no_auth))
     .use(admin(deps))
+    .use(adminUsage({ spending: deps.spending, prices: config.prices, clock: Date.now }))
     .use(modelListRoutes(deps.models, Math.floor(Date.now() / 1000)))
     .use(openaiRoutes(forward, bodyLimits, access))
     .use(azureRoutes(forward, bodyLimits, access));
@@ -68,7 +75,7 @@ export function buildApp(deps: AppDeps): App {
     async fetch(request) {
       const id = requestIdOf(request);
       const url = checkedUrl(request);
-      const record = new RequestRecord(id, request.method, url instanceof URL ? url.pathname : "(invalid)", deps.metrics, log, deps.onUsage);
+      const record = new RequestRecord(id, request.method, url instanceof URL ? url.pathname : "(invalid)", deps.metrics, log, deps.onUsage, deps.onFinished);
       attachRecord(request, record);
       let response: Response;
       try {

@@ -12,7 +12,7 @@ import { Failure } from "../lib/failure.ts";
 import type { Client } from "../proxy/call.ts";
 import { urlOf } from "./request-url.ts";
 
-const ANONYMOUS: Client = Object.freeze({ name: "anonymous", models: null, limits: {} });
+const ANONYMOUS: Client = Object.freeze({ name: "anonymous", models: null, limits: {}, admin: false });
 const clients = new WeakMap<Request, Client>();
 
 /** Who sent this request (set by the auth check; anonymous on open routes). */
@@ -20,9 +20,9 @@ export function clientOf(request: Request): Client {
   return clients.get(request) ?? ANONYMOUS;
 }
 
-/** Paths that spend upstream money and so need a key. Ops endpoints stay open. */
+/** Paths that spend upstream money or show what was spent, and so need a key. Ops endpoints stay open. */
 function isProtected(pathname: string): boolean {
-  return pathname.startsWith("/v1/") || pathname.startsWith("/openai/");
+  return pathname.startsWith("/v1/") || pathname.startsWith("/openai/") || pathname.startsWith("/admin/");
 }
 
 function presentedKey(headers: Headers): string | null {
@@ -41,7 +41,7 @@ function hexBytes(hex: string): Uint8Array {
 export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
   const digests = keys.map((k) => (k.key_sha256 !== undefined ? hexBytes(k.key_sha256) : digestOf(k.key!)));
   const known = keys.map(
-    (k): Client => Object.freeze({ name: k.name, models: k.models ? new Set(k.models) : null, limits: { rpm: k.rpm, tpm: k.tpm, maxStreams: k.max_streams } }),
+    (k): Client => Object.freeze({ name: k.name, models: k.models ? new Set(k.models) : null, limits: { rpm: k.rpm, tpm: k.tpm, maxStreams: k.max_streams }, budget: k.budget, admin: k.admin === true }),
   );
   return new Elysia({ name: "client-auth" }).onRequest(({ request }) => {
     // every OPTIONS is answered by cors.ts before this runs, and never reaches a route

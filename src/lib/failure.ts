@@ -14,6 +14,7 @@ export type FailureKind =
   | "payload_too_large" // 413
   | "unsupported_media_type" // 415: a form or text body where JSON is expected
   | "rate_limited" // 429: the client's key is over its own limit
+  | "quota_exceeded" // 429 insufficient_quota: the client's key is past a budget until it resets
   | "upstream_status" // Azure answered with an error status: keep its status
   | "upstream_auth" // Azure rejected *our* credential: the operator's problem, not the client's
   | "upstream_unreachable" // connect / DNS / TLS failure

@@ -9,6 +9,8 @@ import type { Metrics } from "./catalog.ts";
 export interface Usage {
   prompt: number;
   completion: number;
+  /** Prompt tokens Azure served from its prompt cache (part of `prompt`); absent: none reported. */
+  cached?: number;
 }
 
 export class RequestRecord {
@@ -40,6 +42,8 @@ export class RequestRecord {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly onUsage: (key: string, usage: Usage) => void,
+    /** The finished request, for the usage ledger. */
+    private readonly onFinished?: (record: RequestRecord) => void,
   ) {
     metrics.inflightRequests.inc();
   }
@@ -75,6 +79,7 @@ export class RequestRecord {
       this.metrics.tokens.inc({ key: this.key, model, kind: "completion" }, this.usage.completion);
       this.onUsage(this.key, this.usage);
     }
+    this.onFinished?.(this);
     this.log.info("request", {
       request_id: this.id,
       method: this.method,

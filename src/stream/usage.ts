@@ -8,6 +8,8 @@ import type { Usage } from "../metrics/record.ts";
 
 const PROMPT = /"(?:prompt_tokens|input_tokens)"\s*:\s*(\d+)/;
 const COMPLETION = /"(?:completion_tokens|output_tokens)"\s*:\s*(\d+)/;
+// prompt_tokens_details (chat) / input_tokens_details (Responses): the prompt cache's share
+const CACHED = /"cached_tokens"\s*:\s*(\d+)/;
 
 /** Usage from text containing a `"usage":{...}` object (a body's tail, or one SSE event). */
 export function usageIn(text: string): Usage | undefined {
@@ -16,7 +18,10 @@ export function usageIn(text: string): Usage | undefined {
   const rest = text.slice(at);
   const prompt = PROMPT.exec(rest);
   if (!prompt) return undefined;
-  return { prompt: Number(prompt[1]), completion: Number(COMPLETION.exec(rest)?.[1] ?? 0) };
+  const cached = CACHED.exec(rest);
+  const usage: Usage = { prompt: Number(prompt[1]), completion: Number(COMPLETION.exec(rest)?.[1] ?? 0) };
+  if (cached) usage.cached = Number(cached[1]);
+  return usage;
 }
 
 /** Keeps the last `size` characters of a body as it streams by. */

@@ -1,0 +1,44 @@
+/**
+ * GET /admin/usage?since=&until=&by=key,model,day&format=json|csv: the usage ledger, for admin
+ * keys (`keys[].admin: true`). No key is a 401 (client-auth.ts), a key that is not an admin's
+ * a 403. Days are UTC; since defaults to 7 days back, until to today.
+ */
+import { Elysia } from "elysia";
+import { Failure } from "../lib/failure.ts";
+import { parseDay, parseSince } from "../state/period.ts";
+import type { Prices } from "../state/prices.ts";
+import { buildReport, parseBy, reportCsv } from "../state/report.ts";
+import type { Spending } from "../state/spending.ts";
+import { utcDay } from "../state/usage-row.ts";
+import { clientOf } from "./client-auth.ts";
+import { urlOf } from "./request-url.ts";
+
+export interface AdminUsageDeps {
+  readonly spending: Spending;
+  readonly prices: Prices;
+  readonly clock: () => number;
+}
+
+export function adminUsage({ spending, prices, clock }: AdminUsageDeps) {
+  return new Elysia({ name: "admin-usage" }).get("/admin/usage", async ({ request }) => {
+    const client = clientOf(request);
+    if (!client.admin) throw new Failure("forbidden", `The key '${client.name}' is not an admin key (keys[].admin); /admin/usage needs one.`, { code: "admin_key_required" });
+    const query = urlOf(request).searchParams;
+    const now = clock();
+    const since = parseSince(query.get("since") ?? "7d", now);
+    if (since instanceof Error) throw invalid("since", since.message);
+    const until = parseDay(query.get("until") ?? utcDay(now));
+    if (until instanceof Error) throw invalid("until", until.message);
+    const by = parseBy(query.get("by") ?? "key,model,day");
+    if (typeof by === "string") throw invalid("by", by);
+    const format = query.get("format") ?? "json";
+    if (format !== "json" && format !== "csv") throw invalid("format", `must be json or csv, got "${format}"`);
+    const report = buildReport(await spending.report(since, until), by, since, until, prices);
+    if (format === "csv") return new Response(reportCsv(report), { headers: { "content-type": "text/csv; charset=utf-8" } });
+    return Response.json(report);
+  });
+}
+
+function invalid(param: string, message: string): Failure {
+  return new Failure("invalid_request", `Invalid '${param}': ${message}.`, { param, code: "invalid_value" });
+}
