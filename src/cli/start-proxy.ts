@@ -8,6 +8,8 @@
 import { buildRoutingTable } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { buildApp, type App } from "../http/app.ts";
+import { failureResponse, statusOf } from "../http/errors.ts";
+import { createRealtimeGateway, type RealtimeGateway } from "../realtime/gateway.ts";
 import type { Logger } from "../lib/log.ts";
 import { createMetrics, type Metrics } from "../metrics/catalog.ts";
 import { createForwarder } from "../proxy/forward.ts";
@@ -55,8 +57,14 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<voi
   });
 }
 
-function build(config: Config, state: SharedState, draining: () => boolean, runtime: RuntimeAdapter, log: Logger): App {
+interface Built {
+  readonly app: App;
+  readonly realtime: RealtimeGateway;
+}
+
+function build(config: Config, state: SharedState, draining: () => boolean, runtime: RuntimeAdapter, log: Logger): Built {
   const routing = buildRoutingTable(config);
+  const realtime = createRealtimeGateway({ config, routing, ...state, selector: weightedSelector(), log, failureResponse, statusOf });
   const forward = createForwarder({
     routing,
     config,
@@ -67,7 +75,7 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     sleep: sleepUnlessAborted,
     log,
   });
-  return buildApp({
+  const app = buildApp({
     config,
     models: routing.listedModels,
     forward,
@@ -77,6 +85,7 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     onUsage: (key, usage) => state.limiter.addTokens(key, usage.prompt + usage.completion),
     log,
   });
+  return { app, realtime };
 }
 
 /**
@@ -103,12 +112,14 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
   };
   let draining = false;
   const isDraining = () => draining;
-  let app = build(config, state, isDraining, runtime, log);
+  let built = build(config, state, isDraining, runtime, log);
   const server = await runtime.serve({
     hostname: config.server.host,
     port: config.server.port,
     reusePort: siblings !== undefined,
-    fetch: (request) => app.fetch(request),
+    socketIdleSeconds: config.realtime.ping_s,
+    // a Realtime upgrade is answered before the HTTP app (realtime/gateway.ts)
+    fetch: (request, upgrade) => built.realtime(request, upgrade) ?? built.app.fetch(request),
   });
   const inflight = async () => (await state.metrics.inflightRequests.get()).values[0]?.value ?? 0;
   let cutNow = false;
@@ -117,7 +128,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     health,
     metrics,
     reload(next) {
-      app = build(next, state, isDraining, runtime, log);
+      built = build(next, state, isDraining, runtime, log);
     },
     async drain(graceMs) {
       draining = true;

@@ -125,6 +125,22 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false, description: "Adjustments for clients written against OpenAI." },
     ),
+    realtime: Type.Object(
+      {
+        ping_s: Type.Integer({
+          minimum: 5,
+          maximum: 255,
+          default: 20,
+          description: "Realtime sessions: a side quiet this long is pinged, and the session closed (1011) when no pong comes within another period. Below nginx's proxy_read_timeout.",
+        }),
+        max_buffered_bytes: Type.Integer({
+          minimum: 65_536,
+          default: 4_194_304,
+          description: "Realtime sessions: bytes the proxy may hold for a side that is not reading; past it the session is closed (1008 to a slow client, 1011 when the upstream is slow).",
+        }),
+      },
+      { default: {}, additionalProperties: false, description: "Realtime API sessions over WebSocket (/v1/realtime)." },
+    ),
     server: Type.Object(
       {
         host: Type.String({ minLength: 1, default: "0.0.0.0", description: "Listen address." }),

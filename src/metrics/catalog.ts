@@ -20,6 +20,8 @@ export interface Metrics {
   readonly tokens: Counter<"key" | "model" | "kind">;
   readonly inflightRequests: Gauge;
   readonly inflightStreams: Gauge;
+  readonly realtimeSessions: Counter<"model" | "upstream" | "outcome">;
+  readonly inflightRealtimeSessions: Gauge;
 }
 
 // LLM calls take from milliseconds (embeddings) to minutes (reasoning models)
@@ -51,5 +53,12 @@ export function createMetrics(health: Health): Metrics {
     tokens: new Counter({ name: "azure_proxy_tokens_total", help: "Tokens used, from Azure's usage, by client key name, model and kind (prompt, completion)", labelNames: ["key", "model", "kind"], registers }),
     inflightRequests: new Gauge({ name: "azure_proxy_inflight_requests", help: "Requests being answered now (streams included)", registers }),
     inflightStreams: new Gauge({ name: "azure_proxy_inflight_streams", help: "SSE streams being relayed now", registers }),
+    realtimeSessions: new Counter({
+      name: "azure_proxy_realtime_sessions_total",
+      help: "Realtime WebSocket sessions, counted when they end, by how (src/realtime/session-end.ts: refused, client_closed, upstream_closed, upstream_lost, slow_client, shutdown, ...)",
+      labelNames: ["model", "upstream", "outcome"],
+      registers,
+    }),
+    inflightRealtimeSessions: new Gauge({ name: "azure_proxy_inflight_realtime_sessions", help: "Realtime WebSocket sessions open now", registers }),
   };
 }

@@ -1,5 +1,6 @@
 /// <reference types="bun-types" />
 import type { RuntimeAdapter, RunningServer, ServeOptions } from "./types.ts";
+import { bunUpgrade, bunWebSocketHandler } from "./bun-web-sockets.ts";
 
 // Bun's fetch drops a connection idle for 5 minutes (BUN_CONFIG_HTTP_IDLE_TIMEOUT); a reasoning
 // model may think longer before its first byte, so the proxy's own timeouts rule instead.
@@ -43,7 +44,7 @@ export const bunRuntime: RuntimeAdapter = {
   upstreamFetch,
   prepareForServing: raiseFetchConcurrency,
   selfCommand,
-  async serve({ hostname, port, fetch, reusePort = false }: ServeOptions): Promise<RunningServer> {
+  async serve({ hostname, port, fetch, reusePort = false, socketIdleSeconds = 30 }: ServeOptions): Promise<RunningServer> {
     const server = Bun.serve({
       hostname,
       port,
@@ -55,9 +56,10 @@ export const bunRuntime: RuntimeAdapter = {
       // Our own reader enforces the configured limit with an OpenAI-shaped 413; Bun's
       // limit (default 128 MiB) would answer first with a bare response.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      websocket: bunWebSocketHandler(socketIdleSeconds),
       fetch(request, srv) {
         srv.timeout(request, 0);
-        return fetch(request);
+        return fetch(request, bunUpgrade(srv)) as Response | Promise<Response>;
       },
     });
     return {

@@ -1,5 +1,6 @@
 // deno-lint-ignore-file no-explicit-any
 import type { RuntimeAdapter, RunningServer, ServeOptions } from "./types.ts";
+import { denoUpgrade } from "./deno-web-sockets.ts";
 
 const Deno = (globalThis as any).Deno;
 
@@ -12,7 +13,7 @@ export const denoRuntime: RuntimeAdapter = {
   // Deno shares a port (reusePort) only behind --unstable-net; a worker is started with it.
   // Permissions: -A, as the deployments in the README start the proxy.
   selfCommand: () => ({ argv: [Deno.execPath(), "run", "-A", "--unstable-net", Deno.mainModule], env: {} }),
-  serve({ hostname, port, fetch, reusePort = false }: ServeOptions): Promise<RunningServer> {
+  serve({ hostname, port, fetch, reusePort = false, socketIdleSeconds = 30 }: ServeOptions): Promise<RunningServer> {
     return new Promise((resolve) => {
       const server = Deno.serve({
         hostname,
@@ -26,7 +27,7 @@ export const denoRuntime: RuntimeAdapter = {
             stop: () => server.shutdown(),
           });
         },
-        handler: (request: Request) => fetch(request),
+        handler: (request: Request) => fetch(request, denoUpgrade(Deno, socketIdleSeconds)),
       });
     });
   },

@@ -1,8 +1,16 @@
+import type { Upgrade } from "./web-sockets.ts";
+
 /** What the program needs from a JavaScript runtime. Everything else is web-standard. */
 export interface ServeOptions {
   hostname: string;
   port: number;
-  fetch: (request: Request) => Response | Promise<Response>;
+  /**
+   * Answer a request. `upgrade` turns it into a WebSocket (web-sockets.ts); what it returns is
+   * what `fetch` must return then (Bun: nothing, Deno: its 101 response).
+   */
+  fetch: (request: Request, upgrade: Upgrade) => Response | undefined | Promise<Response | undefined>;
+  /** WebSocket pings: a socket quiet this long is pinged, and closed when no pong follows. */
+  socketIdleSeconds?: number;
   /** Share the port with sibling worker processes (SO_REUSEPORT: the kernel spreads connections). */
   reusePort?: boolean;
 }

@@ -1,0 +1,140 @@
+/**
+ * The upstream handshake, with failover: the same candidates, order and cooldowns as HTTP calls
+ * (RoutingTable.candidates, Selector.order, Health), tried in turn while no upstream has accepted
+ * yet. A 429 or 503 cools its deployment for its Retry-After, an unreachable or timed-out
+ * resource (or one refusing our credential) cools whole; a 4xx is the client's answer at once.
+ * Once an upstream accepted, nothing is retried: the session's frames are not replayable.
+ */
+import type { Route, RoutingTable } from "../config/resolve.ts";
+import type { Config } from "../config/schema.ts";
+import { Failure } from "../lib/failure.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Metrics } from "../metrics/catalog.ts";
+import type { ProxyCall } from "../proxy/call.ts";
+import { failureFromFetchError, failureFromUpstream } from "../proxy/outcome.ts";
+import { retryDelayMs } from "../proxy/retry-after.ts";
+import { connectWebSocket, HandshakeRefused, type ClientSocket } from "../runtime/ws-client.ts";
+import type { Credentials } from "../upstream/credentials.ts";
+import type { Health } from "../upstream/health.ts";
+import type { Selector } from "../upstream/select.ts";
+import { realtimeHeaders, realtimeUrl } from "./upstream-socket.ts";
+
+export interface HandshakeDeps {
+  readonly config: Pick<Config, "retry" | "timeouts" | "identity">;
+  readonly health: Health;
+  readonly credentials: Credentials;
+  readonly selector: Selector;
+  readonly metrics: Metrics;
+  readonly clock: () => number;
+  readonly log: Logger;
+  readonly maxMessageBytes: number;
+}
+
+export interface Opened {
+  readonly socket: ClientSocket;
+  readonly route: Route;
+  readonly attempts: number;
+}
+
+export interface HandshakeCall {
+  readonly model: string;
+  readonly beta: string | null;
+  readonly requestId: string;
+  readonly signal: AbortSignal;
+}
+
+export async function openUpstream(call: HandshakeCall, candidates: readonly Route[], deps: HandshakeDeps): Promise<Opened> {
+  const { health, clock, config } = deps;
+  const tried = new Set<Route>();
+  const told: Promise<void>[] = [];
+  let last: Failure | undefined;
+  let attempts = 0;
+  try {
+    while (attempts < config.retry.max_attempts) {
+      const now = clock();
+      const availableAt = (r: Route) => health.availableAt(r.upstream.name, r.deployment);
+      const next = deps.selector.order(candidates, availableAt, now).find((r) => availableAt(r) <= now && !tried.has(r));
+      if (!next) break;
+      tried.add(next);
+      attempts++;
+      try {
+        const socket = await dial(call, next, deps);
+        deps.metrics.attempts.inc({ upstream: next.upstream.name, deployment: next.deployment, outcome: "ok" });
+        return { socket, route: next, attempts };
+      } catch (error) {
+        if (!(error instanceof Failure)) throw error;
+        if (error.kind === "client_closed") throw error;
+        deps.metrics.attempts.inc({ upstream: next.upstream.name, deployment: next.deployment, outcome: outcomeOf(error) });
+        if (!retryable(error)) throw error;
+        last = error;
+        const telling = coolDown(next, error, deps);
+        if (telling) told.push(telling);
+        deps.log.warn("realtime handshake failed", { request_id: call.requestId, upstream: next.upstream.name, deployment: next.deployment, status: error.detail.status ?? error.kind, attempt: attempts });
+      }
+    }
+  } finally {
+    // a sibling worker must know of the cooldowns before this client's next try lands there
+    if (told.length > 0) await Promise.all(told);
+  }
+  throw exhausted(call, candidates, last, attempts, deps);
+}
+
+async function dial(call: HandshakeCall, route: Route, deps: HandshakeDeps): Promise<ClientSocket> {
+  let auth: readonly [string, string];
+  try {
+    auth = await deps.credentials.header(route.upstream, deps.config.identity);
+  } catch (error) {
+    throw new Failure("upstream_auth", `could not get a credential for upstream '${route.upstream.name}': ${(error as Error).message}`, { code: "upstream_auth_failed" });
+  }
+  try {
+    return await connectWebSocket(realtimeUrl(route), {
+      headers: realtimeHeaders(route, auth, call.beta, call.requestId),
+      timeoutMs: deps.config.timeouts.connect_ms,
+      maxMessageBytes: deps.maxMessageBytes,
+      signal: call.signal,
+    });
+  } catch (error) {
+    if (error instanceof HandshakeRefused) {
+      const response = new Response(error.body, { status: error.status, headers: error.headers });
+      return Promise.reject(await failureFromUpstream(response, { upstream: route.upstream, route }, { model: call.model } as ProxyCall));
+    }
+    throw failureFromFetchError(error, route.upstream, call.signal.aborted, null);
+  }
+}
+
+function retryable(failure: Failure): boolean {
+  if (failure.kind === "upstream_status") return failure.detail.status === 429 || (failure.detail.status ?? 0) >= 500;
+  return failure.kind === "upstream_unreachable" || failure.kind === "upstream_timeout" || failure.kind === "upstream_auth";
+}
+
+function coolDown(route: Route, failure: Failure, { health, config }: HandshakeDeps): Promise<void> | undefined {
+  const status = failure.detail.status;
+  if (status === 429 || status === 503) {
+    return health.coolDown(route.upstream.name, route.deployment, retryDelayMs(failure.detail.headers ?? {}, config.retry.default_cooldown_ms, config.retry.max_cooldown_ms));
+  }
+  if (failure.kind !== "upstream_status") return health.coolDown(route.upstream.name, null, config.retry.default_cooldown_ms);
+  return undefined;
+}
+
+function outcomeOf(failure: Failure): string {
+  const status = failure.detail.status;
+  if (status !== undefined) return status === 429 ? "429" : status >= 500 ? "5xx" : "4xx";
+  if (failure.kind === "upstream_timeout") return "timeout";
+  if (failure.kind === "upstream_unreachable") return "connect_error";
+  if (failure.kind === "upstream_auth") return "auth_error";
+  return failure.kind;
+}
+
+function exhausted(call: HandshakeCall, candidates: readonly Route[], last: Failure | undefined, attempts: number, { health, clock }: HandshakeDeps): Failure {
+  const soonest = Math.min(...candidates.map((r) => health.availableAt(r.upstream.name, r.deployment)));
+  const waitMs = soonest > clock() ? soonest - clock() : 0;
+  const retry: Record<string, string> = waitMs > 0 ? { "retry-after": String(Math.ceil(waitMs / 1000)), "retry-after-ms": String(Math.ceil(waitMs)) } : {};
+  if (attempts > 1) retry["x-should-retry"] = "false";
+  if (last) return new Failure(last.kind, last.message, { ...last.detail, headers: { ...last.detail.headers, ...retry } });
+  return new Failure("upstream_status", `Every deployment serving '${call.model}' is cooling down after rate limiting; retry after ${Math.ceil(waitMs / 1000)} s.`, {
+    status: 429,
+    type: "rate_limit_error",
+    code: "upstreams_cooling_down",
+    headers: retry,
+  });
+}

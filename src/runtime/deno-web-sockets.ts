@@ -1,0 +1,33 @@
+// deno-lint-ignore-file no-explicit-any
+/**
+ * WebSockets on Deno.serve: Deno.upgradeWebSocket gives a standard WebSocket and the 101
+ * response to return. Its `idleTimeout` pings the client and closes a socket whose pong does not
+ * come in time (Deno.UpgradeWebSocketOptions).
+ */
+import { closeReason, type ServerSocket, type Upgrade } from "./web-sockets.ts";
+
+export function denoUpgrade(Deno: any, idleSeconds: number): Upgrade {
+  return (request, { protocol, headers, handlers }) => {
+    const { socket, response } = Deno.upgradeWebSocket(request, { protocol, idleTimeout: idleSeconds });
+    socket.binaryType = "arraybuffer";
+    const wrapped: ServerSocket = {
+      send: (data) => socket.send(data),
+      close(code, reason) {
+        try {
+          socket.close(code, closeReason(reason));
+        } catch {
+          // a standard WebSocket may refuse codes outside 1000 and 3000–4999 (WHATWG close())
+          socket.close(1000, closeReason(reason));
+        }
+      },
+      get bufferedAmount() {
+        return socket.bufferedAmount ?? 0;
+      },
+    };
+    socket.onopen = () => handlers.open(wrapped);
+    socket.onmessage = (event: MessageEvent) => handlers.message(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
+    socket.onclose = (event: CloseEvent) => handlers.close(event.code, event.reason);
+    for (const [name, value] of Object.entries(headers ?? {})) response.headers.set(name, value);
+    return response;
+  };
+}

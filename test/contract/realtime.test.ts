@@ -1,0 +1,279 @@
+/**
+ * Realtime sessions over WebSocket through a real proxy process, with the simulator's realtime
+ * as upstream: the three inbound shapes, every place a key may come from, refusals before the
+ * upgrade, handshake failover, frames both ways, closes both ways, usage accounting.
+ * The edges use the proxy's own WebSocket client (src/runtime/ws-client.ts): it shows a refused
+ * handshake's status and body, and it can stop reading, which browser-style clients cannot.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connectWebSocket, HandshakeRefused, type ClientSocket } from "../../src/runtime/ws-client.ts";
+import { configFile } from "../harness/config-file.ts";
+import { startProxy, type RunningProxy } from "../harness/proxy.ts";
+import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
+
+const KEY = "realtime-client-key-123456";
+const LIMITED = "realtime-limited-key-98765";
+
+let simA: RunningSimulator;
+let simB: RunningSimulator;
+let proxy: RunningProxy;
+let dated: RunningProxy;
+
+function config(upstreams: unknown[], extra: Record<string, unknown> = {}) {
+  return configFile({
+    upstreams,
+    keys: [
+      { name: "rt", key: KEY },
+      { name: "limited", key: LIMITED, models: ["gpt-realtime"], max_streams: 1 },
+    ],
+    server: { workers: 1 },
+    ...extra,
+  }).path;
+}
+
+beforeAll(async () => {
+  simA = await startSimulator({ name: "a" });
+  simB = await startSimulator({ name: "b" });
+  const both = [
+    { name: "a", endpoint: simA.url, api_key: simA.key, priority: 0, deployments: { "gpt-realtime": "gpt-realtime" } },
+    { name: "b", endpoint: simB.url, api_key: simB.key, priority: 1, deployments: { "gpt-realtime": "gpt-realtime" } },
+  ];
+  const preview = [{ name: "p", endpoint: simA.url, api_key: simA.key, api_version: "2025-04-01-preview", deployments: { "gpt-4o-realtime": "gpt-4o-realtime-preview" } }];
+  [proxy, dated] = await Promise.all([startProxy({ args: ["serve", "--config", config(both)] }), startProxy({ args: ["serve", "--config", config(preview)] })]);
+});
+afterAll(async () => {
+  await Promise.all([proxy.stop(), dated.stop()]);
+  await Promise.all([simA.stop(), simB.stop()]);
+});
+
+const wsUrl = (p: RunningProxy, path: string) => new URL(`ws://127.0.0.1:${p.port}${path}`);
+
+interface Session {
+  readonly socket: ClientSocket;
+  readonly events: Array<Record<string, any> | Uint8Array>;
+  next(type: string, timeoutMs?: number): Promise<Record<string, any>>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+}
+
+async function open(url: URL, headers: Record<string, string> = { authorization: `Bearer ${KEY}` }, protocols?: string[]): Promise<Session> {
+  const socket = await connectWebSocket(url, { headers, protocols, timeoutMs: 5000, maxMessageBytes: 1 << 24 });
+  const events: Session["events"] = [];
+  const waiters = new Set<() => void>();
+  let closedWith: (v: { code: number; reason: string }) => void;
+  const closed = new Promise<{ code: number; reason: string }>((r) => (closedWith = r));
+  socket.on({
+    message(data) {
+      events.push(typeof data === "string" ? JSON.parse(data) : data);
+      for (const w of waiters) w();
+    },
+    pong() {},
+    drain() {},
+    close(code, reason) {
+      closedWith({ code, reason });
+      for (const w of waiters) w();
+    },
+  });
+  let seen = 0;
+  const next = (type: string, timeoutMs = 5000) =>
+    new Promise<Record<string, any>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${type} within ${timeoutMs} ms; got ${events.map((e) => (e instanceof Uint8Array ? "binary" : e.type)).join(",")}`)), timeoutMs);
+      const look = () => {
+        for (; seen < events.length; seen++) {
+          const e = events[seen]!;
+          if (!(e instanceof Uint8Array) && e.type === type) {
+            seen++;
+            waiters.delete(look);
+            clearTimeout(timer);
+            return resolve(e);
+          }
+        }
+      };
+      waiters.add(look);
+      look();
+    });
+  return { socket, events, next, closed };
+}
+
+async function refusal(url: URL, headers: Record<string, string>, protocols?: string[]): Promise<HandshakeRefused> {
+  const error = await connectWebSocket(url, { headers, protocols, timeoutMs: 5000, maxMessageBytes: 1 << 20 }).then(
+    (s) => {
+      s.close(1000, "");
+      throw new Error("the upgrade was accepted");
+    },
+    (e) => e,
+  );
+  expect(error).toBeInstanceOf(HandshakeRefused);
+  return error;
+}
+
+const say = (text: string) => JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text }] } });
+const lastHandshake = (sim: RunningSimulator) => sim.recorder.all().filter((r) => r.path.endsWith("/realtime")).at(-1)!;
+
+describe("a session through the proxy", () => {
+  test("OpenAI shape: session.created, an answer with text deltas and response.done, one log line with the tokens", async () => {
+    const s = await open(wsUrl(proxy, "/v1/realtime?model=gpt-realtime"));
+    const created = await s.next("session.created");
+    expect(created.session.model).toBe("gpt-realtime");
+    s.socket.send(JSON.stringify({ type: "session.update", session: { type: "realtime", instructions: "be brief" } }));
+    expect((await s.next("session.updated")).session.instructions).toBe("be brief");
+    s.socket.send(say("Hello [sim reply=one_two_three]"));
+    await s.next("conversation.item.added");
+    s.socket.send(JSON.stringify({ type: "response.create" }));
+    const done = await s.next("response.done");
+    const text = s.events.filter((e): e is Record<string, any> => !(e instanceof Uint8Array) && e.type === "response.output_text.delta").map((e) => e.delta).join("");
+    expect(text).toBe("one two three");
+    s.socket.close(1000, "done here");
+    await s.closed;
+    const up = lastHandshake(simA);
+    expect(up.path).toBe("/openai/v1/realtime");
+    expect(up.query).toEqual({ model: "gpt-realtime" });
+    expect(up.headers["api-key"]).toBe(simA.key);
+    expect(up.headers.authorization).toBeUndefined();
+    const line = await logLine(proxy, (l) => l.msg === "realtime session" && l.end === "client_closed" && l.output_tokens === done.response.usage.output_tokens);
+    expect(line).toMatchObject({ key: "rt", model: "gpt-realtime", upstream: "a", status: 101, close_code: 1000, responses: 1, input_tokens: done.response.usage.input_tokens });
+  });
+
+  test("Azure GA shape with api-key; Azure preview shape goes to the preview path with OpenAI-Beta and preview event names", async () => {
+    const ga = await open(wsUrl(proxy, "/openai/v1/realtime?model=gpt-realtime"), { "api-key": KEY });
+    await ga.next("session.created");
+    ga.socket.close(1000, "");
+    const p = await open(wsUrl(dated, "/openai/realtime?api-version=2025-04-01-preview&deployment=gpt-4o-realtime"), { "api-key": KEY, "openai-beta": "realtime=v1" });
+    await p.next("session.created");
+    p.socket.send(JSON.stringify({ type: "session.update", session: { modalities: ["text", "audio"] } }));
+    await p.next("session.updated");
+    p.socket.send(say("hi"));
+    await p.next("conversation.item.created");
+    p.socket.send(JSON.stringify({ type: "response.create" }));
+    await p.next("response.audio.delta");
+    await p.next("response.audio_transcript.delta");
+    const done = await p.next("response.done");
+    expect(done.response.usage.output_token_details.audio_tokens).toBeGreaterThan(0);
+    p.socket.close(1000, "");
+    const up = lastHandshake(simA);
+    expect(up.path).toBe("/openai/realtime");
+    expect(up.query).toEqual({ "api-version": "2025-04-01-preview", deployment: "gpt-4o-realtime-preview" });
+    expect(up.headers["openai-beta"]).toBe("realtime=v1");
+    // toward the GA path the beta header is not passed on
+    const ga2 = await open(wsUrl(proxy, "/openai/v1/realtime?model=gpt-realtime"), { "api-key": KEY, "openai-beta": "realtime=v1" });
+    await ga2.next("session.created");
+    expect(lastHandshake(simA).headers["openai-beta"]).toBeUndefined();
+    ga2.socket.close(1000, "");
+  });
+
+  test("a key in the query or in the browser subprotocol is accepted, never echoed, never logged, never sent upstream", async () => {
+    const q = await open(wsUrl(proxy, `/v1/realtime?model=gpt-realtime&api-key=${KEY}`), {});
+    await q.next("session.created");
+    q.socket.close(1000, "");
+    expect(lastHandshake(simA).query["api-key"]).toBeUndefined();
+    const b = await open(wsUrl(proxy, "/v1/realtime?model=gpt-realtime"), {}, ["realtime", `openai-insecure-api-key.${KEY}`]);
+    await b.next("session.created");
+    expect(b.socket.headers.get("sec-websocket-protocol")).toBe("realtime");
+    b.socket.close(1000, "");
+    await b.closed;
+    expect(JSON.stringify(lastHandshake(simA).headers)).not.toContain(KEY);
+    await logLine(proxy, (l) => l.msg === "realtime session" && String(l.path).includes("api-key=REDACTED"));
+    expect(proxy.output()).not.toContain(KEY);
+  });
+
+  test("binary frames go both ways unchanged, in order", async () => {
+    const s = await open(wsUrl(proxy, "/v1/realtime?model=gpt-realtime"));
+    await s.next("session.created");
+    const frames = [new Uint8Array([0, 1, 2, 255]), new Uint8Array(70_000).map((_, i) => i % 251), new Uint8Array([9])];
+    for (const f of frames) s.socket.send(f);
+    const deadline = Date.now() + 5000;
+    while (s.events.filter((e) => e instanceof Uint8Array).length < 3 && Date.now() < deadline) await Bun.sleep(10);
+    expect(s.events.filter((e) => e instanceof Uint8Array)).toEqual(frames);
+    s.socket.close(1000, "");
+  });
+});
+
+describe("refused before the upgrade, as HTTP errors in OpenAI's shape", () => {
+  test("no key 401, wrong key 401, model not allowed 403, unknown model 404, stream limit 429", async () => {
+    const url = wsUrl(proxy, "/v1/realtime?model=gpt-realtime");
+    const none = await refusal(url, {});
+    expect(none.status).toBe(401);
+    expect(JSON.parse(none.body).error.code).toBe("missing_api_key");
+    const wrong = await refusal(url, { authorization: "Bearer nope" }, ["realtime", "openai-insecure-api-key.nope"]);
+    expect(wrong.status).toBe(401);
+    expect(JSON.parse(wrong.body).error).toMatchObject({ type: "authentication_error", code: "invalid_api_key" });
+    const forbidden = await refusal(wsUrl(proxy, "/v1/realtime?model=gpt-4o"), { "api-key": LIMITED });
+    expect(forbidden.status).toBe(403);
+    const unknown = await refusal(wsUrl(proxy, "/v1/realtime?model=nonexistent"), { "api-key": KEY });
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body).error.message).toContain("gpt-realtime");
+    const missing = await refusal(wsUrl(proxy, "/v1/realtime"), { "api-key": KEY });
+    expect(missing.status).toBe(400);
+    expect(JSON.parse(missing.body).error.param).toBe("model");
+    const first = await open(url, { "api-key": LIMITED });
+    await first.next("session.created");
+    const second = await refusal(url, { "api-key": LIMITED });
+    expect(second.status).toBe(429);
+    expect(second.headers.get("retry-after")).not.toBeNull();
+    first.socket.close(1000, "");
+    await first.closed;
+    // the slot comes back when the session ends
+    const deadline = Date.now() + 3000;
+    let again: Session | undefined;
+    while (!again && Date.now() < deadline) again = await open(url, { "api-key": LIMITED }).catch(() => undefined);
+    await again!.next("session.created");
+    again!.socket.close(1000, "");
+  });
+});
+
+describe("failover and closes", () => {
+  test("a 429 on the handshake fails over to the next upstream and cools the first; both 429 → the client gets 429 with retry-after", async () => {
+    await fetch(`${simA.url}/_sim/realtime/handshake`, { method: "POST", body: "[sim status=429 retry_after=2]" });
+    const s = await open(wsUrl(proxy, "/v1/realtime?model=gpt-realtime"));
+    await s.next("session.created");
+    s.socket.close(1000, "");
+    expect(lastHandshake(simB).path).toBe("/openai/v1/realtime");
+    await logLine(proxy, (l) => l.msg === "realtime session" && l.upstream === "b" && l.attempts === 2);
+    // a is cooling: straight to b, and when b refuses too, the client hears Azure's 429
+    await fetch(`${simB.url}/_sim/realtime/handshake`, { method: "POST", body: "[sim status=429 retry_after=1]" });
+    const refused = await refusal(wsUrl(proxy, "/v1/realtime?model=gpt-realtime"), { "api-key": KEY });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(refused.body).error.message).toContain("Realtime_Connect");
+    await Bun.sleep(2100);
+  });
+
+  test("an upstream that closes mid-response closes the client with its code and reason", async () => {
+    const s = await open(wsUrl(proxy, "/v1/realtime?model=gpt-realtime"));
+    await s.next("session.created");
+    s.socket.send(say("[sim reset_after=4]"));
+    s.socket.send(JSON.stringify({ type: "response.create" }));
+    const closed = await s.closed;
+    expect(closed).toEqual({ code: 1011, reason: "simulated server failure" });
+    await logLine(proxy, (l) => l.msg === "realtime session" && l.end === "upstream_closed" && l.close_code === 1011);
+  });
+
+  test("a client close reaches the upstream: the session ends and the metrics count it", async () => {
+    const s = await open(wsUrl(proxy, "/v1/realtime?model=gpt-realtime"));
+    await s.next("session.created");
+    const during = await (await fetch(`${proxy.url}/metrics`)).text();
+    expect(gauge(during, "azure_proxy_inflight_realtime_sessions")).toBeGreaterThanOrEqual(1);
+    s.socket.close(4000, "user hung up");
+    await logLine(proxy, (l) => l.msg === "realtime session" && l.close_code === 4000 && l.close_reason === "user hung up");
+    const after = await (await fetch(`${proxy.url}/metrics`)).text();
+    expect(after).toMatch(/azure_proxy_realtime_sessions_total\{model="gpt-realtime",upstream="a",outcome="client_closed"\} \d+/);
+    expect(after).toMatch(/azure_proxy_realtime_sessions_total\{model="gpt-realtime",upstream="none",outcome="refused"\} \d+/);
+    expect(after).toMatch(/azure_proxy_tokens_total\{key="rt",model="gpt-realtime",kind="completion"\} \d+/);
+  });
+});
+
+function gauge(text: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\d+)`, "m").exec(text)?.[1] ?? NaN);
+}
+
+async function logLine(p: RunningProxy, match: (line: Record<string, any>) => boolean, timeoutMs = 3000): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const raw of p.output().split("\n")) {
+      if (!raw.startsWith("{")) continue;
+      const line = JSON.parse(raw);
+      if (match(line)) return line;
+    }
+    if (Date.now() > deadline) throw new Error(`no matching log line in:\n${p.output().slice(-3000)}`);
+    await Bun.sleep(20);
+  }
+}
