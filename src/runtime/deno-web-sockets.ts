@@ -6,8 +6,24 @@
  */
 import { closeReason, type ServerSocket, type Upgrade } from "./web-sockets.ts";
 
-export function denoUpgrade(Deno: any, idleSeconds: number): Upgrade {
-  return (request, { protocol, headers, handlers }) => {
+/** One server's sockets: the upgrade, and how many are open (a drain waits for them). */
+export interface DenoSockets {
+  readonly upgrade: Upgrade;
+  readonly open: number;
+  /** Run `fn` once no socket is open (at once when none is). */
+  whenNone(fn: () => void): void;
+}
+
+export function denoSockets(Deno: any, idleSeconds: number): DenoSockets {
+  let open = 0;
+  let waiting: (() => void)[] = [];
+  const closed = () => {
+    if (--open > 0) return;
+    const run = waiting;
+    waiting = [];
+    for (const fn of run) fn();
+  };
+  const upgrade: Upgrade = (request, { protocol, headers, handlers }) => {
     const { socket, response } = Deno.upgradeWebSocket(request, { protocol, idleTimeout: idleSeconds });
     socket.binaryType = "arraybuffer";
     const wrapped: ServerSocket = {
@@ -24,10 +40,24 @@ export function denoUpgrade(Deno: any, idleSeconds: number): Upgrade {
         return socket.bufferedAmount ?? 0;
       },
     };
+    open++;
     socket.onopen = () => handlers.open(wrapped);
     socket.onmessage = (event: MessageEvent) => handlers.message(typeof event.data === "string" ? event.data : new Uint8Array(event.data));
-    socket.onclose = (event: CloseEvent) => handlers.close(event.code, event.reason);
+    socket.onclose = (event: CloseEvent) => {
+      closed();
+      handlers.close(event.code, event.reason);
+    };
     for (const [name, value] of Object.entries(headers ?? {})) response.headers.set(name, value);
     return response;
+  };
+  return {
+    upgrade,
+    get open() {
+      return open;
+    },
+    whenNone(fn) {
+      if (open === 0) fn();
+      else waiting.push(fn);
+    },
   };
 }

@@ -277,3 +277,44 @@ async function logLine(p: RunningProxy, match: (line: Record<string, any>) => bo
     await Bun.sleep(20);
   }
 }
+
+describe("backpressure and shutdown", () => {
+  test("a client that stops reading is closed with 1008 once the proxy holds max_buffered_bytes for it", async () => {
+    const s = await open(wsUrl(proxy, "/v1/realtime?model=gpt-realtime"));
+    await s.next("session.created");
+    s.socket.pause();
+    // the simulator echoes binary frames: 64 MiB sent, none read back
+    const frame = new Uint8Array(64 * 1024).fill(7);
+    const deadline = Date.now() + 10_000;
+    let sent = 0;
+    let line: Record<string, any> | undefined;
+    while (!line && Date.now() < deadline) {
+      for (let i = 0; i < 64 && sent < 1024; i++, sent++) s.socket.send(frame);
+      await Bun.sleep(5);
+      line = await logLine(proxy, (l) => l.msg === "realtime session" && l.end === "slow_client", 0).catch(() => undefined);
+    }
+    expect(line).toMatchObject({ close_code: 1008 });
+    expect(line!.close_reason).toContain("not reading");
+    s.socket.resume();
+    const closed = await s.closed;
+    expect(closed.code).toBe(1008);
+  });
+
+  test("SIGTERM: an open session may go on for shutdown.grace_ms, then is closed with 1001 and the proxy exits 0", async () => {
+    const p = await startProxy({
+      args: ["serve", "--config", config([{ name: "a", endpoint: simA.url, api_key: simA.key, deployments: { "gpt-realtime": "gpt-realtime" } }], { shutdown: { grace_ms: 600 } })],
+    });
+    const s = await open(wsUrl(p, "/v1/realtime?model=gpt-realtime"));
+    await s.next("session.created");
+    const started = Date.now();
+    const exited = p.stop("SIGTERM");
+    await Bun.sleep(300);
+    // still relaying during the grace period
+    s.socket.send(JSON.stringify({ type: "session.update", session: { instructions: "still here" } }));
+    expect((await s.next("session.updated")).session.instructions).toBe("still here");
+    const closed = await s.closed;
+    expect(closed.code).toBe(1001);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    expect(await exited).toBe(0);
+  });
+});
