@@ -8,6 +8,7 @@ import { usableCores } from "../cluster/usable-cores.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags, portFlag, workersFlag } from "./args.ts";
 import { stopSignals } from "./signals.ts";
+import { readTlsFiles } from "./tls-files.ts";
 import type { ProxyServer } from "./start-proxy.ts";
 
 /** What serve runs: one proxy in this process, or a pool of worker processes. */
@@ -35,6 +36,12 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
     return 2;
   }
   const { config } = loaded;
+  try {
+    readTlsFiles(config.server.tls);
+  } catch (error) {
+    console.error(`azure-proxy: invalid configuration: ${(error as Error).message}`);
+    return 2;
+  }
   const workers = config.server.workers === "auto" ? usableCores() : config.server.workers;
   // before anything else that lasts: this may replace the process (same pid) and start over;
   // worker processes are started fit to serve instead
@@ -51,7 +58,7 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
     return 1;
   }
   log.info("listening", {
-    url: `http://${proxy.server.hostname}:${proxy.server.port}`,
+    url: `${config.server.tls ? "https" : "http"}://${proxy.server.hostname}:${proxy.server.port}`,
     version: VERSION,
     runtime: `${runtime.name} ${runtime.version}`,
     workers,

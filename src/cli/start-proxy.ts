@@ -20,6 +20,7 @@ import { Credentials } from "../upstream/credentials.ts";
 import { Health, type TellSiblings } from "../upstream/health.ts";
 import { Reachability } from "../upstream/reachability.ts";
 import { weightedSelector } from "../upstream/select.ts";
+import { readTlsFiles } from "./tls-files.ts";
 
 export interface ProxyServer {
   readonly server: RunningServer;
@@ -113,22 +114,43 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
   let draining = false;
   const isDraining = () => draining;
   let built = build(config, state, isDraining, runtime, log);
+  const tls = readTlsFiles(config.server.tls);
   const server = await runtime.serve({
     hostname: config.server.host,
     port: config.server.port,
     reusePort: siblings !== undefined,
     socketIdleSeconds: config.realtime.ping_s,
+    tls,
     // a Realtime upgrade is answered before the HTTP app (realtime/gateway.ts)
-    fetch: (request, upgrade) => built.realtime(request, upgrade) ?? built.app.fetch(request),
+    fetch: tls
+      ? // the HTTP app finds the path from the 8th character on (http/app.ts, standardHostname):
+        // an https:// URL is handed to it as http://, body, headers and signal as they are
+        (request, upgrade) => built.realtime(request, upgrade) ?? built.app.fetch(new Request(`http${request.url.slice(5)}`, request))
+      : (request, upgrade) => built.realtime(request, upgrade) ?? built.app.fetch(request),
   });
   const inflight = async () => (await state.metrics.inflightRequests.get()).values[0]?.value ?? 0;
   let cutNow = false;
+  /** Read the files again (a renewed certificate); a bad file keeps the running one. */
+  const reloadCertificate = (tls: NonNullable<Config["server"]["tls"]>) => {
+    let material;
+    try {
+      material = readTlsFiles(tls)!;
+    } catch (error) {
+      log.error("certificate not reloaded; the running one stays", { error: (error as Error).message });
+      return;
+    }
+    server.reloadTls(material).then(
+      () => log.info("certificate reloaded", { cert_file: tls.cert_file }),
+      (error) => log.error("certificate not reloaded", { cert_file: tls.cert_file, error: String(error) }),
+    );
+  };
   return {
     server,
     health,
     metrics,
     reload(next) {
       built = build(next, state, isDraining, runtime, log);
+      if (next.server.tls) reloadCertificate(next.server.tls);
     },
     async drain(graceMs) {
       draining = true;

@@ -149,6 +149,18 @@ export const ConfigSchema = Type.Object(
           default: "auto",
           description: "Processes serving the port together (auto: one per usable CPU core, a cgroup CPU quota included; 1: a single process). Cooldowns, key limits and /metrics are shared between them.",
         }),
+        tls: Type.Optional(
+          Type.Object(
+            {
+              cert_file: Type.String({ minLength: 1, description: "PEM certificate chain (leaf first). Read at start and again on SIGHUP." }),
+              key_file: Type.String({ minLength: 1, description: "PEM private key of the certificate. Secret." }),
+            },
+            {
+              additionalProperties: false,
+              description: "Serve HTTPS and WSS on the port with the runtime's own TLS (env AZURE_PROXY_TLS_CERT, AZURE_PROXY_TLS_KEY); absent: plain HTTP, TLS at a front such as nginx.",
+            },
+          ),
+        ),
       },
       { default: {}, additionalProperties: false, description: "Where the proxy listens (HOST, PORT, AZURE_PROXY_WORKERS and --host, --port, --workers override it)." },
     ),

@@ -62,6 +62,8 @@ export interface ConnectOptions {
   /** Largest message accepted from the server; larger ones close the session (1009). */
   readonly maxMessageBytes: number;
   readonly signal?: AbortSignal;
+  /** Extra trust for wss: (a private CA); the system's roots otherwise. */
+  readonly tls?: { readonly ca?: string };
 }
 
 const MAX_HEAD = 64 * 1024;
@@ -76,7 +78,7 @@ export function connectWebSocket(url: URL, options: ConnectOptions): Promise<Cli
   const key = randomBytes(16).toString("base64");
   return new Promise((resolve, reject) => {
     const socket: Socket = secure
-      ? connectTls({ host: url.hostname, port, servername: url.hostname, ALPNProtocols: ["http/1.1"] })
+      ? connectTls({ host: url.hostname, port, servername: url.hostname, ALPNProtocols: ["http/1.1"], ...(options.tls?.ca ? { ca: options.tls.ca } : {}) })
       : connectTcp({ host: url.hostname, port });
     socket.setNoDelay(true);
     let settled = false;
