@@ -49,10 +49,26 @@ export function readRealtimeRequest(request: Request, url: URL, shape: RealtimeS
     shape,
     model,
     key: keyOf(request.headers, url, offered),
-    protocol: offered.includes("realtime") ? "realtime" : undefined,
+    protocol: protocolFor(offered),
     beta: request.headers.get("openai-beta"),
     group: request.headers.get("proxy-src") ?? undefined,
   };
+}
+
+/**
+ * `realtime` when offered, else the first protocol that holds no key. A client that offered only
+ * a key protocol is refused: clients fail a handshake whose answer selects none of what they
+ * offered (ws: "Server sent no subprotocol"; Bun), and selecting it would echo the key.
+ */
+function protocolFor(offered: readonly string[]): string | undefined {
+  if (offered.length === 0) return undefined;
+  if (offered.includes("realtime")) return "realtime";
+  const plain = offered.find((p) => !p.startsWith(KEY_PROTOCOL));
+  if (plain) return plain;
+  throw new Failure("invalid_request", "Offer the 'realtime' WebSocket subprotocol beside 'openai-insecure-api-key.…': the proxy never selects a subprotocol that holds a key.", {
+    param: "sec-websocket-protocol",
+    code: "invalid_subprotocol",
+  });
 }
 
 function keyOf(headers: Headers, url: URL, offered: readonly string[]): string | null {

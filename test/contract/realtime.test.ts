@@ -169,6 +169,12 @@ describe("a session through the proxy", () => {
     await b.next("session.created");
     expect(b.socket.headers.get("sec-websocket-protocol")).toBe("realtime");
     b.socket.close(1000, "");
+    // offered alone, the key protocol cannot be selected (the answer would echo the key), and
+    // clients fail a handshake that selects none of what they offered: a clear 400 instead
+    const alone = await refusal(wsUrl(proxy, "/v1/realtime?model=gpt-realtime"), {}, [`openai-insecure-api-key.${KEY}`]);
+    expect(alone.status).toBe(400);
+    expect(JSON.parse(alone.body).error).toMatchObject({ param: "sec-websocket-protocol", code: "invalid_subprotocol" });
+    expect(alone.body).not.toContain(KEY);
     await b.closed;
     expect(JSON.stringify(lastHandshake(simA).headers)).not.toContain(KEY);
     await logLine(proxy, (l) => l.msg === "realtime session" && String(l.path).includes("api-key=REDACTED"));
