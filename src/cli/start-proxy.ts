@@ -9,7 +9,9 @@ import { buildRoutingTable } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { buildApp, type App } from "../http/app.ts";
 import { failureResponse, statusOf } from "../http/errors.ts";
+import { ephemeralKeys } from "../realtime/ephemeral-keys.ts";
 import { createRealtimeGateway, type RealtimeGateway } from "../realtime/gateway.ts";
+import { realtimeHttp } from "../realtime/http-service.ts";
 import type { Logger } from "../lib/log.ts";
 import { createMetrics, type Metrics } from "../metrics/catalog.ts";
 import { createForwarder } from "../proxy/forward.ts";
@@ -66,6 +68,16 @@ interface Built {
 function build(config: Config, state: SharedState, draining: () => boolean, runtime: RuntimeAdapter, log: Logger): Built {
   const routing = buildRoutingTable(config);
   const realtime = createRealtimeGateway({ config, routing, ...state, selector: weightedSelector(), log, failureResponse, statusOf });
+  const realtimeCalls = realtimeHttp({
+    config,
+    routing,
+    ...state,
+    selector: weightedSelector(),
+    clock: Date.now,
+    log,
+    fetch: runtime.upstreamFetch,
+    keys: ephemeralKeys(config),
+  });
   const forward = createForwarder({
     routing,
     config,
@@ -85,6 +97,7 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     draining,
     onUsage: (key, usage) => state.limiter.addTokens(key, usage.prompt + usage.completion),
     log,
+    realtime: realtimeCalls,
   });
   return { app, realtime };
 }

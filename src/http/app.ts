@@ -18,6 +18,8 @@ import { corsFor } from "./cors.ts";
 import { errorHandling } from "./errors.ts";
 import { modelListRoutes } from "./model-list.ts";
 import { openaiRoutes } from "./openai-routes.ts";
+import { realtimeRoutes } from "./realtime-routes.ts";
+import type { RealtimeHttp } from "../realtime/http-service.ts";
 import { releaseUntaken } from "./request-body.ts";
 import { requestIdOf } from "./request-id.ts";
 import { attachRecord } from "./request-record.ts";
@@ -34,6 +36,8 @@ export interface AppDeps {
   /** Tokens a key used (for its tokens-per-minute limit). */
   readonly onUsage: (key: string, usage: Usage) => void;
   readonly log: Logger;
+  /** Realtime's HTTP operations (client_secrets, calls); the WebSocket is answered before the app. */
+  readonly realtime: RealtimeHttp;
 }
 
 export interface App {
@@ -55,6 +59,7 @@ export function buildApp(deps: AppDeps): App {
     .use(clientAuth(config.keys, config.auth.insecure_no_auth))
     .use(admin(deps))
     .use(modelListRoutes(deps.models, Math.floor(Date.now() / 1000)))
+    .use(realtimeRoutes(deps.realtime))
     .use(openaiRoutes(forward, maxBody))
     .use(azureRoutes(forward, maxBody));
 
@@ -70,7 +75,8 @@ export function buildApp(deps: AppDeps): App {
       } finally {
         // a body read for a request that then failed validation never reached a handler
         releaseUntaken(request);
-        record.key = clientOf(request).name;
+        // a route may have named the key itself (a Realtime call made with an ephemeral key)
+        if (record.key === "anonymous") record.key = clientOf(request).name;
       }
       response.headers.set("x-request-id", id);
       // a relayed answer finishes its record when its body ends; everything else is done now

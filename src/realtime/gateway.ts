@@ -5,7 +5,7 @@
  * `Proxy-src` group, rpm and max_streams, then the upstream handshake with failover. Only then is
  * the client's connection upgraded, and the session relays frames (session.ts).
  */
-import type { Route, RoutingTable } from "../config/resolve.ts";
+import type { RoutingTable } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Logger } from "../lib/log.ts";
@@ -18,6 +18,7 @@ import { requestIdFrom } from "../lib/ids.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import type { Health } from "../upstream/health.ts";
 import type { Selector } from "../upstream/select.ts";
+import { candidatesFor } from "./candidates.ts";
 import { realtimeKeyCheck } from "./client-keys.ts";
 import { openUpstream } from "./handshake.ts";
 import { loggablePath, readRealtimeRequest, realtimeShapeOf } from "./inbound.ts";
@@ -109,21 +110,4 @@ export function createRealtimeGateway(deps: GatewayDeps): RealtimeGateway {
     if (shape === null || !isWebSocketRequest(request)) return undefined;
     return accept(request, url, upgrade, shape);
   };
-}
-
-/** The deployments that may serve the session, or why none may (the same answers as HTTP calls). */
-function candidatesFor(routing: RoutingTable, client: Client, model: string, requestedGroup: string | undefined): readonly Route[] {
-  if (client.models && !client.models.has(model)) {
-    throw new Failure("forbidden", `The key '${client.name}' may not use the model '${model}'.`, { param: "model", code: "model_not_allowed" });
-  }
-  const group = routing.hasGroups ? requestedGroup : undefined;
-  if (group !== undefined && !routing.groupMembers(group)) {
-    throw new Failure("invalid_request", `Unknown Proxy-src group '${group}'. Known groups: ${routing.groupNames.join(", ")}.`, { code: "unknown_group" });
-  }
-  const candidates = routing.candidates(model, group);
-  if (candidates.length === 0) {
-    const known = routing.listedModels.length > 0 ? ` Available models: ${routing.listedModels.join(", ")}.` : "";
-    throw new Failure("model_not_found", `The model '${model}' does not exist or is not served by this proxy.${known}`, { param: "model", code: "model_not_found" });
-  }
-  return candidates;
 }

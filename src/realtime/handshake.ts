@@ -19,7 +19,7 @@ import type { Health } from "../upstream/health.ts";
 import type { Selector } from "../upstream/select.ts";
 import { realtimeHeaders, realtimeUrl } from "./upstream-socket.ts";
 
-export interface HandshakeDeps {
+export interface FailoverDeps {
   readonly config: Pick<Config, "retry" | "timeouts" | "identity">;
   readonly health: Health;
   readonly credentials: Credentials;
@@ -27,6 +27,10 @@ export interface HandshakeDeps {
   readonly metrics: Metrics;
   readonly clock: () => number;
   readonly log: Logger;
+}
+
+export interface HandshakeDeps extends FailoverDeps {
+  /** Largest message accepted from the upstream. */
   readonly maxMessageBytes: number;
 }
 
@@ -43,7 +47,20 @@ export interface HandshakeCall {
   readonly signal: AbortSignal;
 }
 
-export async function openUpstream(call: HandshakeCall, candidates: readonly Route[], deps: HandshakeDeps): Promise<Opened> {
+export function openUpstream(call: HandshakeCall, candidates: readonly Route[], deps: HandshakeDeps): Promise<Opened> {
+  return failOver(call, candidates, deps, (route) => dial(call, route, deps)).then(({ value, route, attempts }) => ({ socket: value, route, attempts }));
+}
+
+/**
+ * Try `attempt` on the candidates in the selector's order, each at most once, while it fails in a
+ * way another deployment can fix. Used for the handshake and for minting ephemeral keys.
+ */
+export async function failOver<T>(
+  call: Pick<HandshakeCall, "model" | "requestId">,
+  candidates: readonly Route[],
+  deps: FailoverDeps,
+  attempt: (route: Route) => Promise<T>,
+): Promise<{ value: T; route: Route; attempts: number }> {
   const { health, clock, config } = deps;
   const tried = new Set<Route>();
   const told: Promise<void>[] = [];
@@ -58,9 +75,9 @@ export async function openUpstream(call: HandshakeCall, candidates: readonly Rou
       tried.add(next);
       attempts++;
       try {
-        const socket = await dial(call, next, deps);
+        const value = await attempt(next);
         deps.metrics.attempts.inc({ upstream: next.upstream.name, deployment: next.deployment, outcome: "ok" });
-        return { socket, route: next, attempts };
+        return { value, route: next, attempts };
       } catch (error) {
         if (!(error instanceof Failure)) throw error;
         if (error.kind === "client_closed") throw error;
@@ -69,7 +86,7 @@ export async function openUpstream(call: HandshakeCall, candidates: readonly Rou
         last = error;
         const telling = coolDown(next, error, deps);
         if (telling) told.push(telling);
-        deps.log.warn("realtime handshake failed", { request_id: call.requestId, upstream: next.upstream.name, deployment: next.deployment, status: error.detail.status ?? error.kind, attempt: attempts });
+        deps.log.warn("realtime upstream attempt failed", { request_id: call.requestId, upstream: next.upstream.name, deployment: next.deployment, status: error.detail.status ?? error.kind, attempt: attempts });
       }
     }
   } finally {
@@ -107,7 +124,7 @@ function retryable(failure: Failure): boolean {
   return failure.kind === "upstream_unreachable" || failure.kind === "upstream_timeout" || failure.kind === "upstream_auth";
 }
 
-function coolDown(route: Route, failure: Failure, { health, config }: HandshakeDeps): Promise<void> | undefined {
+function coolDown(route: Route, failure: Failure, { health, config }: FailoverDeps): Promise<void> | undefined {
   const status = failure.detail.status;
   if (status === 429 || status === 503) {
     return health.coolDown(route.upstream.name, route.deployment, retryDelayMs(failure.detail.headers ?? {}, config.retry.default_cooldown_ms, config.retry.max_cooldown_ms));
@@ -125,7 +142,7 @@ function outcomeOf(failure: Failure): string {
   return failure.kind;
 }
 
-function exhausted(call: HandshakeCall, candidates: readonly Route[], last: Failure | undefined, attempts: number, { health, clock }: HandshakeDeps): Failure {
+function exhausted(call: Pick<HandshakeCall, "model">, candidates: readonly Route[], last: Failure | undefined, attempts: number, { health, clock }: FailoverDeps): Failure {
   const soonest = Math.min(...candidates.map((r) => health.availableAt(r.upstream.name, r.deployment)));
   const waitMs = soonest > clock() ? soonest - clock() : 0;
   const retry: Record<string, string> = waitMs > 0 ? { "retry-after": String(Math.ceil(waitMs / 1000)), "retry-after-ms": String(Math.ceil(waitMs)) } : {};

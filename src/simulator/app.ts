@@ -108,6 +108,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       return Response.json({ ok: true });
     }
     if (url.pathname.startsWith("/_sim/")) return control(url, request, recorder);
+    if ((url.pathname === "/openai/v1/realtime/client_secrets" || url.pathname === "/openai/v1/realtime/calls") && request.method === "POST") return realtime.handleHttp(request, url);
     if (upgrade && (url.pathname === "/openai/v1/realtime" || url.pathname === "/openai/realtime") && request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       // after an upgrade on Bun there is no response to give (undefined is what Bun.serve expects)
       return (await realtime.handle(request, url, upgrade)) as Response;

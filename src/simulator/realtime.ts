@@ -11,7 +11,8 @@
  * simulator (`POST /_sim/realtime/handshake` with a directive such as `[sim status=429
  * retry_after=3]`, used by the next handshake; `times=N` for N of them). Session faults ride in
  * the item text as for chat (faults.ts): reset_after=K closes the socket (1011) after K events of
- * the response, stall_after=K stall_ms=MS pauses, chunk_ms paces, reply=TEXT sets the answer.
+ * the response, stall_after=K stall_ms=MS pauses, chunk_ms paces, reply=TEXT sets the answer;
+ * flood_mb=N sends N MiB of audio deltas first (as fast as the socket takes them).
  */
 import type { ServerSocket, Upgrade } from "../runtime/web-sockets.ts";
 import { AZURE_BODIES } from "./azure-errors.ts";
@@ -76,7 +77,50 @@ export function realtimeSimulator(options: RealtimeSimOptions) {
     });
   }
 
-  return { handle, queueHandshakeFault };
+  /** Ephemeral keys this simulator minted: value → deployment and expiry (unix seconds). */
+  const minted = new Map<string, { deployment: string; expiresAt: number }>();
+
+  /** POST /openai/v1/realtime/client_secrets and /calls (§ Realtime WebRTC of Azure's docs). */
+  async function handleHttp(request: Request, url: URL): Promise<Response> {
+    const headers = azureHeaders(options.region, request);
+    const body = await request.text();
+    options.recorder.completed(options.recorder.record(request, url, body));
+    const fault = faultResponse(faultsIn(body, options.name), "Realtime_Create", "v1", headers);
+    if (fault) return fault;
+    const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+    const keyAuthorised = request.headers.get("api-key") === options.apiKey || bearer === options.apiKey || (bearer !== undefined && options.acceptToken?.(bearer) === true);
+    const now = Math.floor(Date.now() / 1000);
+    if (url.pathname.endsWith("/client_secrets")) {
+      if (!keyAuthorised) return json(AZURE_BODIES.unauthorized, 401, headers);
+      let parsed: { session?: { model?: string }; expires_after?: { seconds?: number } };
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return json(AZURE_BODIES.invalidJson, 400, headers);
+      }
+      const deployment = parsed.session?.model;
+      if (!deployment || options.deployments[deployment] === undefined) return json(AZURE_BODIES.deploymentNotFound, 404, headers);
+      const value = `ek_${crypto.randomUUID().replaceAll("-", "")}`;
+      const expiresAt = now + (parsed.expires_after?.seconds ?? 600);
+      minted.set(value, { deployment, expiresAt });
+      return json({ value, expires_at: expiresAt, session: { type: "realtime", object: "realtime.session", ...parsed.session } }, 200, headers);
+    }
+    // calls: an ephemeral key minted here, or the resource's own key with ?model=
+    const ephemeral = bearer === undefined ? undefined : minted.get(bearer);
+    const deployment = ephemeral && ephemeral.expiresAt > now ? ephemeral.deployment : keyAuthorised ? url.searchParams.get("model") : null;
+    if (!deployment) return json(AZURE_BODIES.unauthorized, 401, headers);
+    if (!(request.headers.get("content-type") ?? "").startsWith("application/sdp")) {
+      return json({ error: { message: "Unsupported content type: expected application/sdp.", type: "invalid_request_error", param: null, code: "unsupported_content_type" } }, 400, headers);
+    }
+    if (!body.startsWith("v=0")) return json({ error: { message: "The SDP offer is invalid.", type: "invalid_request_error", param: null, code: "invalid_offer" } }, 400, headers);
+    const callId = `rtc_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+    headers.set("content-type", "application/sdp");
+    headers.set("location", `/v1/realtime/calls/${callId}`);
+    const answer = `v=0\r\no=- ${Date.now()} 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\na=x-deployment:${deployment}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=setup:passive\r\n`;
+    return new Response(answer, { status: 201, headers });
+  }
+
+  return { handle, handleHttp, queueHandshakeFault };
 }
 
 let eventSeq = 0;
@@ -187,6 +231,14 @@ class SimSession {
       { type: "response.output_item.done", response_id, output_index: 0, item: { id: item_id, type: "message", role: "assistant", status: "completed" } },
       { type: "response.done", response: { id: response_id, object: "realtime.response", status: "completed", usage } },
     );
+    // flood_mb=N: N MiB of audio deltas before the rest (a client that cannot keep up)
+    const flood = Number(/\[sim [^\]]*flood_mb=(\d+)/.exec(this.lastText)?.[1] ?? 0);
+    if (flood > 0) {
+      const chunk = btoa(String.fromCharCode(...new Uint8Array(48 * 1024)));
+      const deltas = Array.from({ length: flood * 16 }, () => ({ type: `${names.audio}.delta`, ...ids, delta: chunk }));
+      steps.splice(3, 0, ...deltas);
+      faults.chunkMs = 0;
+    }
     this.inputAudioBytes = 0;
     await this.play(steps, faults);
   }

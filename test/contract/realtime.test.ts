@@ -289,18 +289,14 @@ describe("backpressure and shutdown", () => {
     const s = await open(wsUrl(proxy, "/v1/realtime?model=gpt-realtime"));
     await s.next("session.created");
     s.socket.pause();
-    // the simulator echoes binary frames: 64 MiB sent, none read back
-    const frame = new Uint8Array(64 * 1024).fill(7);
-    const deadline = Date.now() + 10_000;
-    let sent = 0;
-    let line: Record<string, any> | undefined;
-    while (!line && Date.now() < deadline) {
-      for (let i = 0; i < 64 && sent < 1024; i++, sent++) s.socket.send(frame);
-      await Bun.sleep(5);
-      line = await logLine(proxy, (l) => l.msg === "realtime session" && l.end === "slow_client", 0).catch(() => undefined);
-    }
-    expect(line).toMatchObject({ close_code: 1008 });
-    expect(line!.close_reason).toContain("not reading");
+    // 64 MiB of audio toward a client that reads none of it
+    s.socket.send(say("[sim flood_mb=64]"));
+    s.socket.send(JSON.stringify({ type: "response.create" }));
+    const line = await logLine(proxy, (l) => l.msg === "realtime session" && l.end === "slow_client", 15_000);
+    expect(line.close_code).toBe(1008);
+    expect(line.close_reason).toContain("not reading");
+    // what reached the client before the close is far less than what the upstream sent
+    expect(line.frames_from_upstream).toBeLessThan(64 * 16);
     s.socket.resume();
     const closed = await s.closed;
     expect(closed.code).toBe(1008);
@@ -322,5 +318,59 @@ describe("backpressure and shutdown", () => {
     expect(closed.code).toBe(1001);
     expect(Date.now() - started).toBeGreaterThanOrEqual(550);
     expect(await exited).toBe(0);
+  });
+});
+
+describe("ephemeral keys and WebRTC calls", () => {
+  const OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
+  const mint = (prefix: string, session: Record<string, unknown>) =>
+    fetch(`${proxy.url}${prefix}/realtime/client_secrets`, { method: "POST", headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, body: JSON.stringify({ session: { type: "realtime", ...session } }) });
+  const offer = (prefix: string, key: string, query = "", contentType = "application/sdp") =>
+    fetch(`${proxy.url}${prefix}/realtime/calls${query}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": contentType }, body: OFFER });
+  const posts = (sim: RunningSimulator, path: string) => sim.recorder.all().filter((r) => r.method === "POST" && r.path === path);
+
+  test("client_secrets mints upstream (failing over like any call); calls with that key go to the resource that minted it, Location on the proxy", async () => {
+    // a refuses to mint (429): b mints, so the key is valid only at b
+    const minted = await mint("/v1", { model: "gpt-realtime", instructions: "[sim status=429 retry_after=1 on=a]" });
+    expect(minted.status).toBe(200);
+    const secret = (await minted.json()) as { value: string; expires_at: number };
+    expect(secret.value.startsWith("ek_")).toBe(true);
+    expect(secret.expires_at).toBeGreaterThan(Date.now() / 1000);
+    const minting = posts(simB, "/openai/v1/realtime/client_secrets").at(-1)!;
+    expect(minting.headers["api-key"]).toBe(simB.key);
+    expect(JSON.parse(minting.bodyText).session.model).toBe("gpt-realtime");
+    await Bun.sleep(1100); // a's cooldown is over: priority alone would pick a now
+    const answer = await offer("/v1", secret.value);
+    expect(answer.status).toBe(201);
+    expect(answer.headers.get("content-type")).toStartWith("application/sdp");
+    expect(await answer.text()).toStartWith("v=0");
+    expect(answer.headers.get("location")).toMatch(/^\/v1\/realtime\/calls\/rtc_[0-9a-f]+$/);
+    const relayed = posts(simB, "/openai/v1/realtime/calls").at(-1)!;
+    // Azure gets its own ephemeral key back, not the proxy's sealed one, and no proxy key
+    expect(relayed.headers.authorization).toStartWith("Bearer ek_");
+    expect(relayed.headers.authorization).not.toContain("ek_azp");
+    expect(relayed.headers["api-key"]).toBeUndefined();
+    expect(posts(simA, "/openai/v1/realtime/calls")).toHaveLength(0);
+  });
+
+  test("Azure shape; a client key with ?model=; refusals in OpenAI's shape", async () => {
+    const minted = await mint("/openai/v1", { model: "gpt-realtime" });
+    const { value } = (await minted.json()) as { value: string };
+    const answer = await offer("/openai/v1", value);
+    expect(answer.status).toBe(201);
+    expect(answer.headers.get("location")).toMatch(/^\/openai\/v1\/realtime\/calls\/rtc_/);
+    const withKey = await offer("/v1", KEY, "?model=gpt-realtime");
+    expect(withKey.status).toBe(201);
+    const forged = await offer("/v1", value.replace(/\.[^.]+\.ek_/, ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.ek_"));
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as any).error.code).toBe("invalid_api_key");
+    const foreign = await offer("/v1", "ek_not_from_this_proxy");
+    expect(foreign.status).toBe(401);
+    const noModel = await mint("/v1", {});
+    expect(noModel.status).toBe(400);
+    expect(((await noModel.json()) as any).error.param).toBe("session.model");
+    const wrongType = await offer("/v1", value, "", "text/plain");
+    expect(wrongType.status).toBe(400);
+    expect(((await wrongType.json()) as any).error.message).toContain("application/sdp");
   });
 });
