@@ -374,3 +374,37 @@ describe("ephemeral keys and WebRTC calls", () => {
     expect(((await wrongType.json()) as any).error.message).toContain("application/sdp");
   });
 });
+
+describe("liveness", () => {
+  test("an upstream that accepted and then answers nothing, not even pings, is noticed within two ping periods: the client gets 1011", async () => {
+    // a fake upstream: a correct 101, then silence (a dead peer behind a live TCP connection)
+    const { createServer } = await import("node:net");
+    const { createHash } = await import("node:crypto");
+    const silent = createServer((socket) => {
+      socket.once("data", (head) => {
+        const key = /sec-websocket-key:\s*(\S+)/i.exec(head.toString())![1]!;
+        const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        socket.on("data", () => {});
+      });
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const silentPort = (silent.address() as { port: number }).port;
+    const p = await startProxy({
+      args: ["serve", "--config", config([{ name: "silent", endpoint: `http://127.0.0.1:${silentPort}`, api_key: "x", deployments: { "gpt-realtime": "gpt-realtime" } }], { realtime: { ping_s: 5 } })],
+    });
+    try {
+      const s = await open(wsUrl(p, "/v1/realtime?model=gpt-realtime"));
+      const started = Date.now();
+      const closed = await s.closed;
+      expect(closed.code).toBe(1011);
+      expect(closed.reason).toContain("no ping");
+      expect(Date.now() - started).toBeGreaterThanOrEqual(5000);
+      expect(Date.now() - started).toBeLessThan(11_500);
+      await logLine(p, (l) => l.msg === "realtime session" && l.end === "upstream_lost");
+    } finally {
+      await p.stop();
+      silent.close();
+    }
+  }, 20_000);
+});
