@@ -13,6 +13,7 @@ import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
 
 const KEY = "realtime-client-key-123456";
 const LIMITED = "realtime-limited-key-98765";
+const METERED = "realtime-metered-key-55555";
 
 let simA: RunningSimulator;
 let simB: RunningSimulator;
@@ -25,6 +26,7 @@ function config(upstreams: unknown[], extra: Record<string, unknown> = {}) {
     keys: [
       { name: "rt", key: KEY },
       { name: "limited", key: LIMITED, models: ["gpt-realtime"], max_streams: 1 },
+      { name: "metered", key: METERED, tpm: 10 },
     ],
     server: { workers: 1 },
     ...extra,
@@ -226,6 +228,22 @@ describe("refused before the upgrade, as HTTP errors in OpenAI's shape", () => {
   });
 });
 
+describe("tokens per minute", () => {
+  test("response.done usage counts for tpm while the session is open: the next session is refused with 429", async () => {
+    const url = wsUrl(proxy, "/v1/realtime?model=gpt-realtime");
+    const s = await open(url, { "api-key": METERED });
+    await s.next("session.created");
+    s.socket.send(say("[sim reply=a_b_c_d_e_f_g_h_i_j_k_l]"));
+    s.socket.send(JSON.stringify({ type: "response.create" }));
+    const done = await s.next("response.done");
+    expect(done.response.usage.output_tokens).toBeGreaterThanOrEqual(10);
+    const refused = await refusal(url, { "api-key": METERED });
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body).error.message).toContain("10 tokens per minute");
+    s.socket.close(1000, "");
+  });
+});
+
 describe("failover and closes", () => {
   test("a 429 on the handshake fails over to the next upstream and cools the first; both 429 → the client gets 429 with retry-after", async () => {
     await fetch(`${simA.url}/_sim/realtime/handshake`, { method: "POST", body: "[sim status=429 retry_after=2]" });
@@ -407,4 +425,35 @@ describe("liveness", () => {
       silent.close();
     }
   }, 20_000);
+});
+
+describe("with worker processes", () => {
+  test("sessions open in any worker, and an ephemeral key minted in one is honoured by all", async () => {
+    const p = await startProxy({
+      args: ["serve", "--config", config([{ name: "a", endpoint: simA.url, api_key: simA.key, deployments: { "gpt-realtime": "gpt-realtime" } }], { server: { workers: 2 } })],
+    });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const s = await open(wsUrl(p, "/v1/realtime?model=gpt-realtime"));
+        await s.next("session.created");
+        s.socket.close(1000, "");
+      }
+      const minted = await fetch(`${p.url}/v1/realtime/client_secrets`, { method: "POST", headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, body: JSON.stringify({ session: { type: "realtime", model: "gpt-realtime" } }) });
+      const { value } = (await minted.json()) as { value: string };
+      const mintedBy = (await logLine(p, (l) => l.route === "realtime.client_secrets")).worker;
+      // new connections each time: the kernel spreads them over the workers, until one lands elsewhere
+      let elsewhere: Record<string, any> | undefined;
+      for (let i = 0; i < 60 && !elsewhere; i++) {
+        const answer = await fetch(`${p.url}/v1/realtime/calls`, { method: "POST", headers: { authorization: `Bearer ${value}`, "content-type": "application/sdp", connection: "close" }, body: "v=0\r\n" });
+        expect(answer.status).toBe(201);
+        await answer.body?.cancel();
+        const id = answer.headers.get("x-request-id");
+        const line = await logLine(p, (l) => l.request_id === id);
+        if (line.worker !== mintedBy) elsewhere = line;
+      }
+      expect(elsewhere).toMatchObject({ route: "realtime.calls", status: 201, key: "rt" });
+    } finally {
+      await p.stop();
+    }
+  });
 });
