@@ -104,10 +104,11 @@ export function createRealtimeGateway(deps: GatewayDeps): RealtimeGateway {
     }
   }
 
+  // every request passes here first: a plain HTTP request costs one header lookup
   return (request, upgrade) => {
+    if (!isWebSocketRequest(request)) return undefined;
     const url = new URL(request.url);
     const shape = realtimeShapeOf(url.pathname);
-    if (shape === null || !isWebSocketRequest(request)) return undefined;
-    return accept(request, url, upgrade, shape);
+    return shape === null ? undefined : accept(request, url, upgrade, shape);
   };
 }
