@@ -14,6 +14,7 @@ import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
 const KEY = "realtime-client-key-123456";
 const LIMITED = "realtime-limited-key-98765";
 const METERED = "realtime-metered-key-55555";
+const PER_MINUTE = "realtime-rpm-key-77777";
 
 let simA: RunningSimulator;
 let simB: RunningSimulator;
@@ -27,6 +28,7 @@ function config(upstreams: unknown[], extra: Record<string, unknown> = {}) {
       { name: "rt", key: KEY },
       { name: "limited", key: LIMITED, models: ["gpt-realtime"], max_streams: 1 },
       { name: "metered", key: METERED, tpm: 10 },
+      { name: "per-minute", key: PER_MINUTE, rpm: 2 },
     ],
     server: { workers: 1 },
     ...extra,
@@ -225,6 +227,21 @@ describe("refused before the upgrade, as HTTP errors in OpenAI's shape", () => {
     while (!again && Date.now() < deadline) again = await open(url, { "api-key": LIMITED }).catch(() => undefined);
     await again!.next("session.created");
     again!.socket.close(1000, "");
+  });
+});
+
+describe("requests per minute", () => {
+  test("each session counts as one request: with rpm 2 the third session in a minute is refused with 429 and retry-after", async () => {
+    const url = wsUrl(proxy, "/v1/realtime?model=gpt-realtime");
+    for (let i = 0; i < 2; i++) {
+      const s = await open(url, { "api-key": PER_MINUTE });
+      await s.next("session.created");
+      s.socket.close(1000, "");
+    }
+    const refused = await refusal(url, { "api-key": PER_MINUTE });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(JSON.parse(refused.body).error.message).toContain("2 requests per minute");
   });
 });
 
