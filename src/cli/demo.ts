@@ -52,13 +52,19 @@ export async function demoCommand(args: string[], runtime: RuntimeAdapter): Prom
   log.info("listening", { url: base, upstream: "built-in simulator" });
   console.log(`
 azure-proxy demo: the proxy listens on ${base}, in front of the built-in Azure simulator
-(deployments gpt-4o, gpt-4o-mini, gpt-4.1, gpt-35-turbo; gpt-3.5-turbo is mapped to gpt-35-turbo).
+(deployments gpt-4o, gpt-4o-mini, gpt-4.1, gpt-35-turbo, gpt-realtime; gpt-3.5-turbo is mapped to gpt-35-turbo).
 Client key: ${clientKey}${process.env.AUTH_KEY ? " (from AUTH_KEY)" : ""}
 
 Try a streamed answer:
   curl -N ${base}/v1/chat/completions \\
     -H "Authorization: Bearer ${clientKey}" -H "Content-Type: application/json" \\
     -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Hello!"}]}'
+
+Try a Realtime session (WebSocket; deployments gpt-realtime, gpt-4o-realtime-preview), e.g. with websocat:
+  websocat -H "Authorization: Bearer ${clientKey}" "ws://127.0.0.1:${proxy.server.port}/v1/realtime?model=gpt-realtime"
+  and send: {"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"Hello!"}]}}
+  then:     {"type":"response.create"}
+(The openai SDK's Realtime classes dial wss:// only: give the proxy a certificate, see the README's Realtime section.)
 
 Ask the simulator for a fault by putting e.g. [sim status=429 retry_after=3] in a message.
 Stop with Ctrl-C.

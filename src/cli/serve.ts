@@ -7,6 +7,7 @@ import { VERSION } from "../version.ts";
 import { parseFlags, portFlag, workersFlag } from "./args.ts";
 import { watchConfigFile } from "./config-watch.ts";
 import { stopSignals } from "./signals.ts";
+import { readTlsFiles } from "./tls-files.ts";
 import type { ProxyServer } from "./start-proxy.ts";
 
 /** What serve runs: one proxy in this process, or a pool of worker processes. */
@@ -34,6 +35,12 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
     return 2;
   }
   const { config } = loaded;
+  try {
+    readTlsFiles(config.server.tls);
+  } catch (error) {
+    console.error(`azure-proxy: invalid configuration: ${(error as Error).message}`);
+    return 2;
+  }
   const workers = config.server.workers === "auto" ? usableCores() : config.server.workers;
   // before anything else that lasts: this may replace the process (same pid) and start over;
   // worker processes are started fit to serve instead
@@ -65,7 +72,7 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
     else reloadNow("SIGHUP");
   });
   log.info("listening", {
-    url: `http://${proxy.server.hostname}:${proxy.server.port}`,
+    url: `${config.server.tls ? "https" : "http"}://${proxy.server.hostname}:${proxy.server.port}`,
     version: VERSION,
     runtime: `${runtime.name} ${runtime.version}`,
     workers,

@@ -8,6 +8,10 @@
 import { buildRoutingTable } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { buildApp, type App } from "../http/app.ts";
+import { failureResponse, statusOf } from "../http/errors.ts";
+import { ephemeralKeys } from "../realtime/ephemeral-keys.ts";
+import { createRealtimeGateway, type RealtimeGateway } from "../realtime/gateway.ts";
+import { realtimeHttp } from "../realtime/http-service.ts";
 import type { Logger } from "../lib/log.ts";
 import { createMetrics, type Metrics } from "../metrics/catalog.ts";
 import { createForwarder } from "../proxy/forward.ts";
@@ -23,6 +27,7 @@ import { Headroom } from "../upstream/headroom.ts";
 import { Health, type TellSiblings } from "../upstream/health.ts";
 import { Reachability } from "../upstream/reachability.ts";
 import { weightedSelector } from "../upstream/select.ts";
+import { readTlsFiles } from "./tls-files.ts";
 
 export interface ProxyServer {
   readonly server: RunningServer;
@@ -62,8 +67,24 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<voi
   });
 }
 
-function build(config: Config, state: SharedState, draining: () => boolean, runtime: RuntimeAdapter, log: Logger): App {
+interface Built {
+  readonly app: App;
+  readonly realtime: RealtimeGateway;
+}
+
+function build(config: Config, state: SharedState, draining: () => boolean, runtime: RuntimeAdapter, log: Logger): Built {
   const routing = buildRoutingTable(config);
+  const realtime = createRealtimeGateway({ config, routing, ...state, selector: weightedSelector(), log, failureResponse, statusOf });
+  const realtimeCalls = realtimeHttp({
+    config,
+    routing,
+    ...state,
+    selector: weightedSelector(),
+    clock: Date.now,
+    log,
+    fetch: runtime.upstreamFetch,
+    keys: ephemeralKeys(config),
+  });
   const forward = createForwarder({
     routing,
     config,
@@ -74,7 +95,7 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     sleep: sleepUnlessAborted,
     log,
   });
-  return buildApp({
+  const app = buildApp({
     config,
     models: routing.listedModels,
     routing,
@@ -89,7 +110,9 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     },
     spending: state.spending,
     log,
+    realtime: realtimeCalls,
   });
+  return { app, realtime };
 }
 
 /**
@@ -124,22 +147,45 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
   };
   let draining = false;
   const isDraining = () => draining;
-  let app = build(config, state, isDraining, runtime, log);
+  let built = build(config, state, isDraining, runtime, log);
+  const tls = readTlsFiles(config.server.tls);
   const server = await runtime.serve({
     hostname: config.server.host,
     port: config.server.port,
     reusePort: siblings !== undefined,
-    fetch: (request) => app.fetch(request),
+    socketIdleSeconds: config.realtime.ping_s,
+    tls,
+    // a Realtime upgrade is answered before the HTTP app (realtime/gateway.ts)
+    fetch: tls
+      ? // the HTTP app finds the path from the 8th character on (http/app.ts, standardHostname):
+        // an https:// URL is handed to it as http://, body, headers and signal as they are
+        (request, upgrade) => built.realtime(request, upgrade) ?? built.app.fetch(new Request(`http${request.url.slice(5)}`, request))
+      : (request, upgrade) => built.realtime(request, upgrade) ?? built.app.fetch(request),
   });
   const inflight = async () => (await state.metrics.inflightRequests.get()).values[0]?.value ?? 0;
   let cutNow = false;
+  /** Read the files again (a renewed certificate); a bad file keeps the running one. */
+  const reloadCertificate = (tls: NonNullable<Config["server"]["tls"]>) => {
+    let material;
+    try {
+      material = readTlsFiles(tls)!;
+    } catch (error) {
+      log.error("certificate not reloaded; the running one stays", { error: (error as Error).message });
+      return;
+    }
+    server.reloadTls(material).then(
+      () => log.info("certificate reloaded", { cert_file: tls.cert_file }),
+      (error) => log.error("certificate not reloaded", { cert_file: tls.cert_file, error: String(error) }),
+    );
+  };
   return {
     server,
     health,
     metrics,
     reload(next) {
       state.spending.configure(next.prices);
-      app = build(next, state, isDraining, runtime, log);
+      built = build(next, state, isDraining, runtime, log);
+      if (next.server.tls) reloadCertificate(next.server.tls);
     },
     async drain(graceMs) {
       draining = true;

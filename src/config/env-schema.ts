@@ -58,6 +58,8 @@ export const EnvSchema = Type.Object({
     Type.String({ pattern: "^https?://\\S+$", hint: "an http(s) URL", description: "Microsoft identity platform for Entra ID client credentials (sovereign clouds); the Azure SDKs' own name." }),
   ),
   AZURE_PROXY_CONFIG: Type.Optional(Type.String({ minLength: 1, description: "Path of a config file, YAML or JSON (same as --config)." })),
+  AZURE_PROXY_TLS_CERT: Type.Optional(Type.String({ minLength: 1, description: "PEM certificate file: serve HTTPS and WSS (server.tls.cert_file)." })),
+  AZURE_PROXY_TLS_KEY: Type.Optional(Type.String({ minLength: 1, description: "PEM private key file of that certificate (server.tls.key_file)." })),
   AZURE_PROXY_MAX_BODY_BYTES: Type.Optional(
     Type.String({ pattern: "^\\d+$", hint: "a byte count, at least 1024", description: "Largest request body accepted (default 27262976)." }),
   ),

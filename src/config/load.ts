@@ -130,7 +130,11 @@ function envLayer(env: Env, rawEnv: Record<string, string | undefined>, issues: 
     host: env.HOST,
     port: env.PORT === undefined ? undefined : Number(env.PORT),
     workers: env.AZURE_PROXY_WORKERS === undefined || env.AZURE_PROXY_WORKERS === "auto" ? env.AZURE_PROXY_WORKERS : Number(env.AZURE_PROXY_WORKERS),
+    tls: env.AZURE_PROXY_TLS_CERT === undefined && env.AZURE_PROXY_TLS_KEY === undefined ? undefined : { cert_file: env.AZURE_PROXY_TLS_CERT, key_file: env.AZURE_PROXY_TLS_KEY },
   };
+  if ((env.AZURE_PROXY_TLS_CERT === undefined) !== (env.AZURE_PROXY_TLS_KEY === undefined)) {
+    issues.push(env.AZURE_PROXY_TLS_CERT === undefined ? "AZURE_PROXY_TLS_CERT: required with AZURE_PROXY_TLS_KEY" : "AZURE_PROXY_TLS_KEY: required with AZURE_PROXY_TLS_CERT");
+  }
   layer.log = { level: env.LOG_LEVEL, format: env.LOG_FORMAT };
   layer.state = { path: env.AZURE_PROXY_STATE_PATH, redis: env.AZURE_PROXY_REDIS_URL };
   layer.identity = { authority_host: env.AZURE_AUTHORITY_HOST };

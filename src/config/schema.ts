@@ -173,6 +173,22 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false, description: "Adjustments for clients written against OpenAI." },
     ),
+    realtime: Type.Object(
+      {
+        ping_s: Type.Integer({
+          minimum: 5,
+          maximum: 255,
+          default: 20,
+          description: "Realtime sessions: a side quiet this long is pinged, and the session closed (1011) when no pong comes within another period. Below nginx's proxy_read_timeout.",
+        }),
+        max_buffered_bytes: Type.Integer({
+          minimum: 65_536,
+          default: 4_194_304,
+          description: "Realtime sessions: bytes the proxy may hold for a side that is not reading; past it the session is closed (1008 to a slow client, 1011 when the upstream is slow).",
+        }),
+      },
+      { default: {}, additionalProperties: false, description: "Realtime API sessions over WebSocket (/v1/realtime)." },
+    ),
     server: Type.Object(
       {
         host: Type.String({ minLength: 1, default: "0.0.0.0", description: "Listen address." }),
@@ -181,6 +197,18 @@ export const ConfigSchema = Type.Object(
           default: "auto",
           description: "Processes serving the port together (auto: one per usable CPU core, a cgroup CPU quota included; 1: a single process). Cooldowns, key limits and /metrics are shared between them.",
         }),
+        tls: Type.Optional(
+          Type.Object(
+            {
+              cert_file: Type.String({ minLength: 1, description: "PEM certificate chain (leaf first). Read at start and again on SIGHUP." }),
+              key_file: Type.String({ minLength: 1, description: "PEM private key of the certificate. Secret." }),
+            },
+            {
+              additionalProperties: false,
+              description: "Serve HTTPS and WSS on the port with the runtime's own TLS (env AZURE_PROXY_TLS_CERT, AZURE_PROXY_TLS_KEY); absent: plain HTTP, TLS at a front such as nginx.",
+            },
+          ),
+        ),
       },
       { default: {}, additionalProperties: false, description: "Where the proxy listens (HOST, PORT, AZURE_PROXY_WORKERS and --host, --port, --workers override it)." },
     ),

@@ -22,6 +22,8 @@ import { asFailure, errorHandling, failureResponse } from "./errors.ts";
 import { modelListRoutes } from "./model-list.ts";
 import { openaiRoutes } from "./openai-routes.ts";
 import { relayAccess, type RelayRouting } from "./relay-access.ts";
+import { realtimeRoutes } from "./realtime-routes.ts";
+import type { RealtimeHttp } from "../realtime/http-service.ts";
 import { releaseUntaken } from "./request-body.ts";
 import { requestIdOf } from "./request-id.ts";
 import { attachRecord } from "./request-record.ts";
@@ -45,6 +47,8 @@ export interface AppDeps {
   /** The usage ledger, for /admin/usage. */
   readonly spending: Spending;
   readonly log: Logger;
+  /** Realtime's HTTP operations (client_secrets, calls); the WebSocket is answered before the app. */
+  readonly realtime: RealtimeHttp;
 }
 
 export interface App {
@@ -68,6 +72,7 @@ export function buildApp(deps: AppDeps): App {
     .use(admin(deps))
     .use(adminUsage({ spending: deps.spending, prices: config.prices, clock: Date.now }))
     .use(modelListRoutes(deps.models, Math.floor(Date.now() / 1000)))
+    .use(realtimeRoutes(deps.realtime, bodyLimits))
     .use(openaiRoutes(forward, bodyLimits, access))
     .use(azureRoutes(forward, bodyLimits, access));
 
@@ -91,7 +96,8 @@ export function buildApp(deps: AppDeps): App {
       } finally {
         // a body read for a request that then failed validation never reached a handler
         releaseUntaken(request);
-        record.key = clientOf(request).name;
+        // a route may have named the key itself (a Realtime call made with an ephemeral key)
+        if (record.key === "anonymous") record.key = clientOf(request).name;
       }
       response.headers.set("x-request-id", id);
       // a relayed answer finishes its record when its body ends; everything else is done now

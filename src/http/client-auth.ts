@@ -10,9 +10,10 @@ import type { ClientKeyConfig } from "../config/schema.ts";
 import { digestOf, findKey } from "../lib/constant-time.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Client } from "../proxy/call.ts";
+import { ANONYMOUS_CLIENT, clientOfKey, keyDigests } from "../proxy/clients.ts";
 import { urlOf } from "./request-url.ts";
 
-const ANONYMOUS: Client = Object.freeze({ name: "anonymous", models: null, limits: {}, admin: false });
+const ANONYMOUS: Client = ANONYMOUS_CLIENT;
 const clients = new WeakMap<Request, Client>();
 
 /** Who sent this request (set by the auth check; anonymous on open routes). */
@@ -34,15 +35,9 @@ function presentedKey(headers: Headers): string | null {
   return match ? match[1]!.trim() : null;
 }
 
-function hexBytes(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g)!.map((byte) => parseInt(byte, 16)));
-}
-
 export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
-  const digests = keys.map((k) => (k.key_sha256 !== undefined ? hexBytes(k.key_sha256) : digestOf(k.key!)));
-  const known = keys.map(
-    (k): Client => Object.freeze({ name: k.name, models: k.models ? new Set(k.models) : null, limits: { rpm: k.rpm, tpm: k.tpm, maxStreams: k.max_streams }, budget: k.budget, admin: k.admin === true }),
-  );
+  const digests = keyDigests(keys, digestOf);
+  const known = keys.map(clientOfKey);
   return new Elysia({ name: "client-auth" }).onRequest(({ request }) => {
     // every OPTIONS is answered by cors.ts before this runs, and never reaches a route
     if (open || request.method === "OPTIONS") return;
@@ -58,7 +53,11 @@ export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
       );
     }
     const index = findKey(key, digests);
-    if (index === -1) throw new Failure("unauthorized", "Incorrect API key provided.", { code: "invalid_api_key" });
+    if (index === -1) {
+      // a WebRTC offer may carry an ephemeral key instead; the calls route checks it (realtime/http-service.ts)
+      if (key.startsWith("ek_") && path.endsWith("/realtime/calls")) return;
+      throw new Failure("unauthorized", "Incorrect API key provided.", { code: "invalid_api_key" });
+    }
     clients.set(request, known[index]!);
   });
 }

@@ -23,6 +23,8 @@ export interface Metrics {
   readonly inflightStreams: Gauge;
   /** A deployment moved back or passed over when ordering a request's candidates. */
   readonly routingSkips: Counter<"reason">;
+  readonly realtimeSessions: Counter<"model" | "upstream" | "outcome">;
+  readonly inflightRealtimeSessions: Gauge;
 }
 
 // LLM calls take from milliseconds (embeddings) to minutes (reasoning models)
@@ -77,5 +79,12 @@ export function createMetrics(health: Health, headroom?: Headroom): Metrics {
       labelNames: ["reason"],
       registers,
     }),
+    realtimeSessions: new Counter({
+      name: "azure_proxy_realtime_sessions_total",
+      help: "Realtime WebSocket sessions, counted when they end, by how (src/realtime/session-end.ts: refused, client_closed, upstream_closed, upstream_lost, slow_client, shutdown, ...)",
+      labelNames: ["model", "upstream", "outcome"],
+      registers,
+    }),
+    inflightRealtimeSessions: new Gauge({ name: "azure_proxy_inflight_realtime_sessions", help: "Realtime WebSocket sessions open now", registers }),
   };
 }

@@ -97,7 +97,12 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
     firstByteTimedOut = true;
     abort.abort();
   }, timeouts.first_byte_ms);
-  const forget = deps.inFlight.add(() => abort.abort());
+  // a shutdown's cut: the upstream call is aborted, and a relay already under way is ended too
+  const cut = new AbortController();
+  const forget = deps.inFlight.add(() => {
+    abort.abort();
+    cut.abort();
+  });
   const cleanUp = () => {
     clearTimeout(firstByteTimer);
     call.signal.removeEventListener("abort", onClientGone);
@@ -208,8 +213,9 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
           idleMs: timeouts.idle_ms,
           // Azure-shaped clients get Azure's stream exactly as it is
           heartbeatMs: call.shape === "openai" ? deps.config.compat.heartbeat_ms : 0,
+          cut: cut.signal,
         })
-      : relayBody(response.body, hooks, timeouts.idle_ms, tail);
+      : relayBody(response.body, hooks, timeouts.idle_ms, tail, cut.signal);
     return new Response(body, { status, headers });
   } catch (error) {
     cleanUp();

@@ -17,6 +17,7 @@
  *   Entra ID the cached token is dropped and one fresh token tried first (`refreshToken`).
  */
 import type { Failure } from "../lib/failure.ts";
+import { retryDelayMs } from "./retry-after.ts";
 
 export type FailureClass =
   | "connect_failed"
@@ -94,4 +95,9 @@ export function rowFor(failure: Failure): FailureRow {
 export function outcomeOf(failure: Failure): string {
   const klass = classify(failure);
   return klass === "not_retryable" ? failure.kind : FAILURE_TABLE[klass].outcome;
+}
+
+/** How long a row's cooldown lasts: Azure's Retry-After (bounded), or retry.default_cooldown_ms. */
+export function cooldownMs(row: FailureRow, failure: Failure, retry: { readonly default_cooldown_ms: number; readonly max_cooldown_ms: number }): number {
+  return row.duration === "retry_after" ? retryDelayMs(failure.detail.headers ?? {}, retry.default_cooldown_ms, retry.max_cooldown_ms) : retry.default_cooldown_ms;
 }

@@ -25,8 +25,7 @@ import type { Selector } from "../upstream/select.ts";
 import { attempt } from "./attempt.ts";
 import type { InFlight } from "./in-flight.ts";
 import { disposeBody, type ProxyCall } from "./call.ts";
-import { rowFor, type FailureRow } from "./failure-table.ts";
-import { retryDelayMs } from "./retry-after.ts";
+import { cooldownMs, type FailureRow, rowFor } from "./failure-table.ts";
 import { estimateTokens } from "./token-estimate.ts";
 
 export interface ForwardDeps {
@@ -182,7 +181,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
 
   function coolDown(route: Route, row: FailureRow, failure: Failure, model: string): Promise<void> | undefined {
     if (row.scope === "none") return undefined;
-    const ms = row.duration === "retry_after" ? retryDelayMs(failure.detail.headers ?? {}, retry.default_cooldown_ms, retry.max_cooldown_ms) : retry.default_cooldown_ms;
+    const ms = cooldownMs(row, failure, retry);
     if (row.scope === "resource") return health.coolDown(route.upstream.name, null, ms, row.soft);
     // a deployment named by the client (any_model) is capped in number (health.ts)
     return health.coolDown(route.upstream.name, route.deployment, ms, row.soft, !routing.isListed(model));

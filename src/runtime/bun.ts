@@ -1,5 +1,7 @@
 /// <reference types="bun-types" />
-import type { RuntimeAdapter, RunningServer, ServeOptions } from "./types.ts";
+import type { RuntimeAdapter, RunningServer, ServeOptions, TlsMaterial } from "./types.ts";
+import type { Upgrade } from "./web-sockets.ts";
+import { bunUpgrade, bunWebSocketHandler } from "./bun-web-sockets.ts";
 
 // Bun's fetch drops a connection idle for 5 minutes (BUN_CONFIG_HTTP_IDLE_TIMEOUT); a reasoning
 // model may think longer before its first byte, so the proxy's own timeouts rule instead.
@@ -43,27 +45,49 @@ export const bunRuntime: RuntimeAdapter = {
   upstreamFetch,
   prepareForServing: raiseFetchConcurrency,
   selfCommand,
-  async serve({ hostname, port, fetch, reusePort = false }: ServeOptions): Promise<RunningServer> {
-    const server = Bun.serve({
-      hostname,
-      port,
-      reusePort,
-      // Idle keep-alive connections between requests are closed after this; an in-flight
-      // request gets no idle timer at all (below), because a reasoning model may think for
-      // minutes before its first byte. Bun caps any non-zero value at 255 s.
-      idleTimeout: 120,
-      // Our own reader enforces the configured limit with an OpenAI-shaped 413; Bun's
-      // limit (default 128 MiB) would answer first with a bare response.
-      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      fetch(request, srv) {
-        srv.timeout(request, 0);
-        return fetch(request);
-      },
-    });
+  async serve({ hostname, port, fetch, reusePort = false, socketIdleSeconds = 30, tls }: ServeOptions): Promise<RunningServer> {
+    const websocket = bunWebSocketHandler(socketIdleSeconds);
+    const listen = (at: number, material: TlsMaterial | undefined, shared: boolean) => {
+      let upgrade: Upgrade | undefined;
+      return Bun.serve({
+        hostname,
+        port: at,
+        // with TLS the port is shared so that a certificate reload can open the next listener
+        // before the current one stops (Bun's server.reload ignores `tls`: oven-sh/bun#43815)
+        reusePort: shared,
+        tls: material ? { cert: material.cert, key: material.key } : undefined,
+        // Idle keep-alive connections between requests are closed after this; an in-flight
+        // request gets no idle timer at all (below), because a reasoning model may think for
+        // minutes before its first byte. Bun caps any non-zero value at 255 s.
+        idleTimeout: 120,
+        // Our own reader enforces the configured limit with an OpenAI-shaped 413; Bun's
+        // limit (default 128 MiB) would answer first with a bare response.
+        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+        websocket,
+        fetch(request, srv) {
+          srv.timeout(request, 0);
+          upgrade ??= bunUpgrade(srv);
+          return fetch(request, upgrade) as Response | Promise<Response>;
+        },
+      });
+    };
+    let current = listen(port, tls, reusePort || tls !== undefined);
+    const retired: Array<ReturnType<typeof listen>> = [];
+    const bound = current.port ?? port;
     return {
-      port: server.port ?? port,
-      hostname: server.hostname ?? hostname,
-      stop: (closeActive = false) => server.stop(closeActive),
+      port: bound,
+      hostname: current.hostname ?? hostname,
+      stop: async (closeActive = false) => {
+        await Promise.all([current, ...retired].map((s) => s.stop(closeActive)));
+      },
+      async reloadTls(material) {
+        const next = listen(bound, material, true);
+        const previous = current;
+        current = next;
+        retired.push(previous);
+        // stops accepting; its open connections and sessions go on until they end
+        void previous.stop(false);
+      },
     };
   },
 };

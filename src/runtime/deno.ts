@@ -1,7 +1,10 @@
 // deno-lint-ignore-file no-explicit-any
-import type { RuntimeAdapter, RunningServer, ServeOptions } from "./types.ts";
+import type { RuntimeAdapter, RunningServer, ServeOptions, TlsMaterial } from "./types.ts";
+import { denoSockets } from "./deno-web-sockets.ts";
 
 const Deno = (globalThis as any).Deno;
+
+const DRAINING = () => Response.json({ error: { message: "The proxy is shutting down; retry on another instance.", type: "server_error", param: null, code: "draining" } }, { status: 503, headers: { "retry-after": "1", connection: "close" } });
 
 export const denoRuntime: RuntimeAdapter = {
   name: "deno",
@@ -12,22 +15,72 @@ export const denoRuntime: RuntimeAdapter = {
   // Deno shares a port (reusePort) only behind --unstable-net; a worker is started with it.
   // Permissions: -A, as the deployments in the README start the proxy.
   selfCommand: () => ({ argv: [Deno.execPath(), "run", "-A", "--unstable-net", Deno.mainModule], env: {} }),
-  serve({ hostname, port, fetch, reusePort = false }: ServeOptions): Promise<RunningServer> {
-    return new Promise((resolve) => {
-      const server = Deno.serve({
-        hostname,
-        port,
-        reusePort,
-        onListen(addr: { port: number; hostname: string }) {
-          resolve({
-            port: addr.port,
-            hostname: addr.hostname,
-            // Deno has no "cut open connections now"; shutdown waits for them either way.
-            stop: () => server.shutdown(),
+  async serve({ hostname, port, fetch, reusePort = false, socketIdleSeconds = 30, tls }: ServeOptions): Promise<RunningServer> {
+    const listen = (at: number, material: TlsMaterial | undefined, shared: boolean) => {
+      const sockets = denoSockets(Deno, socketIdleSeconds);
+      let stopping = false;
+      return new Promise<{ server: any; port: number; hostname: string; stop(closeActive?: boolean): Promise<void> }>((resolve, reject) => {
+        try {
+          const server = Deno.serve({
+            hostname,
+            port: at,
+            reusePort: shared,
+            ...(material ? { cert: material.cert, key: material.key } : {}),
+            handler: (request: Request) => (stopping && sockets.open > 0 ? DRAINING() : fetch(request, sockets.upgrade)),
+            // with TLS, Deno calls this before Deno.serve has returned `server`
+            onListen: (addr: { port: number; hostname: string }) => queueMicrotask(() => listening(addr)),
           });
-        },
-        handler: (request: Request) => fetch(request),
+          const listening = (addr: { port: number; hostname: string }) =>
+            resolve({
+              server,
+              port: addr.port,
+              hostname: addr.hostname,
+              // Deno has no "cut open connections now"; shutdown waits for requests either way.
+              // But it closes WebSockets at once (1001), which would end Realtime sessions before
+              // their grace period: while any is open, new requests get a 503 instead (what
+              // /readyz says during a drain too), and the listener shuts down after the last.
+              stop(closeActive = false) {
+                stopping = true;
+                if (closeActive) return server.shutdown();
+                return new Promise<void>((done) => sockets.whenNone(() => server.shutdown().then(done, done)));
+              },
+            });
+        } catch (error) {
+          reject(error);
+        }
       });
-    });
+    };
+    let current = await listen(port, tls, reusePort);
+    const retired: Array<typeof current> = [];
+    return {
+      port: current.port,
+      hostname: current.hostname,
+      stop: async (closeActive = false) => {
+        await Promise.all([current, ...retired].map((s) => s.stop(closeActive)));
+      },
+      async reloadTls(material) {
+        const previous = current;
+        if (reusePort) {
+          // a second listener on the port: worker processes run with --unstable-net, which Deno
+          // needs for reusePort (without it, asking for it ends the process)
+          current = await listen(previous.port, material, true);
+          retired.push(previous);
+          void previous.stop(false);
+        } else {
+          // a single process must free the port first; the old listener's WebSockets close (1001)
+          // (shutdown frees the port at once but resolves only when its requests are done)
+          void previous.stop(true);
+          for (let tries = 0; ; tries++) {
+            try {
+              current = await listen(previous.port, material, reusePort);
+              break;
+            } catch (error) {
+              if (tries >= 50) throw error;
+              await new Promise((r) => setTimeout(r, 20));
+            }
+          }
+        }
+      },
+    };
   },
 };

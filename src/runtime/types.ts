@@ -1,10 +1,26 @@
+import type { Upgrade } from "./web-sockets.ts";
+
 /** What the program needs from a JavaScript runtime. Everything else is web-standard. */
 export interface ServeOptions {
   hostname: string;
   port: number;
-  fetch: (request: Request) => Response | Promise<Response>;
+  /**
+   * Answer a request. `upgrade` turns it into a WebSocket (web-sockets.ts); what it returns is
+   * what `fetch` must return then (Bun: nothing, Deno: its 101 response).
+   */
+  fetch: (request: Request, upgrade: Upgrade) => Response | undefined | Promise<Response | undefined>;
+  /** WebSocket pings: a socket quiet this long is pinged, and closed when no pong follows. */
+  socketIdleSeconds?: number;
+  /** Serve HTTPS and WSS instead of plain HTTP. */
+  tls?: TlsMaterial;
   /** Share the port with sibling worker processes (SO_REUSEPORT: the kernel spreads connections). */
   reusePort?: boolean;
+}
+
+/** A PEM certificate chain and its private key (the files' contents). */
+export interface TlsMaterial {
+  readonly cert: string;
+  readonly key: string;
 }
 
 export interface RunningServer {
@@ -13,6 +29,12 @@ export interface RunningServer {
   readonly hostname: string;
   /** Stop listening; with `closeActive`, also cut open connections. */
   stop(closeActive?: boolean): Promise<void>;
+  /**
+   * Serve new connections with another certificate; connections already open (sessions too)
+   * keep theirs. Neither runtime can swap the certificate of a listening server, so a new
+   * listener takes the port and the old one stops accepting.
+   */
+  reloadTls(tls: TlsMaterial): Promise<void>;
 }
 
 export interface RuntimeAdapter {

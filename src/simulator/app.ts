@@ -23,7 +23,9 @@ import { handleCreateResponse } from "./operations/responses.ts";
 import { cancelResponse, deleteResponse, getResponse, listInputItems } from "./operations/responses-store.ts";
 import { createVectorStore, deleteVectorStore, getVectorStore, listVectorStores } from "./operations/vector-stores.ts";
 import { estimateOf, Quotas, type DeploymentQuota } from "./quota.ts";
+import { realtimeSimulator } from "./realtime.ts";
 import { Recorder } from "./recorder.ts";
+import type { Upgrade } from "../runtime/web-sockets.ts";
 import { readBody } from "./request-body.ts";
 import { DATED_VERSION, datedVersionAllows, findRow, parsePath, type DatedRule, type OperationRow } from "./routing.ts";
 import type { Step } from "./sse-writer.ts";
@@ -54,7 +56,8 @@ export interface SimulatorOptions {
 }
 
 export interface Simulator {
-  fetch(request: Request): Promise<Response>;
+  /** `upgrade` (from the runtime's server) lets it answer Realtime WebSocket sessions (realtime.ts). */
+  fetch(request: Request, upgrade?: Upgrade): Promise<Response>;
   readonly recorder: Recorder;
   readonly quotas: Quotas;
 }
@@ -105,10 +108,20 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   const state = newState(options.deployments ?? DEFAULT_DEPLOYMENTS);
   const region = options.region ?? "East US";
   const quotas = new Quotas(options.quotas ?? {});
+  const realtime = realtimeSimulator({ ...options, deployments: state.deployments, region, recorder });
 
-  async function fetch(request: Request): Promise<Response> {
+  async function fetch(request: Request, upgrade?: Upgrade): Promise<Response> {
     const url = new URL(request.url);
+    if (url.pathname === "/_sim/realtime/handshake" && request.method === "POST") {
+      realtime.queueHandshakeFault(await request.text());
+      return Response.json({ ok: true });
+    }
     if (url.pathname.startsWith("/_sim/")) return control(url, request, recorder, quotas);
+    if ((url.pathname === "/openai/v1/realtime/client_secrets" || url.pathname === "/openai/v1/realtime/calls") && request.method === "POST") return realtime.handleHttp(request, url);
+    if (upgrade && (url.pathname === "/openai/v1/realtime" || url.pathname === "/openai/realtime") && request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      // after an upgrade on Bun there is no response to give (undefined is what Bun.serve expects)
+      return (await realtime.handle(request, url, upgrade)) as Response;
+    }
 
     const parsed = parsePath(url.pathname);
     const headers = azureHeaders(region, request);

@@ -18,6 +18,9 @@ export const DEFAULT_DEPLOYMENTS: Readonly<Record<string, string>> = Object.free
   whisper: "whisper",
   "gpt-4o-transcribe": "gpt-4o-transcribe",
   tts: "tts",
+  // Realtime sessions (realtime.ts); the HTTP operations do not list them
+  "gpt-realtime": "gpt-realtime-2025-08-28",
+  "gpt-4o-realtime-preview": "gpt-4o-realtime-preview-2024-12-17",
 });
 
 /**

@@ -37,6 +37,8 @@ export interface SseOptions {
    * Comments are ignored by SSE parsers (WHATWG HTML §9.2.6: a line starting with ':').
    */
   readonly heartbeatMs: number;
+  /** Fires when the proxy cuts the stream (a shutdown's end of grace). */
+  readonly cut?: AbortSignal;
 }
 
 const HEARTBEAT = new TextEncoder().encode(": keep-alive\n\n");
@@ -89,6 +91,18 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
     },
   );
   let first = true;
+  // The fetch's abort alone does not always end a pending body read on Deno (the stream went
+  // on after a cut: ops.test.ts, "a stream longer than the grace period"), so a cut also stops
+  // the read here and ends the client's stream with an error event.
+  options.cut?.addEventListener(
+    "abort",
+    () => {
+      if (over) return;
+      reader.cancel().catch(() => {});
+      endWith(errorEvent("the proxy is shutting down: the stream was cut before it ended", "stream_cut_at_shutdown"), "upstream_broke");
+    },
+    { once: true },
+  );
 
   return new ReadableStream<Uint8Array>(
     {
@@ -168,7 +182,7 @@ function transformBatch(batch: Uint8Array, transform: EventTransform): Uint8Arra
 }
 
 /** Relay any other body byte for byte; `tail` (when given) keeps its end, where `usage` is. */
-export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks, idleMs: number, tail?: Tail): ReadableStream<Uint8Array> {
+export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks, idleMs: number, tail?: Tail, cut?: AbortSignal): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let over = false;
@@ -189,6 +203,16 @@ export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks,
     fail("upstream_idle", new IdleTimeout());
   });
   let first = true;
+  // as in relaySse: a cut ends the relay even when the fetch's abort does not reach the read
+  cut?.addEventListener(
+    "abort",
+    () => {
+      if (over) return;
+      reader.cancel().catch(() => {});
+      fail("upstream_broke", new Error("the proxy is shutting down"));
+    },
+    { once: true },
+  );
   return new ReadableStream<Uint8Array>(
     {
       start(c) {

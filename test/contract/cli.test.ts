@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { chatBody, CLIENT_KEY, post } from "../harness/fixture.ts";
 import { runProxyCommand, startProxy } from "../harness/proxy.ts";
 import { startSimulator } from "../harness/simulator.ts";
+import { connectWebSocket } from "../../src/runtime/ws-client.ts";
 
 const ENV = { AZURE_OPENAI_ENDPOINT: "https://res.openai.azure.com", AZURE_OPENAI_API_KEY: "azure-secret-value", AUTH_KEY: "client-secret-value" };
 
@@ -94,6 +95,34 @@ describe("command line", () => {
     expect(await proxy.stop("SIGTERM")).toBe(0);
     expect((await runProxyCommand(["healthcheck", "--url", `${proxy.url}/healthz`])).code).toBe(1);
     await sim.stop();
+  });
+
+  test("the demo prints how to try a Realtime session, and that session answers", async () => {
+    const proxy = await startProxy({ args: ["demo"], env: { AUTH_KEY: "demo-key-2" } });
+    try {
+      const line = /websocat -H "Authorization: Bearer demo-key-2" "(ws:\/\/[^"]+)"/.exec(proxy.output());
+      expect(line).not.toBeNull();
+      const socket = await connectWebSocket(new URL(line![1]!), { headers: { authorization: "Bearer demo-key-2" }, timeoutMs: 5000, maxMessageBytes: 1 << 20 });
+      const done = new Promise<string[]>((resolve) => {
+        const types: string[] = [];
+        socket.on({
+          message(data) {
+            const event = JSON.parse(String(data));
+            types.push(event.type);
+            if (event.type === "session.created") socket.send(JSON.stringify({ type: "response.create" }));
+            if (event.type === "response.done") resolve(types);
+          },
+          pong() {},
+          drain() {},
+          close() {},
+        });
+      });
+      // the demo's upstream uses a dated api-version: the preview path and its event names
+      expect(await done).toContain("response.text.delta");
+      socket.close(1000, "");
+    } finally {
+      await proxy.stop();
+    }
   });
 
   test("the demo starts, prints a working curl, and answers it", async () => {

@@ -9,6 +9,7 @@ import { chatBody, post } from "../harness/fixture.ts";
 import { startIdentity, type FakeIdentity } from "../harness/identity.ts";
 import { startProxy, type RunningProxy } from "../harness/proxy.ts";
 import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
+import { connectWebSocket } from "../../src/runtime/ws-client.ts";
 
 const KEY = "entra-test-key";
 let identity: FakeIdentity;
@@ -145,6 +146,30 @@ describe("managed identity", () => {
         params: { "api-version": "2018-02-01", resource: "https://cognitiveservices.azure.com", client_id: "mi-client" },
         headers: { metadata: "true" },
       });
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe("Realtime with Entra ID", () => {
+  test("the upstream handshake carries the bearer token in a header (preview path for a dated api_version), never a key or a query", async () => {
+    identity.expiresIn = 3600;
+    const file = configFile({
+      upstreams: [{ name: "entra", endpoint: sim.url, api_version: "2025-04-01-preview", entra: { tenant_id: "tenant-1", client_id: "app-1", client_secret: "right-secret" }, deployments: { "gpt-realtime": "gpt-realtime" } }],
+      keys: [{ name: "t", key: KEY }],
+      identity: { authority_host: identity.url, imds_endpoint: identity.url },
+    });
+    const proxy = await startProxy({ args: ["serve", "--config", file.path, "--workers", "1"] });
+    try {
+      const socket = await connectWebSocket(new URL(`ws://127.0.0.1:${proxy.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 });
+      const first = await new Promise<string>((resolve) => socket.on({ message: (d) => resolve(String(d)), pong() {}, drain() {}, close() {} }));
+      expect(JSON.parse(first).type).toBe("session.created");
+      socket.close(1000, "");
+      const seen = sim.recorder.all().filter((r) => r.path === "/openai/realtime").at(-1)!;
+      expect(seen.headers.authorization).toMatch(/^Bearer entra-token-\d+$/);
+      expect(seen.headers["api-key"]).toBeUndefined();
+      expect(seen.query).toEqual({ "api-version": "2025-04-01-preview", deployment: "gpt-realtime" });
     } finally {
       await proxy.stop();
     }

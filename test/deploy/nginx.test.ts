@@ -12,6 +12,7 @@ import { chatBody, CLIENT_KEY, post, startStack, type Stack } from "../harness/f
 import { contentOf, readEvents } from "../harness/sse.ts";
 import { waitFor } from "../harness/processes.ts";
 import { freePort, requireTool, ROOT, substitute } from "./tools.ts";
+import { connectWebSocket } from "../../src/runtime/ws-client.ts";
 
 const NGINX = "/usr/sbin/nginx";
 let stack: Stack;
@@ -156,6 +157,40 @@ describe("deploy/nginx.conf in front of the proxy", () => {
     await theirs.body?.cancel();
     // the access-log line is written once the answer has ended, a moment after the client's cancel
     await waitFor(() => stack.proxy.output().includes(`"request_id":"${id}"`), 5000, "the access-log line with nginx's request id");
+  });
+
+  test("carries a Realtime WebSocket session both ways (the upgrade map), plain requests beside it unchanged", async () => {
+    const socket = await connectWebSocket(new URL(`${base.replace("http", "ws")}/v1/realtime?model=gpt-realtime`), {
+      headers: { authorization: `Bearer ${CLIENT_KEY}` },
+      protocols: ["realtime"],
+      timeoutMs: 5000,
+      maxMessageBytes: 1 << 20,
+    });
+    expect(socket.headers.get("sec-websocket-protocol")).toBe("realtime");
+    const types: string[] = [];
+    const done = new Promise<void>((resolve) =>
+      socket.on({
+        message(data) {
+          const event = JSON.parse(String(data));
+          types.push(event.type);
+          if (event.type === "session.created") {
+            socket.send(JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: "hi" }] } }));
+            socket.send(JSON.stringify({ type: "response.create" }));
+          }
+          if (event.type === "response.done") resolve();
+        },
+        pong() {},
+        drain() {},
+        close() {},
+      }),
+    );
+    await done;
+    expect(types).toContain("response.output_text.delta");
+    socket.close(1000, "");
+    // a plain request after it still gets the empty Connection header (keep-alive upstream)
+    const plain = await post(`${base}/v1/chat/completions`, chatBody("Hello!"));
+    expect(plain.status).toBe(200);
+    await plain.body?.cancel();
   });
 
   test("accepts a 20 MB body and answers a body over 26 MiB with an OpenAI-shaped 413", async () => {

@@ -46,7 +46,7 @@ export async function startProxy({ env = {}, args = ["serve"], command = proxyCo
 
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    const match = /"msg":"listening","url":"http:\/\/[^:]+:(\d+)"/.exec(output);
+    const match = /"msg":"listening","url":"https?:\/\/[^:]+:(\d+)"/.exec(output);
     if (match) {
       const port = Number(match[1]);
       return {
