@@ -97,6 +97,20 @@ describe("messages are checked per role", () => {
     ];
     expect((await post(chatUrl(), chatBody("x", { messages }))).status).toBe(200);
   });
+
+  // what the SDKs' `messages.push(completion.choices[0].message)` sends back: an audio answer
+  // (content null, its audio by id) and a refusal (content null, refusal text)
+  test("an assistant message the model answered with audio or a refusal (content null) is forwarded", async () => {
+    for (const assistant of [
+      { role: "assistant", content: null, audio: { id: "audio_abc" } },
+      { role: "assistant", content: null, refusal: "I can't help with that." },
+    ]) {
+      const marker = crypto.randomUUID();
+      const messages = [{ role: "user", content: marker }, assistant, { role: "user", content: "and now?" }];
+      expect((await post(chatUrl(), chatBody("x", { messages }))).status).toBe(200);
+      await stack.sim.recorder.waitFor((r) => r.bodyText.includes(marker));
+    }
+  });
 });
 
 describe("the request target", () => {
