@@ -12,7 +12,7 @@ import type { Metrics } from "../metrics/catalog.ts";
 import { streamTransform } from "../stream/fixups.ts";
 import { relayBody, relaySse, type RelayEnd } from "../stream/relay.ts";
 import { Tail, usageIn } from "../stream/usage.ts";
-import { StreamedText } from "../stream/usage-estimate.ts";
+import { promptOnly, StreamedText } from "../stream/usage-estimate.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import { TokenError } from "../upstream/entra-token.ts";
 import type { Reachability } from "../upstream/reachability.ts";
@@ -119,6 +119,7 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
         ...(request.body instanceof ReadableStream ? { duplex: "half" } : {}),
       } as RequestInit);
     } catch (error) {
+      if (call.signal.aborted) chargeUnanswered(call);
       throw failureFromFetchError(error, upstream, call.signal.aborted, firstByteTimedOut ? timeouts.first_byte_ms : null);
     }
     clearTimeout(firstByteTimer);
@@ -145,6 +146,7 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
       try {
         bytes = await response.arrayBuffer();
       } catch (error) {
+        if (call.signal.aborted) chargeUnanswered(call);
         throw failureFromFetchError(error, upstream, call.signal.aborted, null);
       } finally {
         clearTimeout(timer);
@@ -169,6 +171,7 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
         cleanUp();
         onRelayEnd();
         if (tail && end === "complete") record.usage = usageIn(tail.value);
+        if (!isSse && end === "client_closed") chargeUnanswered(call);
         if (streamed && record.usage === undefined) {
           record.usage = streamed.usage;
           record.usageEstimated = true;
@@ -207,6 +210,18 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
     cleanUp();
     throw error;
   }
+}
+
+/**
+ * The client left before the answer, after its prompt went to Azure, which works on it and
+ * bills it: without a charge, a key could spend past its tpm by never waiting for answers. A
+ * stream is charged by what it streamed instead (usage-estimate.ts).
+ */
+function chargeUnanswered(call: ProxyCall): void {
+  const { record, body } = call;
+  if (record.usage !== undefined || body.kind !== "json" || !call.operation.routedByModel) return;
+  record.usage = promptOnly(body.text.length);
+  record.usageEstimated = true;
 }
 
 /** Fix-ups apply to OpenAI-shaped clients' chat and completions streams (config compat.stream_fixups). */
