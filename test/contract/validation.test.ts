@@ -68,6 +68,28 @@ describe("duplicate keys", () => {
     });
   });
 
+  // a parser that reads `name*=` (RFC 2231), the last `name` or the first Content-Disposition
+  // would see another model than the one the proxy checked and routed by
+  test("a form part that could name a second model (name*=, two names, two Content-Dispositions) is a 400", async () => {
+    const file = '--b\r\ncontent-disposition: form-data; name="file"; filename="a.wav"\r\ncontent-type: audio/wav\r\n\r\nRIFF\r\n';
+    const model = '--b\r\ncontent-disposition: form-data; name="model"\r\n\r\nwhisper\r\n';
+    for (const tricky of [
+      "--b\r\ncontent-disposition: form-data; name*=UTF-8''model\r\n\r\ngpt-4o-transcribe\r\n",
+      '--b\r\ncontent-disposition: form-data; name="prompt"; name="model"\r\n\r\ngpt-4o-transcribe\r\n',
+      '--b\r\ncontent-disposition: form-data; name="model"\r\ncontent-disposition: form-data; name="prompt"\r\n\r\ngpt-4o-transcribe\r\n',
+    ]) {
+      await expect400(
+        () =>
+          fetch(`${stack.proxy.url}/v1/audio/transcriptions`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "multipart/form-data; boundary=b" },
+            body: `${model}${tricky}${file}--b--\r\n`,
+          }),
+        { code: "invalid_multipart" },
+      );
+    }
+  });
+
   test("repeated keys inside nested objects are not the proxy's business", async () => {
     const response = await post(chatUrl(), '{"model":"gpt-4o","messages":[{"role":"user","content":"x","content":"y"}]}');
     expect(response.status).toBe(200);
