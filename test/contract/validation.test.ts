@@ -57,6 +57,12 @@ describe("duplicate keys", () => {
     );
   });
 
+  // ASP.NET Core's web JSON defaults match property names case-insensitively: there `Model`
+  // would be a second model
+  test("keys that differ only in case are duplicates too", async () => {
+    await expect400(() => post(chatUrl(), '{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"Model":"gpt-4o-mini"}'), { param: "Model", code: "duplicate_parameter" });
+  });
+
   test("a form with two model fields is a 400 naming model", async () => {
     const form = new FormData();
     form.append("model", "whisper");
