@@ -130,6 +130,10 @@ export function multipartBodyParser(maxBytes: number) {
       const fields: FormFields = {};
       let modelRange: readonly [number, number] | null = null;
       for (const part of scanner.parts) {
+        // a form parser that matches names case-insensitively (ASP.NET Core's) reads it as model
+        if (part.name !== "model" && part.name.toLowerCase() === "model") {
+          throw new Failure("invalid_request", `The form field '${part.name}' may be read as 'model' upstream; send the model once, as 'model'.`, { param: part.name, code: "duplicate_parameter" });
+        }
         const value = await fieldValue(spool, part);
         const existing = fields[part.name];
         fields[part.name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];

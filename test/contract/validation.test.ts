@@ -96,6 +96,17 @@ describe("duplicate keys", () => {
     }
   });
 
+  test("a form with a second model spelled in other case is a 400 naming it", async () => {
+    const form = new FormData();
+    form.append("model", "whisper");
+    form.append("Model", "gpt-4o-transcribe");
+    form.append("file", new File([new Uint8Array(64)], "a.wav", { type: "audio/wav" }));
+    await expect400(() => fetch(`${stack.proxy.url}/v1/audio/transcriptions`, { method: "POST", headers: { authorization: `Bearer ${CLIENT_KEY}` }, body: form }), {
+      param: "Model",
+      code: "duplicate_parameter",
+    });
+  });
+
   test("repeated keys inside nested objects are not the proxy's business", async () => {
     const response = await post(chatUrl(), '{"model":"gpt-4o","messages":[{"role":"user","content":"x","content":"y"}]}');
     expect(response.status).toBe(200);
