@@ -18,7 +18,7 @@ import { TokenError } from "../upstream/entra-token.ts";
 import type { Reachability } from "../upstream/reachability.ts";
 import type { ProxyCall } from "./call.ts";
 import type { InFlight } from "./in-flight.ts";
-import { CHAT_COMPLETIONS, COMPLETIONS } from "./operations.ts";
+import { CHAT_COMPLETIONS, COMPLETIONS, RESPONSES } from "./operations.ts";
 import { failureFromFetchError, failureFromUpstream } from "./outcome.ts";
 import { prepareUpstream, type Target } from "./prepare.ts";
 
@@ -153,6 +153,7 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
       }
       record.firstByte();
       if (contentType.includes("json")) record.usage = usageIn(decoder.decode(new Uint8Array(bytes, Math.max(0, bytes.byteLength - 16_384))));
+      if (call.operation === RESPONSES) chargeUnanswered(call);
       cleanUp();
       onRelayEnd();
       return new Response(bytes, { status: response.status, headers });
@@ -171,7 +172,7 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
         cleanUp();
         onRelayEnd();
         if (tail && end === "complete") record.usage = usageIn(tail.value);
-        if (!isSse && end === "client_closed") chargeUnanswered(call);
+        if (!isSse && (end === "client_closed" || call.operation === RESPONSES)) chargeUnanswered(call);
         if (streamed && record.usage === undefined) {
           record.usage = streamed.usage;
           record.usageEstimated = true;
@@ -213,9 +214,11 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
 }
 
 /**
- * The client left before the answer, after its prompt went to Azure, which works on it and
- * bills it: without a charge, a key could spend past its tpm by never waiting for answers. A
- * stream is charged by what it streamed instead (usage-estimate.ts).
+ * Azure's usage for a prompt it had will not come with this answer: the client left before it
+ * (Azure still works on the prompt, and bills it), or a Responses answer has none yet (a
+ * `background: true` response is answered "queued", `usage: null`). Without a charge, a key
+ * could spend past its tpm by never waiting for answers. A stream is charged by what it
+ * streamed instead (usage-estimate.ts). No-op when Azure's usage is there.
  */
 function chargeUnanswered(call: ProxyCall): void {
   const { record, body } = call;

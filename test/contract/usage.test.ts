@@ -23,6 +23,7 @@ beforeAll(async () => {
     { name: "hider", key: "hider-key", tpm: 40 },
     { name: "leaver", key: "leaver-key", tpm: 40 },
     { name: "waiter", key: "waiter-key", tpm: 40 },
+    { name: "backgrounder", key: "backgrounder-key", tpm: 40 },
   ];
   const v1 = configFile({ upstreams: [{ name: "v1", endpoint: sim.url, api_key: sim.key, deployments }], keys });
   const dated = configFile({ upstreams: [{ name: "old", endpoint: sim.url, api_key: sim.key, api_version: "2024-06-01", deployments }], keys });
@@ -167,6 +168,21 @@ describe("a tpm key cannot hide a non-streamed answer's tokens by leaving before
     expect(line?.prompt_tokens as number).toBeGreaterThan(200);
     // those tokens count: the key's next request is over its limit
     const next = await post(`${proxy.url}/v1/chat/completions`, chatBody("x"), { authorization: "Bearer waiter-key" });
+    expect(next.status).toBe(429);
+  });
+});
+
+describe("a tpm key cannot hide a background response's prompt", () => {
+  test("a queued background response (no usage yet) is charged its prompt's estimate", async () => {
+    const input = `${"lorem ipsum ".repeat(80)} [sim background_ms=60000]`;
+    const created = await post(`${proxy.url}/v1/responses`, { model: "gpt-4o", input, background: true }, { authorization: "Bearer backgrounder-key" });
+    expect(created.status).toBe(200);
+    const queued = await created.json();
+    expect([queued.status, queued.usage]).toEqual(["queued", null]);
+    const line = await logLine(proxy, created.headers.get("x-request-id")!);
+    expect(line.usage_estimated).toBe(true);
+    expect(line.prompt_tokens as number).toBeGreaterThan(200);
+    const next = await post(`${proxy.url}/v1/responses`, { model: "gpt-4o", input: "x", background: true }, { authorization: "Bearer backgrounder-key" });
     expect(next.status).toBe(429);
   });
 });
