@@ -46,7 +46,8 @@ export async function runCli(argv: string[], runtime: RuntimeAdapter): Promise<n
       default:
         // `azure-proxy --port 9000` means serve with flags
         if (first.startsWith("--")) return await serveCommand(argv, runtime);
-        throw new UsageError(`unknown command "${first}"`);
+        // `help NAME` with a NAME that has no usage: the unknown one is NAME
+        throw new UsageError(`unknown command "${first === "help" ? rest[0] : first}"`);
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

@@ -65,14 +65,28 @@ function preflightAnswer(origins: ReadonlySet<string>, request: Request): Respon
  * site whose origin is not listed gets a 403 before anything runs. The 415 for form bodies stops
  * its POSTs; this stops the rest: an `<img src>` GET of a file's content, a form posting a file
  * upload, a plain cross-origin fetch whose answer the browser would hide but whose call would be
- * made. Clients that are not browsers send no such header.
+ * made, a Blob POSTed with no Content-Type at all. A browser without Fetch Metadata (Safari
+ * before 16.4) still sends the page's `Origin` with every POST: one that is neither listed nor
+ * the proxy's own host is refused too. Only a request without a preflight can come from such an
+ * origin (any other fails its preflight), so nothing that works is lost. Clients that are not
+ * browsers send neither header.
  */
 function refuseCrossSite(origins: ReadonlySet<string>, request: Request): void {
   const site = request.headers.get("sec-fetch-site");
-  if (site !== "cross-site" && site !== "same-site") return;
+  if (site === "same-origin" || site === "none") return;
   const origin = request.headers.get("origin");
+  if (origin === null && site === null) return;
   if (origin !== null && (origins.has(origin) || origins.has("*"))) return;
+  if (site === null && isOwnHost(origin!, request.headers.get("host"))) return;
+  if (site !== null && site !== "cross-site" && site !== "same-site") return;
   throw new Failure("forbidden", "A page on another site may not call the proxy unless its origin is in cors.origins.", { code: "cross_site_request" });
+}
+
+/** The page is one the proxy served itself (its origin names the host the request went to). */
+function isOwnHost(origin: string, host: string | null): boolean {
+  if (host === null) return false;
+  const scheme = origin.indexOf("://");
+  return scheme !== -1 && origin.slice(scheme + 3).toLowerCase() === host.toLowerCase();
 }
 
 export function corsFor(origins: readonly string[]) {

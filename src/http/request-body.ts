@@ -142,6 +142,10 @@ class FormFieldsBuilder {
 
   add(part: PartInfo): void {
     const { fields } = this;
+    // a form parser that matches names case-insensitively (ASP.NET Core's) reads it as model
+    if (part.name !== "model" && part.name.toLowerCase() === "model") {
+      throw new Failure("invalid_request", `The form field '${part.name}' may be read as 'model' upstream; send the model once, as 'model'.`, { param: part.name, code: "duplicate_parameter" });
+    }
     this.partsEnd = part.end;
     const value: string | FilePartInfo =
       part.text === null ? { filename: part.filename!, size: part.end - part.start, content_type: part.contentType } : utf8.decode(part.text);

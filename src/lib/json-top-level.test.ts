@@ -53,6 +53,7 @@ describe("duplicateTopLevelKey", () => {
   test("names the first repeated top-level key, whatever its spelling in the text", () => {
     expect(duplicateTopLevelKey(`{"model":"a","stream":true,"model":"b"}`)).toBe("model");
     expect(duplicateTopLevelKey(`{"stream":false, "x":{"stream":1}, "str\\u0065am":true}`)).toBe("stream");
+    expect(duplicateTopLevelKey(`{"model":"a","MODEL":"b"}`)).toBe("MODEL");
   });
 
   test("nested repeats and look-alike strings are not top-level duplicates", () => {

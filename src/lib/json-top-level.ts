@@ -39,13 +39,16 @@ function topLevelEntries(json: string): { open: number; entries: Entry[] } {
  * The first top-level key that appears more than once, if any. Such a body means two things:
  * JSON.parse (what the proxy validates) keeps the last value, while another parser upstream
  * may keep the first, so what was checked would not be what is served (RFC 8259 §4: names
- * "SHOULD be unique"; behaviour with duplicates is unpredictable).
+ * "SHOULD be unique"; behaviour with duplicates is unpredictable). Names that differ only in
+ * case count as the same: ASP.NET Core's web JSON defaults (`PropertyNameCaseInsensitive`) read
+ * `Model` as `model`, and no OpenAI parameter is spelled in capitals.
  */
 export function duplicateTopLevelKey(json: string): string | undefined {
   const seen = new Set<string>();
   for (const { key } of topLevelEntries(json).entries) {
-    if (seen.has(key)) return key;
-    seen.add(key);
+    const folded = key.toLowerCase();
+    if (seen.has(folded)) return key;
+    seen.add(folded);
   }
   return undefined;
 }

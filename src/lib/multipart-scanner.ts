@@ -199,6 +199,8 @@ function joined(pieces: Uint8Array[]): Uint8Array {
   return out;
 }
 
+const NAME_PARAM = /(?:^|;)\s*name\*?\s*=/gi;
+
 function parseHeaders(text: string): { name: string; filename: string | null; contentType: string | null } {
   let name: string | null = null;
   let filename: string | null = null;
@@ -213,6 +215,9 @@ function parseHeaders(text: string): { name: string; filename: string | null; co
       if (key === "content-type") contentType = text.slice(colon + 1, eol).trim();
       else if (key === "content-disposition") {
         const value = text.slice(colon + 1, eol);
+        // one name, said one way: a parser that reads `name*=` (RFC 2231), the last name or the
+        // other header would see another field (another `model`) than the one checked here
+        if (name !== null || (value.match(NAME_PARAM) ?? []).length > 1) throw new MultipartError("a part names itself more than once");
         name = /(?:^|;)\s*name="((?:[^"\\]|\\.)*)"/i.exec(value)?.[1] ?? /(?:^|;)\s*name=([^;\s]+)/i.exec(value)?.[1] ?? null;
         filename = /(?:^|;)\s*filename="((?:[^"\\]|\\.)*)"/i.exec(value)?.[1] ?? null;
       }

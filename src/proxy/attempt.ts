@@ -12,14 +12,14 @@ import type { Metrics } from "../metrics/catalog.ts";
 import { streamTransform } from "../stream/fixups.ts";
 import { relayBody, relaySse, type RelayEnd } from "../stream/relay.ts";
 import { Tail, usageIn } from "../stream/usage.ts";
-import { StreamedText } from "../stream/usage-estimate.ts";
+import { promptOnly, StreamedText } from "../stream/usage-estimate.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import { TokenError } from "../upstream/entra-token.ts";
 import type { Headroom } from "../upstream/headroom.ts";
 import type { Reachability } from "../upstream/reachability.ts";
 import type { ProxyCall } from "./call.ts";
 import type { InFlight } from "./in-flight.ts";
-import { CHAT_COMPLETIONS, COMPLETIONS } from "./operations.ts";
+import { CHAT_COMPLETIONS, COMPLETIONS, RESPONSES } from "./operations.ts";
 import { outcomeOf } from "./failure-table.ts";
 import { failureFromFetchError, failureFromUpstream } from "./outcome.ts";
 import { prepareUpstream, type Target } from "./prepare.ts";
@@ -122,6 +122,7 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
         ...(request.body instanceof ReadableStream ? { duplex: "half" } : {}),
       } as RequestInit);
     } catch (error) {
+      if (call.signal.aborted) chargeUnanswered(call);
       throw failureFromFetchError(error, upstream, call.signal.aborted, firstByteTimedOut ? { kind: "first_byte", ms: timeouts.first_byte_ms } : null);
     }
     clearTimeout(firstByteTimer);
@@ -158,12 +159,14 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
       try {
         bytes = await response.arrayBuffer();
       } catch (error) {
+      if (call.signal.aborted) chargeUnanswered(call);
         throw failureFromFetchError(error, upstream, call.signal.aborted, idle ? { kind: "idle", ms: timeouts.idle_ms } : null);
       } finally {
         clearTimeout(timer);
       }
       record.firstByte();
       if (contentType.includes("json")) record.usage = usageIn(decoder.decode(new Uint8Array(bytes, Math.max(0, bytes.byteLength - 16_384))));
+      if (call.operation === RESPONSES) chargeUnanswered(call);
       cleanUp();
       onRelayEnd();
       return new Response(bytes, { status: response.status, headers });
@@ -182,6 +185,7 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
         cleanUp();
         onRelayEnd();
         if (tail && end === "complete") record.usage = usageIn(tail.value);
+        if (!isSse && (end === "client_closed" || call.operation === RESPONSES)) chargeUnanswered(call);
         if (streamed && record.usage === undefined) {
           record.usage = streamed.usage;
           record.usageEstimated = true;
@@ -221,6 +225,20 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps, onRelayE
     cleanUp();
     throw error;
   }
+}
+
+/**
+ * Azure's usage for a prompt it had will not come with this answer: the client left before it
+ * (Azure still works on the prompt, and bills it), or a Responses answer has none yet (a
+ * `background: true` response is answered "queued", `usage: null`). Without a charge, a key
+ * could spend past its tpm by never waiting for answers. A stream is charged by what it
+ * streamed instead (usage-estimate.ts). No-op when Azure's usage is there.
+ */
+function chargeUnanswered(call: ProxyCall): void {
+  const { record, body } = call;
+  if (record.usage !== undefined || body.kind !== "json" || !call.operation.routedByModel) return;
+  record.usage = promptOnly(body.text.length);
+  record.usageEstimated = true;
 }
 
 /** Fix-ups apply to OpenAI-shaped clients' chat and completions streams (config compat.stream_fixups). */

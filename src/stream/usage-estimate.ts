@@ -11,7 +11,9 @@
  * - where it can (and only an early end keeps the usage away), one token per event: Azure
  *   streams about a token per chunk, and counting costs nothing on the hot path;
  * - prompt tokens from the request body's length at 4 characters a token, which over-counts by
- *   its JSON syntax. Each estimate errs towards the limit, never past it.
+ *   its JSON syntax. Each estimate errs towards the limit, never past it;
+ * - a call that is not streamed and whose client left before the answer (so before Azure's
+ *   usage) is charged its prompt: Azure had it, and bills it (`promptOnly`).
  */
 import type { Usage } from "../metrics/record.ts";
 
@@ -55,4 +57,9 @@ function stringEnd(s: string, from: number): number {
     if (backslashes % 2 === 0) return q;
   }
   return s.length;
+}
+
+/** The prompt of a call whose answer, and so Azure's usage, never came: its estimate alone. */
+export function promptOnly(promptChars: number): Usage {
+  return { prompt: Math.ceil(promptChars / CHARS_PER_TOKEN), completion: 0 };
 }

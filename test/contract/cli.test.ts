@@ -41,6 +41,10 @@ describe("command line", () => {
     const unknown = await runProxyCommand(["frobnicate"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    // `help NAME` names the command it does not know, not "help"
+    const help = await runProxyCommand(["help", "frobnicate"]);
+    expect(help.code).toBe(2);
+    expect(help.stderr).toContain('unknown command "frobnicate"');
     const flag = await runProxyCommand(["serve", "--prot", "1"], ENV);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("--prot");

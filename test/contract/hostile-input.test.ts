@@ -252,6 +252,24 @@ describe("browsers cannot smuggle calls", () => {
   });
 });
 
+// A page can POST a Blob with no type: no Content-Type at all, so no 415 and no preflight. A
+// browser with Fetch Metadata marks it cross-site (above); one without (Safari before 16.4)
+// still sends the page's Origin.
+test("a body without Content-Type from an unlisted Origin, with no Fetch Metadata, is a 403 even with --insecure-no-auth; the proxy's own origin passes", async () => {
+  const before = seen();
+  const chat = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] });
+  for (const origin of ["https://evil.example.com", "null", `http://127.0.0.1:${open.port + 1}`]) {
+    const { status, text } = await rawRequest(open.port, `POST /v1/chat/completions HTTP/1.1\r\norigin: ${origin}`, chat, `127.0.0.1:${open.port}`);
+    expect([status, parseRaw(text).json?.error?.code]).toEqual([403, "cross_site_request"]);
+  }
+  expect(seen()).toBe(before);
+  const own = await rawRequest(open.port, `POST /v1/chat/completions HTTP/1.1\r\norigin: http://127.0.0.1:${open.port}`, chat, `127.0.0.1:${open.port}`);
+  expect(own.status).toBe(200);
+  const listed = await rawRequest(proxy.port, `POST /v1/chat/completions HTTP/1.1\r\nauthorization: Bearer ${FULL}\r\norigin: ${ORIGIN}`, chat);
+  expect(listed.status).toBe(200);
+  expect(seen()).toBe(before + 2);
+});
+
 describe("never a 5xx or an HTML page for bad input", () => {
   const BAD_HOSTS = ["user:pw@127.0.0.1", "127.0.0.1:99999", "127.0.0.1:abc", "[::1", "[fe80::1%25eth0]", "", "a".repeat(300), "exa mple", "1.2.3.4.5", "h\\x"];
   for (const host of BAD_HOSTS) {

@@ -22,6 +22,8 @@ beforeAll(async () => {
     { name: "team", key: "usage-key" },
     { name: "hider", key: "hider-key", tpm: 40 },
     { name: "leaver", key: "leaver-key", tpm: 40 },
+    { name: "waiter", key: "waiter-key", tpm: 40 },
+    { name: "backgrounder", key: "backgrounder-key", tpm: 40 },
   ];
   const v1 = configFile({ upstreams: [{ name: "v1", endpoint: sim.url, api_key: sim.key, deployments }], keys });
   const dated = configFile({ upstreams: [{ name: "old", endpoint: sim.url, api_key: sim.key, api_version: "2024-06-01", deployments }], keys });
@@ -138,5 +140,49 @@ describe("a tpm key cannot stream past its limit by any body", () => {
       await logLine(proxy, next.headers.get("x-request-id")!);
     }
     expect(status).toBe(429);
+  });
+});
+
+describe("a tpm key cannot hide a non-streamed answer's tokens by leaving before it", () => {
+  test("a client that leaves while Azure works on its prompt is charged the prompt's estimate", async () => {
+    const marker = crypto.randomUUID();
+    // ~1,000 prompt characters (~250 tokens): far over the key's 40 tokens a minute
+    const content = `${marker} ${"lorem ipsum ".repeat(80)} [sim first_byte_ms=3000]`;
+    const abort = new AbortController();
+    const pending = post(`${proxy.url}/v1/chat/completions`, chatBody(content), { authorization: "Bearer waiter-key" }, abort.signal).catch(() => undefined);
+    // Azure has the prompt (and bills it) before the client gives up
+    await sim.recorder.waitFor((r) => r.bodyText.includes(marker));
+    abort.abort();
+    await pending;
+    let line: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && !line; i++) {
+      line = proxy
+        .output()
+        .split("\n")
+        .filter((l) => l.includes('"msg":"request"') && l.includes('"key":"waiter"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
+      if (!line) await Bun.sleep(20);
+    }
+    expect(line?.status).toBe(499);
+    expect(line?.usage_estimated).toBe(true);
+    expect(line?.prompt_tokens as number).toBeGreaterThan(200);
+    // those tokens count: the key's next request is over its limit
+    const next = await post(`${proxy.url}/v1/chat/completions`, chatBody("x"), { authorization: "Bearer waiter-key" });
+    expect(next.status).toBe(429);
+  });
+});
+
+describe("a tpm key cannot hide a background response's prompt", () => {
+  test("a queued background response (no usage yet) is charged its prompt's estimate", async () => {
+    const input = `${"lorem ipsum ".repeat(80)} [sim background_ms=60000]`;
+    const created = await post(`${proxy.url}/v1/responses`, { model: "gpt-4o", input, background: true }, { authorization: "Bearer backgrounder-key" });
+    expect(created.status).toBe(200);
+    const queued = await created.json();
+    expect([queued.status, queued.usage]).toEqual(["queued", null]);
+    const line = await logLine(proxy, created.headers.get("x-request-id")!);
+    expect(line.usage_estimated).toBe(true);
+    expect(line.prompt_tokens as number).toBeGreaterThan(200);
+    const next = await post(`${proxy.url}/v1/responses`, { model: "gpt-4o", input: "x", background: true }, { authorization: "Bearer backgrounder-key" });
+    expect(next.status).toBe(429);
   });
 });

@@ -57,6 +57,12 @@ describe("duplicate keys", () => {
     );
   });
 
+  // ASP.NET Core's web JSON defaults match property names case-insensitively: there `Model`
+  // would be a second model
+  test("keys that differ only in case are duplicates too", async () => {
+    await expect400(() => post(chatUrl(), '{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"Model":"gpt-4o-mini"}'), { param: "Model", code: "duplicate_parameter" });
+  });
+
   test("a form with two model fields is a 400 naming model", async () => {
     const form = new FormData();
     form.append("model", "whisper");
@@ -65,6 +71,39 @@ describe("duplicate keys", () => {
     await expect400(() => fetch(`${stack.proxy.url}/v1/audio/transcriptions`, { method: "POST", headers: { authorization: `Bearer ${CLIENT_KEY}` }, body: form }), {
       param: "model",
       code: "invalid_value",
+    });
+  });
+
+  // a parser that reads `name*=` (RFC 2231), the last `name` or the first Content-Disposition
+  // would see another model than the one the proxy checked and routed by
+  test("a form part that could name a second model (name*=, two names, two Content-Dispositions) is a 400", async () => {
+    const file = '--b\r\ncontent-disposition: form-data; name="file"; filename="a.wav"\r\ncontent-type: audio/wav\r\n\r\nRIFF\r\n';
+    const model = '--b\r\ncontent-disposition: form-data; name="model"\r\n\r\nwhisper\r\n';
+    for (const tricky of [
+      "--b\r\ncontent-disposition: form-data; name*=UTF-8''model\r\n\r\ngpt-4o-transcribe\r\n",
+      '--b\r\ncontent-disposition: form-data; name="prompt"; name="model"\r\n\r\ngpt-4o-transcribe\r\n',
+      '--b\r\ncontent-disposition: form-data; name="model"\r\ncontent-disposition: form-data; name="prompt"\r\n\r\ngpt-4o-transcribe\r\n',
+    ]) {
+      await expect400(
+        () =>
+          fetch(`${stack.proxy.url}/v1/audio/transcriptions`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "multipart/form-data; boundary=b" },
+            body: `${model}${tricky}${file}--b--\r\n`,
+          }),
+        { code: "invalid_multipart" },
+      );
+    }
+  });
+
+  test("a form with a second model spelled in other case is a 400 naming it", async () => {
+    const form = new FormData();
+    form.append("model", "whisper");
+    form.append("Model", "gpt-4o-transcribe");
+    form.append("file", new File([new Uint8Array(64)], "a.wav", { type: "audio/wav" }));
+    await expect400(() => fetch(`${stack.proxy.url}/v1/audio/transcriptions`, { method: "POST", headers: { authorization: `Bearer ${CLIENT_KEY}` }, body: form }), {
+      param: "Model",
+      code: "duplicate_parameter",
     });
   });
 
@@ -96,6 +135,20 @@ describe("messages are checked per role", () => {
       { role: "tool", tool_call_id: "c1", content: "42" },
     ];
     expect((await post(chatUrl(), chatBody("x", { messages }))).status).toBe(200);
+  });
+
+  // what the SDKs' `messages.push(completion.choices[0].message)` sends back: an audio answer
+  // (content null, its audio by id) and a refusal (content null, refusal text)
+  test("an assistant message the model answered with audio or a refusal (content null) is forwarded", async () => {
+    for (const assistant of [
+      { role: "assistant", content: null, audio: { id: "audio_abc" } },
+      { role: "assistant", content: null, refusal: "I can't help with that." },
+    ]) {
+      const marker = crypto.randomUUID();
+      const messages = [{ role: "user", content: marker }, assistant, { role: "user", content: "and now?" }];
+      expect((await post(chatUrl(), chatBody("x", { messages }))).status).toBe(200);
+      await stack.sim.recorder.waitFor((r) => r.bodyText.includes(marker));
+    }
   });
 });
 
@@ -136,10 +189,13 @@ describe("relayed sub-paths", () => {
     for (const target of ["/v1/files/a%2Fb", "/v1/files/a%2fb/content", "/openai/v1/batches/x%5Cy", "/v1/vector_stores/vs%2E%2E", "/v1/files/%2e%2e/chat/completions"]) {
       const before = stack.sim.recorder.all().length;
       const answer = await rawStatus(target, "", "GET");
-      // Bun resolves a whole `%2e%2e` segment itself (then it is GET /v1/chat/completions, a
-      // route miss); wherever it is left in the path, the relay refuses it
-      expect(answer.status).toBe(target.includes("/%2e%2e/") ? (answer.status === 404 ? 404 : 400) : 400);
-      expect(JSON.parse(answer.body).error.code).toBe(answer.status === 404 ? "unknown_url" : "invalid_url");
+      // A whole `%2e%2e` segment: Bun resolves it itself (then it is GET /v1/chat/completions, a
+      // route miss); Deno keeps it in the target, where the URL parser would resolve it, so the
+      // request-target check refuses it before any route (invalid_request_target). Wherever it
+      // is left inside a segment, the relay refuses it (invalid_url).
+      const code = JSON.parse(answer.body).error.code;
+      if (target.includes("/%2e%2e/")) expect([answer.status, code]).toEqual(answer.status === 404 ? [404, "unknown_url"] : [400, "invalid_request_target"]);
+      else expect([answer.status, code]).toEqual([400, "invalid_url"]);
       expect(stack.sim.recorder.all().length).toBe(before);
     }
   });

@@ -25,11 +25,14 @@ describe("checkChatMessages", () => {
     expect(paramOf([{ role: "tool", content: "42" }])).toBe("messages[0].tool_call_id");
   });
 
-  test("an assistant message needs content, tool_calls or function_call", () => {
+  test("an assistant message needs content, tool_calls, function_call, audio or refusal", () => {
     expect(paramOf([{ role: "assistant" }])).toBe("messages[0].content");
     expect(paramOf([{ role: "assistant", content: null, tool_calls: [] }])).toBe("messages[0].content");
     expect(paramOf([{ role: "assistant", content: null, tool_calls: [{ id: "c", type: "function" }] }])).toBeUndefined();
     expect(paramOf([{ role: "assistant", function_call: { name: "f", arguments: "{}" } }])).toBeUndefined();
     expect(paramOf([{ role: "assistant", content: [{ type: "text", text: "x" }] }])).toBeUndefined();
+    expect(paramOf([{ role: "assistant", content: null, audio: { id: "audio_1" } }])).toBeUndefined();
+    expect(paramOf([{ role: "assistant", content: null, refusal: "no" }])).toBeUndefined();
+    expect(paramOf([{ role: "assistant", content: null, audio: null, refusal: null }])).toBe("messages[0].content");
   });
 });
