@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { chatBody, CLIENT_KEY, post } from "../harness/fixture.ts";
 import { runProxyCommand, startProxy } from "../harness/proxy.ts";
+import { waitFor } from "../harness/processes.ts";
 import { startSimulator } from "../harness/simulator.ts";
 import { connectWebSocket } from "../../src/runtime/ws-client.ts";
 
@@ -104,6 +105,8 @@ describe("command line", () => {
   test("the demo prints how to try a Realtime session, and that session answers", async () => {
     const proxy = await startProxy({ args: ["demo"], env: { AUTH_KEY: "demo-key-2" } });
     try {
+      // the try-it lines follow the "listening" line the harness waits for
+      await waitFor(() => proxy.output().includes("websocat"), 5000, "the demo's Realtime line");
       const line = /websocat -H "Authorization: Bearer demo-key-2" "(ws:\/\/[^"]+)"/.exec(proxy.output());
       expect(line).not.toBeNull();
       const socket = await connectWebSocket(new URL(line![1]!), { headers: { authorization: "Bearer demo-key-2" }, timeoutMs: 5000, maxMessageBytes: 1 << 20 });
@@ -132,6 +135,7 @@ describe("command line", () => {
   test("the demo starts, prints a working curl, and answers it", async () => {
     const proxy = await startProxy({ args: ["demo"], env: { AUTH_KEY: "demo-key-1" } });
     try {
+      await waitFor(() => proxy.output().includes("curl -N"), 5000, "the demo's curl line");
       const out = proxy.output();
       expect(out).toContain("curl -N http://127.0.0.1:");
       expect(out).toContain("demo-key-1");
