@@ -15,11 +15,12 @@ import { InFlight } from "../proxy/in-flight.ts";
 import { Limiter, type KeyLimits } from "../ratelimit/limiter.ts";
 import { withBudgets } from "../state/budget-gate.ts";
 import { ledgerEntry } from "../state/ledger-entry.ts";
-import { openSpending } from "../state/open-state.ts";
+import { openRedisState, openSpending } from "../state/open-state.ts";
 import type { Spending } from "../state/spending.ts";
 import type { RunningServer, RuntimeAdapter } from "../runtime/types.ts";
 import { Credentials } from "../upstream/credentials.ts";
 import { Health, type TellSiblings } from "../upstream/health.ts";
+import type { Counter } from "prom-client";
 import { Reachability } from "../upstream/reachability.ts";
 import { weightedSelector } from "../upstream/select.ts";
 
@@ -103,15 +104,25 @@ export interface Siblings {
 }
 
 export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger, siblings?: Siblings): Promise<ProxyServer> {
-  const health = new Health(Date.now, siblings?.tell);
-  const metrics = createMetrics(health);
-  // a worker's ledger is the primary's; a single process keeps its own
-  const spending = siblings?.spending ?? (await openSpending(config, log));
+  // the cooldown bus exists before Health, which tells it; Redis's errors are counted in metrics
+  // made after Health: the counter is looked up late
+  let metrics: Metrics | undefined;
+  const redis = config.state.redis === undefined ? undefined : await openRedisState(config, log, lateCounter(() => metrics!.stateErrors));
+  const tell: TellSiblings | undefined = redis
+    ? (cooldown) => Promise.all([siblings?.tell(cooldown), redis.bus.publish(cooldown)]).then(() => {})
+    : siblings?.tell;
+  const health = new Health(Date.now, tell);
+  metrics = createMetrics(health);
+  if (redis) await redis.bus.listen((cooldown) => health.coolUntil(cooldown));
+  // with Redis every process (each worker too) talks to it; else a worker's ledger is the
+  // primary's, and a single process keeps its own
+  const spending: Spending = redis?.state ?? siblings?.spending ?? (await openSpending(config, log));
   const state: SharedState = {
     health,
     credentials: new Credentials(runtime.upstreamFetch, Date.now),
     reachability: new Reachability(Date.now),
-    limiter: withBudgets(siblings?.limits ?? new Limiter(Date.now), spending),
+    // Redis checks limits and budgets in one round trip; otherwise budgets go before the limiter
+    limiter: redis ? redis.state : withBudgets(siblings?.limits ?? new Limiter(Date.now), spending),
     metrics: siblings ? { ...metrics, render: siblings.renderMetrics } : metrics,
     inFlight: new InFlight(),
     spending,
@@ -152,10 +163,16 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
       await Promise.race([closing, new Promise((r) => setTimeout(r, 1000))]);
       // every request has finished (or was cut) and recorded its usage: write it all
       await state.spending.close();
+      redis?.bus.close();
       return cut;
     },
     cut() {
       cutNow = true;
     },
   };
+}
+
+/** A counter that exists only later: the metrics are made after the state that counts into them. */
+function lateCounter(counter: () => Counter<"operation">): Counter<"operation"> {
+  return { inc: (...args: Parameters<Counter<"operation">["inc"]>) => counter().inc(...args) } as Counter<"operation">;
 }

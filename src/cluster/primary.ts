@@ -40,7 +40,8 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
   let config = initial;
   const workers = new Map<number, Worker>();
   // the one writer of the usage ledger (state.path): workers send it their calls
-  const spending = await openSpending(config, log);
+  // (with Redis, workers talk to it themselves: this one stays empty)
+  const spending = await openSpending(config.state.redis === undefined ? config : { ...config, state: { ...config.state, path: undefined } }, log);
   const shared = new SharedState(() => workers.values(), spending);
   let stopping = false;
   let serving = false;

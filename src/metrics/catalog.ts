@@ -20,6 +20,7 @@ export interface Metrics {
   readonly tokens: Counter<"key" | "model" | "kind">;
   readonly inflightRequests: Gauge;
   readonly inflightStreams: Gauge;
+  readonly stateErrors: Counter<"operation">;
 }
 
 // LLM calls take from milliseconds (embeddings) to minutes (reasoning models)
@@ -51,5 +52,6 @@ export function createMetrics(health: Health): Metrics {
     tokens: new Counter({ name: "azure_proxy_tokens_total", help: "Tokens used, from Azure's usage, by client key name, model and kind (prompt, completion)", labelNames: ["key", "model", "kind"], registers }),
     inflightRequests: new Gauge({ name: "azure_proxy_inflight_requests", help: "Requests being answered now (streams included)", registers }),
     inflightStreams: new Gauge({ name: "azure_proxy_inflight_streams", help: "SSE streams being relayed now", registers }),
+    stateErrors: new Counter({ name: "azure_proxy_state_errors_total", help: "Shared-state (Redis) operations that failed or were too slow and were served locally, by operation (admit, stream, write, publish, report)", labelNames: ["operation"], registers }),
   };
 }
