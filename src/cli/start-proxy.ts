@@ -108,6 +108,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
   // made after Health: the counter is looked up late
   let metrics: Metrics | undefined;
   const redis = config.state.redis === undefined ? undefined : await openRedisState(config, log, lateCounter(() => metrics!.stateErrors));
+  if (redis && config.state.path !== undefined) log.warn("state.path is not used with state.redis: usage and budgets live in Redis");
   const tell: TellSiblings | undefined = redis
     ? (cooldown) => Promise.all([siblings?.tell(cooldown), redis.bus.publish(cooldown)]).then(() => {})
     : siblings?.tell;
