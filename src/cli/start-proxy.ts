@@ -15,7 +15,9 @@ import { InFlight } from "../proxy/in-flight.ts";
 import { Limiter, type KeyLimits } from "../ratelimit/limiter.ts";
 import { withBudgets } from "../state/budget-gate.ts";
 import { ledgerEntry } from "../state/ledger-entry.ts";
-import { openRedisState, openSpending } from "../state/open-state.ts";
+import { openOwners, openRedisState, openSpending } from "../state/open-state.ts";
+import { withOwnership } from "../state/ownership/gate.ts";
+import type { Owners } from "../state/ownership/owners.ts";
 import type { Spending } from "../state/spending.ts";
 import type { RunningServer, RuntimeAdapter } from "../runtime/types.ts";
 import { Credentials } from "../upstream/credentials.ts";
@@ -47,6 +49,8 @@ interface SharedState {
   readonly metrics: Metrics;
   readonly inFlight: InFlight;
   readonly spending: Spending;
+  /** Who created which object; absent: ownership is not kept (no state, or no client keys). */
+  readonly owners: Owners | undefined;
 }
 
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -73,10 +77,12 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     sleep: sleepUnlessAborted,
     log,
   });
+  // ownership needs client keys; an open proxy (--insecure-no-auth) has no one to tell apart
+  const owned = state.owners && !config.auth.insecure_no_auth ? withOwnership(forward, state.owners) : forward;
   return buildApp({
     config,
     models: routing.listedModels,
-    forward,
+    forward: owned,
     metrics: state.metrics,
     health: state.health,
     draining,
@@ -101,6 +107,8 @@ export interface Siblings {
   readonly renderMetrics: () => Promise<string>;
   /** The usage ledger and budgets, kept by the primary. */
   readonly spending: Spending;
+  /** Object ownership (with a state file), kept by the primary. */
+  readonly owners: Owners;
 }
 
 export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger, siblings?: Siblings): Promise<ProxyServer> {
@@ -118,6 +126,9 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
   // with Redis every process (each worker too) talks to it; else a worker's ledger is the
   // primary's, and a single process keeps its own
   const spending: Spending = redis?.state ?? siblings?.spending ?? (await openSpending(config, log));
+  // ownership is kept only where it outlives the process: in Redis, or in the state file
+  const ownFile = siblings ? undefined : await openOwners(config);
+  const owners: Owners | undefined = redis?.owners ?? (config.state.path !== undefined ? (siblings?.owners ?? ownFile) : undefined);
   const state: SharedState = {
     health,
     credentials: new Credentials(runtime.upstreamFetch, Date.now),
@@ -127,6 +138,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     metrics: siblings ? { ...metrics, render: siblings.renderMetrics } : metrics,
     inFlight: new InFlight(),
     spending,
+    owners,
   };
   let draining = false;
   const isDraining = () => draining;
@@ -165,6 +177,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
       // every request has finished (or was cut) and recorded its usage: write it all
       await state.spending.close();
       redis?.bus.close();
+      ownFile?.close();
       return cut;
     },
     cut() {

@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
-import { openSpending } from "../state/open-state.ts";
+import { openOwners, openSpending } from "../state/open-state.ts";
 import { Link, type Channel, type Message, type Respond } from "./link.ts";
 import { SharedState, type Peer } from "./shared-state.ts";
 
@@ -42,7 +42,8 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
   // the one writer of the usage ledger (state.path): workers send it their calls
   // (with Redis, workers talk to it themselves: this one stays empty)
   const spending = await openSpending(config.state.redis === undefined ? config : { ...config, state: { ...config.state, path: undefined } }, log);
-  const shared = new SharedState(() => workers.values(), spending);
+  const owners = await openOwners(config);
+  const shared = new SharedState(() => workers.values(), spending, owners);
   let stopping = false;
   let serving = false;
   let cutCount = 0;
@@ -181,6 +182,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       clearTimeout(late);
       // every worker has told its last call
       await spending.close();
+      owners?.close();
       return cutCount;
     },
     cut() {

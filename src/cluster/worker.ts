@@ -13,6 +13,7 @@ import type { Cooldown } from "../upstream/health.ts";
 import { startProxy, type ProxyServer } from "../cli/start-proxy.ts";
 import { Link, type Channel, type Message, type Respond } from "./link.ts";
 import { SharedLimits } from "./shared-limits.ts";
+import { SharedOwners } from "./shared-owners.ts";
 import { SharedSpending } from "./shared-spending.ts";
 
 /** Long enough for a primary busy collecting metrics; a dead primary closes the link at once. */
@@ -73,6 +74,7 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
         limits: new SharedLimits(link),
         renderMetrics: () => link.request<string>({ t: "metrics" }, METRICS_TIMEOUT_MS),
         spending: new SharedSpending(link),
+        owners: new SharedOwners(link),
       });
     } catch (error) {
       // cannot listen: the primary reports it and stops

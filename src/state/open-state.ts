@@ -8,6 +8,7 @@ import type { Config } from "../config/schema.ts";
 import type { Logger } from "../lib/log.ts";
 import { Accountant } from "./accountant.ts";
 import { MemoryStore } from "./memory-store.ts";
+import { SqliteOwners } from "./ownership/sqlite-owners.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 
 export async function openSpending(config: Pick<Config, "state" | "prices">, log: Logger, clock: () => number = Date.now): Promise<Accountant> {
@@ -23,5 +24,12 @@ export async function openRedisState(config: Pick<Config, "state" | "prices">, l
   const { CooldownBus } = await import("./redis/cooldown-bus.ts");
   const connection = new RedisConnection(config.state.redis!, log, errors);
   const keys = new RedisKeys(config.state.key_prefix);
-  return { state: new RedisState(connection, keys, config.prices, Date.now, log), bus: new CooldownBus(connection, keys.cooldowns) };
+  const { RedisOwners } = await import("./redis/redis-owners.ts");
+  return { state: new RedisState(connection, keys, config.prices, Date.now, log), bus: new CooldownBus(connection, keys.cooldowns), owners: new RedisOwners(connection, keys.owners) };
+}
+
+/** Object ownership needs a store that outlives the process (state.path; Redis has its own) and client keys. */
+export async function openOwners(config: Pick<Config, "state" | "auth">): Promise<SqliteOwners | undefined> {
+  if (config.state.path === undefined || config.state.redis !== undefined || config.auth.insecure_no_auth) return undefined;
+  return await SqliteOwners.open(config.state.path);
 }

@@ -30,6 +30,7 @@ function config() {
       { name: "two-streams", key: "two-streams-key", max_streams: 2 },
       { name: "busy", key: "busy-key", rpm: 1_000_000 },
       { name: "plain", key: "plain-key" },
+      { name: "owner", key: "owner-key" },
     ],
     state: { redis: redis.url, key_prefix: `test-${crypto.randomUUID().slice(0, 8)}:` },
     retry: { default_cooldown_ms: 5000 },
@@ -118,6 +119,21 @@ describe("two instances (one of two workers) sharing one Redis", () => {
     const cli = await runProxyCommand(["usage", "--config", file.path, "--by", "key", "--format", "json"]);
     expect(cli.code).toBe(0);
     expect(requestsOf(JSON.parse(cli.stdout) as Report, "plain")).toBe(before + 2);
+  });
+});
+
+describe("object ownership through Redis", () => {
+  test("an object created on one instance is its creator's on the other too", async () => {
+    const call = (proxy: RunningProxy, key: string, method: string, path: string, body?: unknown) =>
+      fetch(`${proxy.url}/v1/${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const created = await call(a, "owner-key", "POST", "vector_stores", { name: "shared" });
+    expect(created.status).toBe(200);
+    const { id } = (await created.json()) as { id: string };
+    expect((await call(b, "owner-key", "GET", `vector_stores/${id}`)).status).toBe(200);
+    const denied = await call(b, "plain-key", "GET", `vector_stores/${id}`);
+    expect(denied.status).toBe(404);
+    const listed = (await (await call(b, "plain-key", "GET", "vector_stores?limit=100")).json()) as { data: Array<{ id: string }> };
+    expect(listed.data.map((s) => s.id)).not.toContain(id);
   });
 });
 

@@ -26,6 +26,10 @@ export class RedisKeys {
   batch(instance: string): string {
     return `${this.prefix}batch:${instance}`;
   }
+  /** Object id → the key that created it. */
+  get owners(): string {
+    return `${this.prefix}owners`;
+  }
   get cooldowns(): string {
     return `${this.prefix}cooldowns`;
   }
