@@ -21,6 +21,7 @@ const STATUS: Record<Exclude<FailureKind, "upstream_status">, number> = {
   upstream_broke: 502,
   upstream_timeout: 504,
   client_closed: 499,
+  state_unavailable: 503,
   internal: 500,
 };
 
@@ -39,6 +40,7 @@ const TYPE: Record<Exclude<FailureKind, "upstream_status">, string> = {
   upstream_broke: "upstream_error",
   upstream_timeout: "timeout_error",
   client_closed: "client_closed",
+  state_unavailable: "server_error",
   internal: "server_error",
 };
 

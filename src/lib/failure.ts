@@ -19,6 +19,7 @@ export type FailureKind =
   | "upstream_broke" // the upstream answer was cut or unreadable
   | "upstream_timeout"
   | "client_closed" // the client went away before the answer (logged as 499, never sent)
+  | "state_unavailable" // 503: the shared state (Redis) is needed and does not answer; retry
   | "internal";
 
 /** OpenAI's error object: what every client SDK parses. */

@@ -149,6 +149,11 @@ describe("Redis going away", () => {
         await response.arrayBuffer();
         expect(performance.now() - started).toBeLessThan(400);
       }
+      // what cannot be decided without Redis says so, with a retry-after, rather than guess
+      const unknown = await fetch(`${b.url}/v1/vector_stores/vs_never_seen_here`, { headers: { authorization: "Bearer owner-key" } });
+      expect(unknown.status).toBe(503);
+      expect(unknown.headers.get("retry-after")).toBe("1");
+      expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("state_unavailable");
     } finally {
       process.kill(redis.pid(), "SIGCONT");
     }

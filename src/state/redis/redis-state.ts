@@ -151,7 +151,7 @@ export class RedisState implements KeyLimits, Spending {
     const pipeline = this.redis.client.pipeline();
     for (const day of days) pipeline.hgetall(this.keys.usage(day));
     const answers = await this.redis.guarded("report", () => pipeline.exec(), 10_000);
-    if (!answers) throw new Failure("internal", "The usage report needs Redis (state.redis), which does not answer now; try again shortly.", { code: "state_unavailable" });
+    if (!answers) throw new Failure("state_unavailable", "The usage report needs Redis (state.redis), which does not answer now; try again shortly.", { code: "state_unavailable", headers: { "retry-after": "1" } });
     return answers.flatMap(([error, hash], i) => (error ? [] : rowsOfDay(days[i]!, hash as Record<string, string>)));
   }
 
