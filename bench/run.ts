@@ -4,8 +4,9 @@
  * binary; a table on stdout and a JSON file in bench/results/.
  *   --binary PATH   measure this binary instead of building one from the working tree
  *                   (the build goes to bench/.build/azure-proxy)
- *   --only LIST     run only these phases: startup,requests,streams,aborts,slow,workers,upload,headroom,forms
- * Needs wrk, nginx, taskset, setpriv, ss and node (apt-get install wrk nginx).
+ *   --only LIST     run only these phases: startup,requests,streams,aborts,slow,workers,upload,headroom,forms,state
+ * Needs wrk, nginx, taskset, setpriv, ss and node (apt-get install wrk nginx); the state phase
+ * also redis-server and redis-cli (apt-get install redis-server).
  * Core layout (2 cores): core 0 = mock upstream + load generators (wrk, sse-client, slow
  * reader) + this script; core 1 = the proxy under test (nginx's one worker, or all of our
  * binary's threads). Everything listens on 127.0.0.1; every phase is bounded in count and time;
@@ -26,6 +27,7 @@ import { startNginx } from "./nginx.ts";
 import { abortPhase } from "./phases/aborts.ts";
 import { requestPhase } from "./phases/requests.ts";
 import { slowReaderPhase } from "./phases/slow-reader.ts";
+import { statePhase } from "./phases/state.ts";
 import { streamPhase } from "./phases/streams.ts";
 import { workersPhase } from "./phases/workers.ts";
 import { MAIN_COLUMNS, renderSection, row, type Row, type Section } from "./report.ts";
@@ -39,7 +41,7 @@ import { headroomSection, measureHeadroom } from "./headroom.ts";
 const ROOT = resolve(import.meta.dir, "..");
 const { values: args } = parseArgs({ args: Bun.argv.slice(2), options: { quick: { type: "boolean" }, binary: { type: "string" }, only: { type: "string" } } });
 const mode = args.quick ? QUICK : FULL;
-const PHASES = ["startup", "requests", "streams", "aborts", "slow", "workers", "upload", "headroom", "forms"] as const;
+const PHASES = ["startup", "requests", "streams", "aborts", "slow", "workers", "upload", "headroom", "forms", "state"] as const;
 const only = new Set(args.only ? args.only.split(",") : PHASES.filter((p) => p !== "upload" || mode.upload));
 for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase "${p}" (${PHASES.join(", ")})`);
 const bun = process.execPath;
@@ -173,6 +175,11 @@ async function main() {
     sections.push(workers.section);
     const [tput] = workers.section.rows;
     main.push(row(`${tput!.metric}, both cores: --workers 2 vs nginx 2 workers`, undefined, tput!.values.nginx, tput!.values.ours2, { target: tput!.target, pass: tput!.pass }));
+  }
+  if (only.has("state")) {
+    const state = await statePhase(ctx);
+    data.state = state.data;
+    sections.push(state.section);
   }
   if (only.has("upload")) {
     progress("25 MB upload through the proxy (simulator upstream)");

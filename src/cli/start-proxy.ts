@@ -19,12 +19,15 @@ import { InFlight } from "../proxy/in-flight.ts";
 import { Limiter, type KeyLimits } from "../ratelimit/limiter.ts";
 import { withBudgets } from "../state/budget-gate.ts";
 import { ledgerEntry } from "../state/ledger-entry.ts";
-import { openSpending } from "../state/open-state.ts";
+import { openOwners, openRedisState, openSpending } from "../state/open-state.ts";
+import { withOwnership } from "../state/ownership/gate.ts";
+import type { Owners } from "../state/ownership/owners.ts";
 import type { Spending } from "../state/spending.ts";
 import type { RunningServer, RuntimeAdapter } from "../runtime/types.ts";
 import { Credentials } from "../upstream/credentials.ts";
 import { Headroom } from "../upstream/headroom.ts";
 import { Health, type TellSiblings } from "../upstream/health.ts";
+import type { Counter } from "prom-client";
 import { Reachability } from "../upstream/reachability.ts";
 import { weightedSelector } from "../upstream/select.ts";
 import { readTlsFiles } from "./tls-files.ts";
@@ -53,6 +56,8 @@ interface SharedState {
   readonly inFlight: InFlight;
   readonly headroom: Headroom;
   readonly spending: Spending;
+  /** Who created which object; absent: ownership is not kept (no state, or no client keys). */
+  readonly owners: Owners | undefined;
 }
 
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -95,11 +100,13 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     sleep: sleepUnlessAborted,
     log,
   });
+  // ownership needs client keys; an open proxy (--insecure-no-auth) has no one to tell apart
+  const owned = state.owners && !config.auth.insecure_no_auth ? withOwnership(forward, state.owners) : forward;
   const app = buildApp({
     config,
     models: routing.listedModels,
     routing,
-    forward,
+    forward: owned,
     metrics: state.metrics,
     health: state.health,
     draining,
@@ -126,24 +133,41 @@ export interface Siblings {
   readonly renderMetrics: () => Promise<string>;
   /** The usage ledger and budgets, kept by the primary. */
   readonly spending: Spending;
+  /** Object ownership (with a state file), kept by the primary. */
+  readonly owners: Owners;
 }
 
 export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger, siblings?: Siblings): Promise<ProxyServer> {
-  const health = new Health(Date.now, siblings?.tell);
+  // the cooldown bus exists before Health, which tells it; Redis's errors are counted in metrics
+  // made after Health: the counter is looked up late
+  let metrics: Metrics | undefined;
+  const redis = config.state.redis === undefined ? undefined : await openRedisState(config, log, lateCounter(() => metrics!.stateErrors));
+  if (redis && config.state.path !== undefined) log.warn("state.path is not used with state.redis: usage and budgets live in Redis");
+  const tell: TellSiblings | undefined = redis
+    ? (cooldown) => Promise.all([siblings?.tell(cooldown), redis.bus.publish(cooldown)]).then(() => {})
+    : siblings?.tell;
+  const health = new Health(Date.now, tell);
   // per process: each worker steers by the answers it saw (README, "With several workers")
   const headroom = new Headroom(Date.now);
-  const metrics = createMetrics(health, headroom);
-  // a worker's ledger is the primary's; a single process keeps its own
-  const spending = siblings?.spending ?? (await openSpending(config, log));
+  metrics = createMetrics(health, headroom);
+  if (redis) await redis.bus.listen((cooldown) => health.coolUntil(cooldown));
+  // with Redis every process (each worker too) talks to it; else a worker's ledger is the
+  // primary's, and a single process keeps its own
+  const spending: Spending = redis?.state ?? siblings?.spending ?? (await openSpending(config, log));
+  // ownership is kept only where it outlives the process: in Redis, or in the state file
+  const ownFile = siblings ? undefined : await openOwners(config);
+  const owners: Owners | undefined = redis?.owners ?? (config.state.path !== undefined ? (siblings?.owners ?? ownFile) : undefined);
   const state: SharedState = {
     health,
     credentials: new Credentials(runtime.upstreamFetch, Date.now),
     reachability: new Reachability(Date.now),
-    limiter: withBudgets(siblings?.limits ?? new Limiter(Date.now), spending),
+    // Redis checks limits and budgets in one round trip; otherwise budgets go before the limiter
+    limiter: redis ? redis.state : withBudgets(siblings?.limits ?? new Limiter(Date.now), spending),
     metrics: siblings ? { ...metrics, render: siblings.renderMetrics } : metrics,
     inFlight: new InFlight(),
     headroom,
     spending,
+    owners,
   };
   let draining = false;
   const isDraining = () => draining;
@@ -204,10 +228,17 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
       await Promise.race([closing, new Promise((r) => setTimeout(r, 1000))]);
       // every request has finished (or was cut) and recorded its usage: write it all
       await state.spending.close();
+      redis?.bus.close();
+      ownFile?.close();
       return cut;
     },
     cut() {
       cutNow = true;
     },
   };
+}
+
+/** A counter that exists only later: the metrics are made after the state that counts into them. */
+function lateCounter(counter: () => Counter<"operation">): Counter<"operation"> {
+  return { inc: (...args: Parameters<Counter<"operation">["inc"]>) => counter().inc(...args) } as Counter<"operation">;
 }

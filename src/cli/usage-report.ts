@@ -1,7 +1,7 @@
 /**
  * `azure-proxy usage [--config FILE] [--since 7d|YYYY-MM-DD] [--until YYYY-MM-DD]
- * [--by key,model,day] [--format table|csv|json]`: the usage ledger from the SQLite file
- * (`state.path`), read-only, with or without a proxy running (WAL lets it read while the proxy
+ * [--by key,model,day] [--format table|csv|json]`: the usage ledger from Redis (`state.redis`)
+ * or the SQLite file (`state.path`), read-only, with or without a proxy running (WAL lets it read while the proxy
  * writes). Calls of the last second before a crash, or still in a running proxy's batch, are not
  * in the file yet.
  */
@@ -10,7 +10,7 @@ import { parseDay, parseSince } from "../state/period.ts";
 import type { Prices } from "../state/prices.ts";
 import { buildReport, parseBy, reportCsv, reportTable } from "../state/report.ts";
 import { SqliteStore } from "../state/sqlite-store.ts";
-import { utcDay } from "../state/usage-row.ts";
+import { utcDay, type UsageRow } from "../state/usage-row.ts";
 import { parseFlags, UsageError } from "./args.ts";
 
 export async function usageCommand(args: string[]): Promise<number> {
@@ -36,32 +36,50 @@ export async function usageCommand(args: string[]): Promise<number> {
     for (const issue of where.issues) console.error(`azure-proxy usage: ${issue}`);
     return 2;
   }
-  let store: SqliteStore;
+  let rows: UsageRow[];
   try {
-    store = await SqliteStore.open(where.path, true);
+    rows = "redis" in where ? await readRedisUsage(where.redis, where.prefix, since, until) : await readFile(where.path, since, until);
   } catch (error) {
-    console.error(`azure-proxy usage: cannot read the state file ${where.path}: ${(error as Error).message}`);
+    console.error(`azure-proxy usage: cannot read the ${"redis" in where ? "Redis (state.redis)" : `state file ${where.path}`}: ${(error as Error).message}`);
     return 1;
   }
-  try {
-    const report = buildReport(store.rows(since, until), by, since, until, where.prices);
-    if (format === "json") console.log(JSON.stringify(report, null, 2));
-    else process.stdout.write(format === "csv" ? reportCsv(report) : reportTable(report));
-  } finally {
-    store.close();
-  }
+  const report = buildReport(rows, by, since, until, where.prices);
+  if (format === "json") console.log(JSON.stringify(report, null, 2));
+  else process.stdout.write(format === "csv" ? reportCsv(report) : reportTable(report));
   return 0;
 }
 
-/** The state file and prices: from the config (file or environment), or AZURE_PROXY_STATE_PATH alone. */
-function stateOf(configPath: string | undefined): { path: string; prices: Prices } | { issues: string[] } {
+async function readRedisUsage(url: string, prefix: string, since: string, until: string): Promise<UsageRow[]> {
+  return (await import("../state/redis/read-usage.ts")).readRedisUsage(url, prefix, since, until);
+}
+
+function readFile(path: string, since: string, until: string): Promise<UsageRow[]> {
+  return SqliteStore.open(path, true).then((store) => {
+    try {
+      return store.rows(since, until);
+    } finally {
+      store.close();
+    }
+  });
+}
+
+type Where = { path: string; prices: Prices } | { redis: string; prefix: string; prices: Prices };
+
+/** The state file (or Redis) and prices: from the config (file or environment), or AZURE_PROXY_STATE_PATH alone. */
+function stateOf(configPath: string | undefined): Where | { issues: string[] } {
   const loaded = loadConfig({ env: process.env, cli: { configPath } });
   if (loaded.ok) {
+    const { state } = loaded.config;
+    if (state.redis !== undefined) return { redis: state.redis, prefix: state.key_prefix, prices: loaded.config.prices };
     if (loaded.config.state.path === undefined) return { issues: ["no state file: set state.path in the config (or AZURE_PROXY_STATE_PATH); without it usage lives in the proxy's memory (GET /admin/usage)"] };
     return { path: loaded.config.state.path, prices: loaded.config.prices };
   }
   // no upstream configured here (a reporting host): the file alone is enough
   const path = process.env.AZURE_PROXY_STATE_PATH;
-  if (configPath === undefined && process.env.AZURE_PROXY_CONFIG === undefined && path) return { path, prices: {} };
+  const redis = process.env.AZURE_PROXY_REDIS_URL;
+  if (configPath === undefined && process.env.AZURE_PROXY_CONFIG === undefined) {
+    if (redis) return { redis, prefix: "azure-proxy:", prices: {} };
+    if (path) return { path, prices: {} };
+  }
   return { issues: loaded.issues.map((i) => `invalid configuration: ${i}`) };
 }

@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
-import { openSpending } from "../state/open-state.ts";
+import { openOwners, openSpending } from "../state/open-state.ts";
 import { Link, type Channel, type Message, type Respond } from "./link.ts";
 import { SharedState, type Peer } from "./shared-state.ts";
 
@@ -40,10 +40,13 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
   let config = initial;
   const workers = new Map<number, Worker>();
   // the one writer of the usage ledger (state.path): workers send it their calls
-  const spending = await openSpending(config, log);
+  // (with Redis, workers talk to it themselves: this one stays empty)
+  const spending = await openSpending(config.state.redis === undefined ? config : { ...config, state: { ...config.state, path: undefined } }, log);
+  const owners = await openOwners(config);
   const shared = new SharedState(
     () => workers.values(),
     spending,
+    owners,
     (answered, ms) => log.debug("metrics summed", { workers: answered, ms: Math.round(ms * 10) / 10 }),
   );
   let stopping = false;
@@ -184,6 +187,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       clearTimeout(late);
       // every worker has told its last call
       await spending.close();
+      owners?.close();
       return cutCount;
     },
     cut() {

@@ -10,6 +10,7 @@
  */
 import { Failure } from "../lib/failure.ts";
 import { Limiter, type LimitedClient } from "../ratelimit/limiter.ts";
+import type { Owners } from "../state/ownership/owners.ts";
 import type { BudgetedClient, Spending } from "../state/spending.ts";
 import type { UsageEntry } from "../state/usage-row.ts";
 import { Health, type Cooldown } from "../upstream/health.ts";
@@ -43,6 +44,7 @@ export class SharedState {
   constructor(
     private readonly peers: () => Iterable<Peer>,
     readonly spending: Spending,
+    private readonly owners?: Owners,
     /** Told after each sum: how many workers answered, and how long it took. */
     private readonly onSummed: (workers: number, ms: number) => void = () => {},
   ) {}
@@ -87,6 +89,14 @@ export class SharedState {
           return true;
         case "usage-report":
           this.spending.report(message.since as string, message.until as string).then(respond, (error: Error) => respond?.(new Failure("internal", `usage: ${error.message}`)));
+          return true;
+        case "owners-of":
+          if (!this.owners) respond?.({});
+          else this.owners.ownersOf(message.ids as string[]).then((found) => respond?.(Object.fromEntries(found)), (error: Error) => respond?.(new Failure("internal", error.message)));
+          return true;
+        case "owner-claim":
+          if (!this.owners) respond?.(true);
+          else this.owners.claim(message.object as string, message.key as string).then(() => respond?.(true), (error: Error) => respond?.(new Failure("internal", error.message)));
           return true;
         case "metrics":
           this.metrics().then(respond, (error: Error) => respond?.(new Failure("internal", `metrics: ${error.message}`)));

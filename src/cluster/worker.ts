@@ -14,6 +14,7 @@ import { startProxy, type ProxyServer } from "../cli/start-proxy.ts";
 import { Link, type Channel, type Message, type Respond } from "./link.ts";
 import { SharedLimits } from "./shared-limits.ts";
 import { withSpoolShare } from "./spool-share.ts";
+import { SharedOwners } from "./shared-owners.ts";
 import { SharedSpending } from "./shared-spending.ts";
 
 /** Long enough for a primary busy collecting metrics; a dead primary closes the link at once. */
@@ -74,6 +75,7 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
         limits: new SharedLimits(link),
         renderMetrics: () => link.request<string>({ t: "metrics" }, METRICS_TIMEOUT_MS),
         spending: new SharedSpending(link),
+        owners: new SharedOwners(link),
       });
     } catch (error) {
       // cannot listen: the primary reports it and stops

@@ -25,6 +25,7 @@ const STATUS: Record<Exclude<FailureKind, "upstream_status">, number> = {
   upstream_timeout: 504,
   overloaded: 503,
   client_closed: 499,
+  state_unavailable: 503,
   internal: 500,
 };
 
@@ -46,6 +47,7 @@ const TYPE: Record<Exclude<FailureKind, "upstream_status">, string> = {
   upstream_timeout: "timeout_error",
   overloaded: "server_error",
   client_closed: "client_closed",
+  state_unavailable: "server_error",
   internal: "server_error",
 };
 

@@ -22,6 +22,7 @@ export type FailureKind =
   | "upstream_timeout"
   | "overloaded" // 503: the proxy itself is at a bound (limits.max_spool_bytes); retry later
   | "client_closed" // the client went away before the answer (logged as 499, never sent)
+  | "state_unavailable" // 503: the shared state (Redis) is needed and does not answer; retry
   | "internal";
 
 /** OpenAI's error object: what every client SDK parses. */

@@ -25,6 +25,7 @@ export interface Metrics {
   readonly routingSkips: Counter<"reason">;
   readonly realtimeSessions: Counter<"model" | "upstream" | "outcome">;
   readonly inflightRealtimeSessions: Gauge;
+  readonly stateErrors: Counter<"operation">;
 }
 
 // LLM calls take from milliseconds (embeddings) to minutes (reasoning models)
@@ -86,5 +87,6 @@ export function createMetrics(health: Health, headroom?: Headroom): Metrics {
       registers,
     }),
     inflightRealtimeSessions: new Gauge({ name: "azure_proxy_inflight_realtime_sessions", help: "Realtime WebSocket sessions open now", registers }),
+    stateErrors: new Counter({ name: "azure_proxy_state_errors_total", help: "Shared-state (Redis) operations that failed or were too slow and were served locally, by operation (admit, stream, write, publish, report)", labelNames: ["operation"], registers }),
   };
 }

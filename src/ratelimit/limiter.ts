@@ -69,7 +69,7 @@ export class Limiter implements KeyLimits {
   }
 }
 
-function limited(client: LimitedClient, what: string, waitMs: number): Failure {
+export function limited(client: LimitedClient, what: string, waitMs: number): Failure {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   return new Failure("rate_limited", `Rate limit reached for key '${client.name}': ${what}. Retry after ${seconds} s.`, {
     code: "rate_limit_exceeded",

@@ -190,6 +190,25 @@ describe("budgets and the SQLite ledger (state.path)", () => {
     expect(bad.stderr).toContain("--since");
   });
 
+  test("SIGTERM right after a call loses nothing; SIGKILL loses at most the last second", async () => {
+    const path = join(dir, "stop.db");
+    const file = configFile(config(path)).path;
+    const requestsIn = async () => {
+      const out = await runProxyCommand(["usage", "--config", file, "--by", "key", "--format", "json"]);
+      return (JSON.parse(out.stdout) as { totals: { requests: number } }).totals.requests;
+    };
+    const first = await startProxy({ args: ["serve", "--config", file, "--workers", "1"] });
+    await usageOf(await chat(first, TEAM, "just before the stop"));
+    expect(await first.stop("SIGTERM")).toBe(0);
+    expect(await requestsIn()).toBe(1);
+
+    const second = await startProxy({ args: ["serve", "--config", file, "--workers", "1"] });
+    await usageOf(await chat(second, TEAM, "a second before the crash"));
+    await Bun.sleep(1300); // one batch interval (1 s) and some
+    await second.stop("SIGKILL");
+    expect(await requestsIn()).toBe(2);
+  });
+
   test("with workers, the primary keeps the one ledger and budgets hold across workers", async () => {
     const path = join(dir, "workers.db");
     const proxy = await startProxy({ args: ["serve", "--config", configFile(config(path)).path, "--workers", "2"] });

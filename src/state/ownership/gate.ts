@@ -1,0 +1,124 @@
+/**
+ * Object ownership in front of the forwarder: a key sees only the files, batches, vector stores,
+ * fine-tuning jobs and stored responses it created; admin keys see all. Another key's object
+ * is a 404, as if it did not exist (its existence is not leaked), and is never sent upstream;
+ * lists are filtered. Pagination stays usable: a filtered page keeps `has_more`, its
+ * `first_id`/`last_id` are those of what is left (OpenAI's SDKs page on from the last item they
+ * got), and a page that would come back empty while more follow is fetched on, up to a bound.
+ */
+import { Failure } from "../../lib/failure.ts";
+import { disposeBody, type ProxyCall } from "../../proxy/call.ts";
+import type { Forward } from "../../proxy/forward.ts";
+import { accessOf } from "./object-path.ts";
+import type { Owners } from "./owners.ts";
+
+const MAX_EXTRA_PAGES = 10;
+const CLAIM_SCAN_BYTES = 8192;
+
+export function withOwnership(forward: Forward, owners: Owners): Forward {
+  return async (call) => {
+    const access = accessOf(call);
+    if (access.kind === "none") return forward(call);
+    const { admin, name } = call.client;
+    if (access.kind === "object") {
+      if (!admin && (await owners.ownersOf([access.id])).get(access.id) !== name) {
+        disposeBody(call.body);
+        throw new Failure("not_found", `No such object: '${access.id}'.`, { param: "id", code: "not_found" });
+      }
+      return forward(call);
+    }
+    if (access.kind === "list" && admin) return forward(call);
+    const response = await forward(call);
+    if (!response.ok) return response;
+    return access.kind === "create" ? claimed(response, name, owners) : await filtered(response, call, forward, owners);
+  };
+}
+
+/** The created object's id, claimed for `key`: from the JSON body, or the first events of a stream. */
+async function claimed(response: Response, key: string, owners: Owners): Promise<Response> {
+  const type = response.headers.get("content-type") ?? "";
+  if (type.includes("text/event-stream") && response.body) {
+    let seen = "";
+    let done = false;
+    const decoder = new TextDecoder();
+    const tap = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (!done) {
+          seen += decoder.decode(chunk, { stream: true });
+          const id = /"id"\s*:\s*"([^"]+)"/.exec(seen)?.[1];
+          if (id || seen.length > CLAIM_SCAN_BYTES) {
+            done = true;
+            if (id) void owners.claim(id, key);
+          }
+        }
+        controller.enqueue(chunk);
+      },
+    });
+    return new Response(response.body.pipeThrough(tap), response);
+  }
+  if (!type.includes("json")) return response;
+  const text = await response.text();
+  const id = idOf(text);
+  if (id) await owners.claim(id, key);
+  return rebuilt(response, text);
+}
+
+async function filtered(first: Response, call: ProxyCall, forward: Forward, owners: Owners): Promise<Response> {
+  if (!(first.headers.get("content-type") ?? "").includes("json")) return first;
+  let page = parse(await first.text());
+  if (!page) return first;
+  let kept = await ownedBy(page.data, call.client.name, owners);
+  // an empty page while more follow would end a client's paging: look further ourselves
+  for (let extra = 0; kept.length === 0 && page.has_more === true && call.body.kind === "none" && extra < MAX_EXTRA_PAGES; extra++) {
+    const lastId = (page.data.at(-1) as { id?: unknown } | undefined)?.id;
+    if (typeof lastId !== "string") break;
+    const next = await forward({ ...call, query: withAfter(call.query, lastId) });
+    if (!next.ok) break;
+    const parsed = parse(await next.text());
+    if (!parsed) break;
+    page = parsed;
+    kept = await ownedBy(page.data, call.client.name, owners);
+  }
+  const ids = kept.map((item) => (item as { id?: unknown }).id);
+  const body = { ...page, data: kept, ...("first_id" in page ? { first_id: ids[0] ?? null } : {}), ...("last_id" in page ? { last_id: ids.at(-1) ?? null } : {}) };
+  return rebuilt(first, JSON.stringify(body));
+}
+
+async function ownedBy(items: unknown[], key: string, owners: Owners): Promise<unknown[]> {
+  const ids = items.map((item) => (item as { id?: unknown }).id).filter((id): id is string => typeof id === "string");
+  const owner = await owners.ownersOf(ids);
+  return items.filter((item) => owner.get((item as { id?: unknown }).id as string) === key);
+}
+
+type Page = { data: unknown[]; has_more?: unknown } & Record<string, unknown>;
+
+function parse(text: string): Page | undefined {
+  try {
+    const value = JSON.parse(text) as Page;
+    return Array.isArray(value?.data) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function idOf(text: string): string | undefined {
+  try {
+    const id = (JSON.parse(text) as { id?: unknown }).id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function withAfter(query: string, after: string): string {
+  const params = new URLSearchParams(query);
+  params.set("after", after);
+  return `?${params}`;
+}
+
+/** The same answer with a new body: the old length no longer holds. */
+function rebuilt(response: Response, text: string): Response {
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(text, { status: response.status, statusText: response.statusText, headers });
+}
