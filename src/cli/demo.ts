@@ -9,7 +9,7 @@ import { createSimulator } from "../simulator/app.ts";
 import { parseQuotaFlags } from "../simulator/quota.ts";
 import { parseFlags, portFlag, UsageError } from "./args.ts";
 import { untilStopSignal } from "./signals.ts";
-import { startProxy } from "./start-proxy.ts";
+import { startProxy } from "../app/start-proxy.ts";
 
 export async function demoCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
   const flags = parseFlags(args, { port: { type: "string" }, quota: { type: "string", multiple: true } });

@@ -7,8 +7,8 @@ import { VERSION } from "../version.ts";
 import { parseFlags, portFlag, workersFlag } from "./args.ts";
 import { watchConfigFile } from "./config-watch.ts";
 import { stopSignals } from "./signals.ts";
-import { readTlsFiles } from "./tls-files.ts";
-import type { ProxyServer } from "./start-proxy.ts";
+import { readTlsFiles } from "../app/tls-files.ts";
+import type { ProxyServer } from "../app/start-proxy.ts";
 
 /** What serve runs: one proxy in this process, or a pool of worker processes. */
 type Serving = Pick<ProxyServer, "reload" | "drain" | "cut"> & { readonly server: { readonly port: number; readonly hostname: string } };
@@ -99,7 +99,7 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
 
 // imported when needed: a primary process that only supervises workers stays small
 async function start(config: Config, workers: number, runtime: RuntimeAdapter, log: Logger): Promise<Serving> {
-  if (workers === 1) return (await import("./start-proxy.ts")).startProxy(config, runtime, log);
+  if (workers === 1) return (await import("../app/start-proxy.ts")).startProxy(config, runtime, log);
   return (await import("../cluster/primary.ts")).startWorkers(config, workers, runtime, log);
 }
 

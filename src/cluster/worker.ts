@@ -10,7 +10,7 @@ import { Failure } from "../lib/failure.ts";
 import { createLogger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import type { Cooldown } from "../upstream/health.ts";
-import { startProxy, type ProxyServer } from "../cli/start-proxy.ts";
+import { startProxy, type ProxyServer } from "../app/start-proxy.ts";
 import { Link, type Channel, type Message, type Respond } from "./link.ts";
 import { SharedLimits } from "./shared-limits.ts";
 import { withSpoolShare } from "./spool-share.ts";

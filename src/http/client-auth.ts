@@ -9,7 +9,7 @@ import { Elysia } from "elysia";
 import type { ClientKeyConfig } from "../config/schema.ts";
 import { digestOf, findKey } from "../lib/constant-time.ts";
 import { Failure } from "../lib/failure.ts";
-import type { Client } from "../proxy/call.ts";
+import type { Client } from "../config/client.ts";
 import { ANONYMOUS_CLIENT, clientOfKey, keyDigests } from "../proxy/clients.ts";
 import { urlOf } from "./request-url.ts";
 

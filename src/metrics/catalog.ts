@@ -7,8 +7,6 @@
  * so a client sending random model names cannot blow up the series count.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { Headroom } from "../upstream/headroom.ts";
-import type { Health } from "../upstream/health.ts";
 
 export interface Metrics {
   readonly registry: Registry;
@@ -32,7 +30,15 @@ export interface Metrics {
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80, 160, 320, 640];
 const TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120];
 
-export function createMetrics(health: Health, headroom?: Headroom): Metrics {
+/** What the gauges read at scrape time (upstream/health.ts, upstream/headroom.ts), named here so metrics/ needs nothing from upstream/. */
+export interface CoolingSource {
+  cooling(): Iterable<{ readonly upstream: string; readonly deployment: string | null }>;
+}
+export interface HeadroomSource {
+  current(): Iterable<{ readonly upstream: string; readonly deployment: string; readonly kind: string; readonly value: number }>;
+}
+
+export function createMetrics(health: CoolingSource, headroom?: HeadroomSource): Metrics {
   const registry = new Registry();
   const registers = [registry];
   new Gauge({

@@ -4,14 +4,9 @@
  * relay ends). Finishing writes the access-log line and the request's metrics.
  */
 import type { Logger } from "../lib/log.ts";
+import type { Usage } from "../stream/usage.ts";
 import type { Metrics } from "./catalog.ts";
 
-export interface Usage {
-  prompt: number;
-  completion: number;
-  /** Prompt tokens Azure served from its prompt cache (part of `prompt`); absent: none reported. */
-  cached?: number;
-}
 
 export class RequestRecord {
   route = "other";

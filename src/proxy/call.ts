@@ -1,5 +1,5 @@
 /** One client request to relay, as plain values: what the route module hands to `forward`. */
-import type { BudgetConfig } from "../config/schema.ts";
+import type { Client } from "../config/client.ts";
 import type { Spool } from "../lib/spool.ts";
 import type { RequestRecord } from "../metrics/record.ts";
 import type { Operation } from "./operations.ts";
@@ -21,17 +21,6 @@ export type CallBody =
 
 export type Shape = "openai" | "azure";
 
-/** Who is calling: the key's name (never the key) and what it may use. */
-export interface Client {
-  readonly name: string;
-  /** Models this key may use; null: all. */
-  readonly models: ReadonlySet<string> | null;
-  readonly limits: { readonly rpm?: number; readonly tpm?: number; readonly maxStreams?: number };
-  /** Spend limits (keys[].budget); absent: none, and the state layer is never asked. */
-  readonly budget?: BudgetConfig;
-  /** May read /admin/*. */
-  readonly admin: boolean;
-}
 
 export interface ProxyCall {
   readonly operation: Operation;

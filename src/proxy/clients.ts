@@ -4,7 +4,7 @@
  * Realtime upgrade's (realtime/client-keys.ts), so the two can never disagree about a key.
  */
 import type { ClientKeyConfig } from "../config/schema.ts";
-import type { Client } from "./call.ts";
+import type { Client } from "../config/client.ts";
 
 export const ANONYMOUS_CLIENT: Client = Object.freeze({ name: "anonymous", models: null, limits: {}, admin: false });
 

@@ -7,10 +7,10 @@
  *          (`responses` from 2025-03-01-preview); "none" not in the dated API
  *   v1:    "ga" plain /openai/v1; "preview" needs `?api-version=preview`; "none" absent
  */
+import type { StreamEnd } from "../stream/relay.ts";
+
 export type Availability = "ga" | "preview" | "none";
 export type BodyKind = "json" | "multipart" | "none" | "passthrough";
-/** How a stream says it ended properly, so a cut one can be told from a finished one. */
-export type StreamEnd = "done-marker" | "terminal-event";
 
 export interface Operation {
   /** Stable id for logs, metrics and error messages (OpenAI's path without /v1). */

@@ -7,7 +7,7 @@
  * key name.
  */
 import { Failure } from "../lib/failure.ts";
-import type { Client } from "../proxy/call.ts";
+import type { Client } from "../config/client.ts";
 import { MinuteWindow } from "./minute-window.ts";
 
 interface KeyState {

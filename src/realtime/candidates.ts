@@ -4,7 +4,7 @@
  */
 import type { Route, RoutingTable } from "../config/resolve.ts";
 import { Failure } from "../lib/failure.ts";
-import type { Client } from "../proxy/call.ts";
+import type { Client } from "../config/client.ts";
 
 export function candidatesFor(routing: RoutingTable, client: Client, model: string, requestedGroup: string | undefined): readonly Route[] {
   if (client.models && !client.models.has(model)) {

@@ -6,7 +6,7 @@
 import type { ClientKeyConfig } from "../config/schema.ts";
 import { digestOf, findKey } from "../lib/constant-time.ts";
 import { Failure } from "../lib/failure.ts";
-import type { Client } from "../proxy/call.ts";
+import type { Client } from "../config/client.ts";
 import { ANONYMOUS_CLIENT, clientOfKey, keyDigests } from "../proxy/clients.ts";
 
 const ANONYMOUS: Client = ANONYMOUS_CLIENT;

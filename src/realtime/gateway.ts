@@ -10,7 +10,7 @@ import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../metrics/catalog.ts";
-import type { Client } from "../proxy/call.ts";
+import type { Client } from "../config/client.ts";
 import type { InFlight } from "../proxy/in-flight.ts";
 import type { KeyLimits } from "../ratelimit/limiter.ts";
 import { isWebSocketRequest, type Upgrade } from "../runtime/web-sockets.ts";

@@ -13,7 +13,7 @@
  */
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../metrics/catalog.ts";
-import type { Client } from "../proxy/call.ts";
+import type { Client } from "../config/client.ts";
 import type { InFlight } from "../proxy/in-flight.ts";
 import type { KeyLimits } from "../ratelimit/limiter.ts";
 import type { ClientSocket } from "../runtime/ws-client.ts";

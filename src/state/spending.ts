@@ -3,7 +3,7 @@
  * record a finished call (after it), and read the ledger back. Answered in this process by an
  * Accountant, or, in a worker of a pool, by asking the primary (cluster/shared-spending.ts).
  */
-import type { Client } from "../proxy/call.ts";
+import type { Client } from "../config/client.ts";
 import type { Prices } from "./prices.ts";
 import type { UsageEntry, UsageRow } from "./usage-row.ts";
 

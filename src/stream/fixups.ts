@@ -14,7 +14,7 @@
  * Cost: content chunks, nearly all of a stream, are judged from substring checks on the decoded
  * event; only rare candidates are JSON-parsed (bench/fixups.ts measures it).
  */
-import type { Usage } from "../metrics/record.ts";
+import type { Usage } from "./usage.ts";
 import { usageIn } from "./usage.ts";
 import type { StreamedText } from "./usage-estimate.ts";
 

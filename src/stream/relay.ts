@@ -5,12 +5,14 @@
  * which aborts the upstream fetch; Azure breaking mid-stream ends the client's stream with an
  * SSE error event (OpenAI SDKs raise on `data: {"error":...}`), never a silent cut.
  */
-import type { StreamEnd } from "../proxy/operations.ts";
 import type { EventTransform } from "./fixups.ts";
 import type { Tail } from "./usage.ts";
 import { concatBytes } from "../lib/bytes.ts";
 import { IdleWatch } from "./idle-watch.ts";
 import { endsWithDone, endsWithTerminalEvent, SseEventTooLarge, SseFramer, splitEvents } from "./sse-frames.ts";
+
+/** How a stream says it ended properly, so a cut one can be told from a finished one. */
+export type StreamEnd = "done-marker" | "terminal-event";
 
 export type RelayEnd = "complete" | "client_closed" | "upstream_broke" | "upstream_truncated" | "upstream_idle" | "upstream_event_too_large";
 

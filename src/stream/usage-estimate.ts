@@ -15,7 +15,7 @@
  * - a call that is not streamed and whose client left before the answer (so before Azure's
  *   usage) is charged its prompt: Azure had it, and bills it (`promptOnly`).
  */
-import type { Usage } from "../metrics/record.ts";
+import type { Usage } from "./usage.ts";
 
 const CHARS_PER_TOKEN = 4;
 const TEXT_VALUE = /"(?:content|text|arguments|refusal|delta)":"/g;

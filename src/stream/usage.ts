@@ -4,7 +4,13 @@
  * input/output_tokens), found in the body's tail, where Azure's alphabetically sorted keys put
  * it, so a long answer is never parsed whole.
  */
-import type { Usage } from "../metrics/record.ts";
+/** Tokens one answer used, as Azure counted them (or as the proxy estimated them). */
+export interface Usage {
+  prompt: number;
+  completion: number;
+  /** Prompt tokens Azure served from its prompt cache (part of `prompt`); absent: none reported. */
+  cached?: number;
+}
 
 const PROMPT = /"(?:prompt_tokens|input_tokens)"\s*:\s*(\d+)/;
 const COMPLETION = /"(?:completion_tokens|output_tokens)"\s*:\s*(\d+)/;
