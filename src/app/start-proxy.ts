@@ -18,7 +18,6 @@ import { createForwarder } from "../proxy/forward.ts";
 import { InFlight } from "../proxy/in-flight.ts";
 import { Limiter, type KeyLimits } from "../ratelimit/limiter.ts";
 import { withBudgets } from "../state/budget-gate.ts";
-import { ledgerEntry } from "../state/ledger-entry.ts";
 import { openOwners, openRedisState, openSpending } from "../state/open-state.ts";
 import { withOwnership } from "../state/ownership/gate.ts";
 import type { Owners } from "../state/ownership/owners.ts";
@@ -110,11 +109,7 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     metrics: state.metrics,
     health: state.health,
     draining,
-    onUsage: (key, usage) => state.limiter.addTokens(key, usage.prompt + usage.completion),
-    onFinished: (record) => {
-      const entry = ledgerEntry(record, Date.now());
-      if (entry) state.spending.record(entry);
-    },
+    limiter: state.limiter,
     spending: state.spending,
     log,
     realtime: realtimeCalls,

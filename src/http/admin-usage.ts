@@ -10,8 +10,7 @@ import type { Prices } from "../state/prices.ts";
 import { buildReport, parseBy, reportCsv } from "../state/report.ts";
 import type { Spending } from "../state/spending.ts";
 import { utcDay } from "../state/usage-row.ts";
-import { clientOf } from "./client-auth.ts";
-import { urlOf } from "./request-url.ts";
+import { contextOf } from "./request-context.ts";
 
 export interface AdminUsageDeps {
   readonly spending: Spending;
@@ -21,9 +20,9 @@ export interface AdminUsageDeps {
 
 export function adminUsage({ spending, prices, clock }: AdminUsageDeps) {
   return new Elysia({ name: "admin-usage" }).get("/admin/usage", async ({ request }) => {
-    const client = clientOf(request);
+    const { client, url } = contextOf(request);
     if (!client.admin) throw new Failure("forbidden", `The key '${client.name}' is not an admin key (keys[].admin); /admin/usage needs one.`, { code: "admin_key_required" });
-    const query = urlOf(request).searchParams;
+    const query = url.searchParams;
     const now = clock();
     const since = parseSince(query.get("since") ?? "7d", now);
     if (since instanceof Error) throw invalid("since", since.message);

@@ -9,7 +9,7 @@ import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Metrics } from "../metrics/catalog.ts";
 import type { Health } from "../upstream/health.ts";
-import { clientOf } from "./client-auth.ts";
+import { contextOf } from "./request-context.ts";
 
 export interface AdminDeps {
   readonly config: Config;
@@ -29,7 +29,7 @@ export function admin({ config, metrics, health, draining }: AdminDeps) {
       return Response.json({ status: "ready", upstreams: usable });
     })
     .get("/metrics", async ({ request }) => {
-      if (config.metrics.require_key && clientOf(request).name === "anonymous") {
+      if (config.metrics.require_key && contextOf(request).client.name === "anonymous") {
         throw new Failure("unauthorized", "/metrics needs a client key here (metrics.require_key).", { code: "missing_api_key" });
       }
       return new Response(await metrics.render(), { headers: { "content-type": metrics.registry.contentType } });

@@ -13,6 +13,7 @@ import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/
 import type { BodyLimits } from "./body-read.ts";
 import { callFrom, resourceCallFrom } from "./call-from-request.ts";
 import { refuseFormBody } from "./form-guard.ts";
+import { contextOf } from "./request-context.ts";
 import type { RelayAccess } from "./relay-access.ts";
 import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
 
@@ -23,13 +24,13 @@ const DeploymentParams = t.Object({ deployment: t.String({ minLength: 1 }) });
 
 export function azureRoutes(forward: Forward, bodyLimits: BodyLimits, access: RelayAccess) {
   const app = new Elysia({ name: "azure-routes", normalize: false, prefix: "/openai" });
-  for (const { op, schema, deploymentSchema } of MODEL_ROUTES) {
+  for (const { op, schema, deploymentSchema, check } of MODEL_ROUTES) {
     const parse = bodyParserFor(op, bodyLimits);
-    const fromBody = ({ body, request }: Ctx) => forward(callFrom(request, op, { shape: "azure", model: fields(body).model as string, body: fields(body) }));
+    const fromBody = ({ body, request }: Ctx) => contextOf(request).answer(forward(callFrom(request, op, { shape: "azure", model: fields(body).model as string, body: fields(body), check })));
     if (op.deploymentScoped) {
       app.post(
         `/deployments/:deployment${op.suffix}`,
-        ({ body, params, request }: Ctx) => forward(callFrom(request, op, { shape: "azure", model: params.deployment, body: fields(body) })),
+        ({ body, params, request }: Ctx) => contextOf(request).answer(forward(callFrom(request, op, { shape: "azure", model: params.deployment, body: fields(body), check }))),
         { body: deploymentSchema, params: DeploymentParams, parse },
       );
     } else {
@@ -41,7 +42,7 @@ export function azureRoutes(forward: Forward, bodyLimits: BodyLimits, access: Re
     const handler = ({ params, request }: Ctx) => {
       access(request, false);
       refuseFormBody(request);
-      return forward(callFrom(request, op, { shape: "azure", params }));
+      return contextOf(request).answer(forward(callFrom(request, op, { shape: "azure", params })));
     };
     app.route(op.method, op.suffix, handler).route(op.method, `/v1${op.suffix}`, handler);
   }
@@ -51,7 +52,7 @@ export function azureRoutes(forward: Forward, bodyLimits: BodyLimits, access: Re
       const relay = async ({ request }: Ctx) => {
         access(request, true);
         refuseFormBody(request, upload);
-        return forward(await resourceCallFrom(request, V1_RESOURCE, "azure", "/openai/v1", bodyLimits));
+        return contextOf(request).answer(forward(await resourceCallFrom(request, V1_RESOURCE, "azure", "/openai/v1", bodyLimits)));
       };
       app.get(path, relay).post(path, relay).delete(path, relay);
     }

@@ -1,14 +1,10 @@
-/** Request + what the route learned → the plain ProxyCall the proxy core works on. */
+/** The request's context + what the route learned → the plain ProxyCall the proxy core works on. */
 import { Failure } from "../lib/failure.ts";
 import type { ProxyCall, Shape } from "../proxy/call.ts";
-import { CHAT_COMPLETIONS, IMAGE_EDITS, type Operation } from "../proxy/operations.ts";
-import { checkChatMessages } from "./models/chat-messages.ts";
-import { clientOf } from "./client-auth.ts";
-import { recordOf } from "./request-record.ts";
-import { requestIdOf } from "./request-id.ts";
-import { urlOf } from "./request-url.ts";
+import type { Operation } from "../proxy/operations.ts";
 import type { BodyLimits } from "./body-read.ts";
-import { spoolRawBody, takeCallBody } from "./request-body.ts";
+import { spoolRawBody } from "./request-body.ts";
+import { contextOf, type RequestContext } from "./request-context.ts";
 
 type Body = Record<string, unknown>;
 
@@ -17,26 +13,26 @@ interface CallParts {
   readonly model?: string;
   readonly body?: Body;
   readonly params?: Record<string, string>;
+  /** What the schema cannot say about the body (route-table.ts); throws a Failure. */
+  readonly check?: (body: Body) => void;
 }
 
-export function callFrom(request: Request, operation: Operation, { shape, model, body = {}, params = {} }: CallParts): ProxyCall {
+export function callFrom(request: Request, operation: Operation, { shape, model, body = {}, params = {}, check }: CallParts): ProxyCall {
   // A form says `stream` as text; JSON as a boolean.
   const stream = body.stream === true || body.stream === "true";
-  if (operation === IMAGE_EDITS && body.image === undefined && body["image[]"] === undefined) {
-    throw new Failure("invalid_request", "Missing required parameter: 'image'.", { param: "image", code: "missing_required_parameter" });
-  }
-  if (operation === CHAT_COMPLETIONS) checkChatMessages(body.messages as Parameters<typeof checkChatMessages>[0]);
+  check?.(body);
+  const context = contextOf(request);
   return {
     operation,
     model,
     bodyModel: typeof body.model === "string" ? body.model : undefined,
-    body: takeCallBody(request),
+    body: context.takeBody(),
     streamOptions: isObject(body.stream_options) ? body.stream_options : null,
     stream,
     shape,
     params,
     query: "",
-    ...fromRequest(request),
+    ...fromRequest(request, context),
   };
 }
 
@@ -45,21 +41,22 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** What every call takes from the request itself, whatever its operation. */
-function fromRequest(request: Request) {
+function fromRequest(request: Request, context: RequestContext) {
   return {
     method: request.method,
     accept: request.headers.get("accept"),
-    client: clientOf(request),
-    record: recordOf(request),
+    client: context.client,
+    observer: context.record,
     group: request.headers.get("proxy-src")?.trim() || undefined,
-    requestId: requestIdOf(request),
+    requestId: context.id,
     signal: request.signal,
   };
 }
 
 /** A relayed v1 resource: the path after `/v1/` and the query go along; the body is spooled. */
 export async function resourceCallFrom(request: Request, operation: Operation, shape: Shape, prefix: string, bodyLimits: BodyLimits): Promise<ProxyCall> {
-  const url = urlOf(request);
+  const context = contextOf(request);
+  const { url } = context;
   refuseEncodedSteps(request.url, url.pathname);
   return {
     operation,
@@ -71,7 +68,7 @@ export async function resourceCallFrom(request: Request, operation: Operation, s
     shape,
     params: { "*": url.pathname.slice(prefix.length + 1) },
     query: url.search,
-    ...fromRequest(request),
+    ...fromRequest(request, context),
   };
 }
 

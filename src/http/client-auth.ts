@@ -10,16 +10,8 @@ import type { ClientKeyConfig } from "../config/schema.ts";
 import { digestOf, findKey } from "../lib/constant-time.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Client } from "../config/client.ts";
-import { ANONYMOUS_CLIENT, clientOfKey, keyDigests } from "../proxy/clients.ts";
-import { urlOf } from "./request-url.ts";
-
-const ANONYMOUS: Client = ANONYMOUS_CLIENT;
-const clients = new WeakMap<Request, Client>();
-
-/** Who sent this request (set by the auth check; anonymous on open routes). */
-export function clientOf(request: Request): Client {
-  return clients.get(request) ?? ANONYMOUS;
-}
+import { clientOfKey, keyDigests } from "../proxy/clients.ts";
+import { contextOf } from "./request-context.ts";
 
 /** Paths that spend upstream money or show what was spent, and so need a key. Ops endpoints stay open. */
 function isProtected(pathname: string): boolean {
@@ -42,7 +34,8 @@ export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
     // every OPTIONS is answered by cors.ts before this runs, and never reaches a route
     if (open || request.method === "OPTIONS") return;
     const key = presentedKey(request.headers);
-    const path = urlOf(request).pathname;
+    const context = contextOf(request);
+    const path = context.url.pathname;
     // ops endpoints are open, but a key they are given is still checked (metrics.require_key)
     if (!isProtected(path) && key === null) return;
     if (key === null) {
@@ -58,6 +51,6 @@ export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
       if (key.startsWith("ek_") && path.endsWith("/realtime/calls")) return;
       throw new Failure("unauthorized", "Incorrect API key provided.", { code: "invalid_api_key" });
     }
-    clients.set(request, known[index]!);
+    context.client = known[index]!;
   });
 }

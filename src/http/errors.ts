@@ -4,7 +4,7 @@
  */
 import { Elysia, ValidationError } from "elysia";
 import { Failure, type FailureKind, type OpenAIError } from "../lib/failure.ts";
-import { urlOf } from "./request-url.ts";
+import { contextOf } from "./request-context.ts";
 import { validationFailure } from "./validation-message.ts";
 
 const STATUS: Record<Exclude<FailureKind, "upstream_status">, number> = {
@@ -77,7 +77,7 @@ export function asFailure(error: unknown, request: Request): Failure {
   if (error instanceof ValidationError) return validationFailure(error);
   const code = (error as { code?: unknown })?.code;
   if (code === "NOT_FOUND") {
-    const { pathname } = urlOf(request);
+    const { pathname } = contextOf(request).url;
     return new Failure("not_found", `Invalid URL (${request.method} ${pathname})`, { code: "unknown_url" });
   }
   if (code === "PARSE") return new Failure("invalid_request", "We could not parse the JSON body of your request.", { code: "invalid_json" });

@@ -5,6 +5,7 @@ import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/
 import type { BodyLimits } from "./body-read.ts";
 import { callFrom, resourceCallFrom } from "./call-from-request.ts";
 import { refuseFormBody } from "./form-guard.ts";
+import { contextOf } from "./request-context.ts";
 import type { RelayAccess } from "./relay-access.ts";
 import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
 
@@ -14,8 +15,8 @@ const fields = (body: unknown) => body as Record<string, unknown>;
 
 export function openaiRoutes(forward: Forward, bodyLimits: BodyLimits, access: RelayAccess) {
   const app = new Elysia({ name: "openai-routes", normalize: false, prefix: "/v1" });
-  for (const { op, schema } of MODEL_ROUTES) {
-    app.post(op.suffix, ({ body, request }: Ctx) => forward(callFrom(request, op, { shape: "openai", model: fields(body).model as string, body: fields(body) })), {
+  for (const { op, schema, check } of MODEL_ROUTES) {
+    app.post(op.suffix, ({ body, request }: Ctx) => contextOf(request).answer(forward(callFrom(request, op, { shape: "openai", model: fields(body).model as string, body: fields(body), check }))), {
       body: schema,
       parse: bodyParserFor(op, bodyLimits),
     });
@@ -24,7 +25,7 @@ export function openaiRoutes(forward: Forward, bodyLimits: BodyLimits, access: R
     app.route(op.method, op.suffix, ({ params, request }: Ctx) => {
       access(request, false);
       refuseFormBody(request);
-      return forward(callFrom(request, op, { shape: "openai", params }));
+      return contextOf(request).answer(forward(callFrom(request, op, { shape: "openai", params })));
     });
   }
   for (const resource of V1_RESOURCES) {
@@ -34,7 +35,7 @@ export function openaiRoutes(forward: Forward, bodyLimits: BodyLimits, access: R
       const relay = async ({ request }: Ctx) => {
         access(request, true);
         refuseFormBody(request, upload);
-        return forward(await resourceCallFrom(request, V1_RESOURCE, "openai", "/v1", bodyLimits));
+        return contextOf(request).answer(forward(await resourceCallFrom(request, V1_RESOURCE, "openai", "/v1", bodyLimits)));
       };
       // the methods the resources have, no others (an `all` route once relayed OPTIONS to Azure)
       app.get(path, relay).post(path, relay).delete(path, relay);

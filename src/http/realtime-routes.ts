@@ -8,12 +8,9 @@ import { Elysia } from "elysia";
 import { concatBytes } from "../lib/bytes.ts";
 import type { RealtimeHttp } from "../realtime/http-service.ts";
 import { readBody, type BodyLimits } from "./body-read.ts";
-import { clientOf } from "./client-auth.ts";
 import { refuseFormBody } from "./form-guard.ts";
 import { jsonBodyParser } from "./request-body.ts";
-import { requestIdOf } from "./request-id.ts";
-import { recordOf } from "./request-record.ts";
-import { urlOf } from "./request-url.ts";
+import { contextOf } from "./request-context.ts";
 
 /** Client secrets are small JSON; an SDP offer is a few KB. */
 const MAX_BYTES = 1024 * 1024;
@@ -51,18 +48,21 @@ export function realtimeRoutes(realtime: RealtimeHttp, bodyLimits: BodyLimits) {
     return json(context);
   };
   const sdp = sdpBody(limits);
-  const common = (request: Request) => ({ requestId: requestIdOf(request), signal: request.signal, record: recordOf(request), group: request.headers.get("proxy-src") ?? undefined });
+  const common = (request: Request) => {
+    const context = contextOf(request);
+    return { requestId: context.id, signal: request.signal, observer: context.record, group: request.headers.get("proxy-src") ?? undefined };
+  };
   const clientSecret = ({ body, request }: { body: unknown; request: Request }) =>
-    realtime.clientSecret({ ...common(request), body: body as Record<string, unknown>, client: clientOf(request) });
+    realtime.clientSecret({ ...common(request), body: body as Record<string, unknown>, client: contextOf(request).client });
   const call = (prefix: string) => ({ body, request }: { body: unknown; request: Request }) => {
-    const client = clientOf(request);
+    const { client, url } = contextOf(request);
     return realtime.call({
       ...common(request),
       sdp: body as string,
       contentType: request.headers.get("content-type"),
       key: presentedKey(request.headers),
       client: client.name === "anonymous" && presentedKey(request.headers)?.startsWith("ek_") ? null : client,
-      model: urlOf(request).searchParams.get("model"),
+      model: url.searchParams.get("model"),
       prefix,
     });
   };

@@ -15,7 +15,7 @@
 import type { RoutingTable } from "../config/resolve.ts";
 import { Failure } from "../lib/failure.ts";
 import { unknownGroupFailure } from "../proxy/forward.ts";
-import { clientOf } from "./client-auth.ts";
+import { contextOf } from "./request-context.ts";
 
 export type RelayRouting = Pick<RoutingTable, "hasGroups" | "groupMembers" | "defaultUpstream">;
 /** Throws the Failure that refuses the request; `resource`: a v1 resource relay, not a stored response. */
@@ -29,7 +29,7 @@ export function relayAccess(routing: RelayRouting): RelayAccess {
     if (!RELAY_METHODS.has(request.method)) {
       throw new Failure("method_not_allowed", `${request.method} is not relayed; use GET, POST or DELETE.`, { code: "method_not_allowed", headers: { allow: "GET, POST, DELETE" } });
     }
-    const client = clientOf(request);
+    const { client } = contextOf(request);
     if (resource && client.models !== null) {
       throw new Failure(
         "forbidden",

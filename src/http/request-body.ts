@@ -5,8 +5,9 @@
  *   re-serialisation, is what goes upstream;
  * - multipart and raw uploads go to a Spool (memory, then an unlinked temp file), scanned on
  *   the way for the form's text fields, so a 25 MB audio file is never held in memory.
- * The route's handler takes the body with `takeCallBody`; a body no handler took (the request
- * failed validation) is released by `releaseUntaken`.
+ * The body is kept on the request's context (request-context.ts): the route's handler takes it
+ * for the call; a body no handler took (the request failed validation) is released when the
+ * app answers.
  */
 import type { Claim } from "../lib/byte-budget.ts";
 import { Failure } from "../lib/failure.ts";
@@ -14,36 +15,18 @@ import { boundaryOf, MultipartError, MultipartScanner, TextFieldTooLargeError, T
 import { Spool } from "../lib/spool.ts";
 import { concatBytes } from "../lib/bytes.ts";
 import { duplicateTopLevelKey } from "../lib/json-top-level.ts";
-import { disposeBody, type CallBody } from "../proxy/call.ts";
+import type { CallBody } from "../proxy/call.ts";
 import { readBody, type BodyLimits } from "./body-read.ts";
+import { contextOf } from "./request-context.ts";
 
-const bodies = new WeakMap<Request, CallBody>();
-const jsonClaims = new WeakMap<Request, Claim>();
 /** A text field bigger than this is not a parameter anyone sends; it is refused, not truncated. */
 const MAX_TEXT_FIELD = 1024 * 1024;
 const utf8 = new TextDecoder();
 
-export function takeCallBody(request: Request): CallBody {
-  const body = bodies.get(request);
-  bodies.delete(request);
-  return body ?? { kind: "none" };
-}
-
-export function releaseUntaken(request: Request): void {
-  const body = bodies.get(request);
-  if (body) {
-    bodies.delete(request);
-    disposeBody(body);
-  }
-  // a JSON body's bytes are held until its answer starts: by then it was sent, and no retry
-  // can need it again
-  jsonClaims.get(request)?.release();
-}
-
-/** A JSON body's claim on limits.max_spool_bytes, released by `releaseUntaken` when the app answers. */
+/** A JSON body's claim on limits.max_spool_bytes, released by the context when the app answers. */
 function claimFor(request: Request, limits: BodyLimits): Claim {
   const claim = limits.budget.claim();
-  jsonClaims.set(request, claim);
+  contextOf(request).claim = claim;
   return claim;
 }
 
@@ -78,7 +61,7 @@ export function jsonBodyParser(limits: BodyLimits) {
     if (duplicate !== undefined) {
       throw new Failure("invalid_request", `The JSON body has the parameter '${duplicate}' more than once; send each parameter once.`, { param: duplicate, code: "duplicate_parameter" });
     }
-    bodies.set(request, { kind: "json", text });
+    contextOf(request).keepBody({ kind: "json", text });
     return parsed;
   };
 }
@@ -110,7 +93,7 @@ export function multipartBodyParser(limits: BodyLimits) {
         await spool.append(chunk);
       });
       if (!scanner.complete) throw new MultipartError("the form ends before its closing boundary");
-      bodies.set(request, { kind: "multipart", spool, contentType: contentType!, modelRange: form.modelRange, partsEnd: form.partsEnd });
+      contextOf(request).keepBody({ kind: "multipart", spool, contentType: contentType!, modelRange: form.modelRange, partsEnd: form.partsEnd });
       return form.fields;
     } catch (error) {
       await spool.dispose();

@@ -18,6 +18,8 @@ import { CompletionRequest, DeploymentCompletionRequest } from "./models/complet
 import { DeploymentEmbeddingRequest, EmbeddingRequest } from "./models/embeddings.ts";
 import { DeploymentImageEditForm, DeploymentImageGenerationRequest, ImageEditForm, ImageGenerationRequest } from "./models/images.ts";
 import { ResponseRequest } from "./models/responses.ts";
+import { Failure } from "../lib/failure.ts";
+import { checkChatMessages } from "./models/chat-messages.ts";
 import { refuseFormBody } from "./form-guard.ts";
 import type { BodyLimits } from "./body-read.ts";
 import { jsonBodyParser, multipartBodyParser } from "./request-body.ts";
@@ -28,14 +30,27 @@ export interface ModelRoute {
   readonly schema: TSchema;
   /** Azure dated shape: the deployment is in the path; `model` optional (azure-contract.md §1.2). */
   readonly deploymentSchema: TSchema;
+  /** What the schema cannot say about a valid body; throws the client's Failure. */
+  readonly check?: (body: Record<string, unknown>) => void;
+}
+
+/** An image edit needs an image, sent as `image` or (several) `image[]`: one of two names, which a schema cannot require. */
+function imageGiven(body: Record<string, unknown>): void {
+  if (body.image === undefined && body["image[]"] === undefined) {
+    throw new Failure("invalid_request", "Missing required parameter: 'image'.", { param: "image", code: "missing_required_parameter" });
+  }
+}
+
+function chatMessages(body: Record<string, unknown>): void {
+  checkChatMessages(body.messages as Parameters<typeof checkChatMessages>[0]);
 }
 
 export const MODEL_ROUTES: readonly ModelRoute[] = [
-  { op: CHAT_COMPLETIONS, schema: ChatCompletionRequest, deploymentSchema: DeploymentChatCompletionRequest },
+  { op: CHAT_COMPLETIONS, schema: ChatCompletionRequest, deploymentSchema: DeploymentChatCompletionRequest, check: chatMessages },
   { op: COMPLETIONS, schema: CompletionRequest, deploymentSchema: DeploymentCompletionRequest },
   { op: EMBEDDINGS, schema: EmbeddingRequest, deploymentSchema: DeploymentEmbeddingRequest },
   { op: IMAGE_GENERATIONS, schema: ImageGenerationRequest, deploymentSchema: DeploymentImageGenerationRequest },
-  { op: IMAGE_EDITS, schema: ImageEditForm, deploymentSchema: DeploymentImageEditForm },
+  { op: IMAGE_EDITS, schema: ImageEditForm, deploymentSchema: DeploymentImageEditForm, check: imageGiven },
   { op: AUDIO_TRANSCRIPTIONS, schema: TranscriptionForm, deploymentSchema: DeploymentTranscriptionForm },
   { op: AUDIO_TRANSLATIONS, schema: TranscriptionForm, deploymentSchema: DeploymentTranscriptionForm },
   { op: AUDIO_SPEECH, schema: SpeechRequest, deploymentSchema: DeploymentSpeechRequest },

@@ -1,13 +1,14 @@
 /**
- * What one request did, filled in along its way (route, model, upstream, attempts, first byte,
- * tokens) and finished exactly once, when its answer has really ended (for a stream, when the
- * relay ends). Finishing writes the access-log line and the request's metrics.
+ * What one request did, told along its way through the observer the proxy core reports to
+ * (proxy/observer.ts: route, model, upstream, attempts, first byte, tokens) and finished exactly
+ * once by the request's owner (http/request-end.ts), when its answer has really ended (for a
+ * stream, when the relay ends). Finishing writes the access-log line and the request's metrics.
  */
 import type { Logger } from "../lib/log.ts";
 import type { Usage } from "../stream/usage.ts";
 import type { Metrics } from "./catalog.ts";
 
-
+// the CallObserver of proxy/observer.ts, by shape: metrics/ is inside proxy/ and does not import it
 export class RequestRecord {
   route = "other";
   model: string | undefined;
@@ -21,10 +22,7 @@ export class RequestRecord {
   /** The usage is the proxy's estimate, not Azure's count (stream/usage-estimate.ts). */
   usageEstimated = false;
   streaming = false;
-  /** The answer's body is relayed; finish() waits for its end. */
-  relayed = false;
   private finished = false;
-  private readonly finishers: Array<() => void> = [];
   private readonly started = performance.now();
 
   /** The client key's name (set once auth has run). */
@@ -36,11 +34,33 @@ export class RequestRecord {
     readonly path: string,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-    private readonly onUsage: (key: string, usage: Usage) => void,
-    /** The finished request, for the usage ledger. */
-    private readonly onFinished?: (record: RequestRecord) => void,
   ) {
     metrics.inflightRequests.inc();
+  }
+
+  begin(route: string, model: string | undefined, listed: boolean): void {
+    this.route = route;
+    this.model = model;
+    this.modelKnown = listed;
+  }
+
+  attempt(upstream: string, deployment: string | undefined): void {
+    this.attempts++;
+    this.upstream = upstream;
+    this.deployment = deployment;
+  }
+
+  served(): void {
+    this.modelKnown = true;
+  }
+
+  tokens(usage: Usage, estimated: boolean): void {
+    this.usage = usage;
+    this.usageEstimated = estimated;
+  }
+
+  chargedTo(keyName: string): void {
+    this.key = keyName;
   }
 
   firstByte(): void {
@@ -49,12 +69,7 @@ export class RequestRecord {
     if (this.streaming || this.model) this.metrics.timeToFirstToken.observe({ model: this.modelLabel() }, this.firstByteMs / 1000);
   }
 
-  /** Run `fn` when the request is over, however it ends. */
-  onFinish(fn: () => void): void {
-    this.finishers.push(fn);
-  }
-
-  startStream(): void {
+  streamStarted(): void {
     this.streaming = true;
     this.metrics.inflightStreams.inc();
   }
@@ -62,7 +77,6 @@ export class RequestRecord {
   finish(status: number, end = "complete"): void {
     if (this.finished) return;
     this.finished = true;
-    for (const fn of this.finishers) fn();
     const ms = performance.now() - this.started;
     const model = this.modelLabel();
     this.metrics.inflightRequests.dec();
@@ -72,9 +86,7 @@ export class RequestRecord {
     if (this.usage) {
       this.metrics.tokens.inc({ key: this.key, model, kind: "prompt" }, this.usage.prompt);
       this.metrics.tokens.inc({ key: this.key, model, kind: "completion" }, this.usage.completion);
-      this.onUsage(this.key, this.usage);
     }
-    this.onFinished?.(this);
     this.log.info("request", {
       request_id: this.id,
       method: this.method,

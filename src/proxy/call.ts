@@ -1,7 +1,7 @@
 /** One client request to relay, as plain values: what the route module hands to `forward`. */
 import type { Client } from "../config/client.ts";
 import type { Spool } from "../lib/spool.ts";
-import type { RequestRecord } from "../metrics/record.ts";
+import type { CallObserver } from "./observer.ts";
 import type { Operation } from "./operations.ts";
 
 /** The request body as the client sent it, in the form the proxy keeps it. */
@@ -42,8 +42,8 @@ export interface ProxyCall {
   /** The client's Accept header, for operations that answer in several formats. */
   readonly accept: string | null;
   readonly client: Client;
-  /** What this request did, for its access-log line and metrics. */
-  readonly record: RequestRecord;
+  /** Told what the call does (attempts, first byte, usage); the caller owns what follows from it. */
+  readonly observer: CallObserver;
   /** The body's `stream_options` object, null when absent: the proxy asks Azure for usage whatever it says. */
   readonly streamOptions: Readonly<Record<string, unknown>> | null;
   /** The `Proxy-src` header: an upstream group, when the config has groups. */

@@ -26,6 +26,7 @@ import { attempt } from "./attempt.ts";
 import type { InFlight } from "./in-flight.ts";
 import { disposeBody, type ProxyCall } from "./call.ts";
 import { cooldownMs, type FailureRow, rowFor } from "./failure-table.ts";
+import type { Forwarded } from "./observer.ts";
 import { estimateTokens } from "./token-estimate.ts";
 
 export interface ForwardDeps {
@@ -45,7 +46,8 @@ export interface ForwardDeps {
   readonly headroom: Headroom;
 }
 
-export type Forward = (call: ProxyCall) => Promise<Response>;
+/** The answer, and a promise of how it ended; the call's stream slot and body are released before that settles. */
+export type Forward = (call: ProxyCall) => Promise<Forwarded>;
 
 export function createForwarder(deps: ForwardDeps): Forward {
   const { routing, health, clock, log, headroom } = deps;
@@ -74,10 +76,10 @@ export function createForwarder(deps: ForwardDeps): Forward {
   }
 
   /** Try the candidates; returns the first success, or throws the failure the client should see. */
-  async function failOver(call: ProxyCall, candidates: readonly Route[], release: () => void): Promise<Response> {
+  async function failOver(call: ProxyCall, candidates: readonly Route[], listed: boolean): Promise<Forwarded> {
     const told: Promise<void>[] = [];
     try {
-      return await tryInTurn(call, candidates, release, told);
+      return await tryInTurn(call, candidates, listed, told);
     } finally {
       // the client's next request may land in another worker process: it must already know
       // of the cooldowns this one caused (only failures pay this wait)
@@ -85,7 +87,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
     }
   }
 
-  async function tryInTurn(call: ProxyCall, candidates: readonly Route[], release: () => void, told: Promise<void>[]): Promise<Response> {
+  async function tryInTurn(call: ProxyCall, candidates: readonly Route[], listed: boolean, told: Promise<void>[]): Promise<Forwarded> {
     const deadline = clock() + retry.max_wait_ms;
     const tries = new Map<Route, number>();
     // upstreams without the operation: another try there cannot help
@@ -107,7 +109,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
         const route = again;
         again = undefined;
         try {
-          return await attempt(call, { upstream: route.upstream, route }, attemptDeps, release);
+          return await attempt(call, { upstream: route.upstream, route }, attemptDeps, listed);
         } catch (error) {
           if (!(error instanceof Failure) || call.signal.aborted) throw error;
           const row = rowFor(error);
@@ -141,7 +143,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
       const sentTokens = steering ? (estimate ??= estimateTokens(call)) : 0;
       if (steering) headroom.sent(next.upstream.name, next.deployment, sentTokens);
       try {
-        return await attempt(call, { upstream: next.upstream, route: next }, attemptDeps, release);
+        return await attempt(call, { upstream: next.upstream, route: next }, attemptDeps, listed);
       } catch (error) {
         if (!(error instanceof Failure) || call.signal.aborted) throw error;
         const row = rowFor(error);
@@ -203,25 +205,26 @@ export function createForwarder(deps: ForwardDeps): Forward {
   }
 
   return async function forward(call) {
+    const listed = call.model !== undefined && routing.isListed(call.model);
+    call.observer.begin(call.operation.id, call.model, listed);
+    // what the call holds until its answer is over: a stream slot (limits.max_streams), taken
+    // before any upstream call, and its body (a spooled upload), kept for retries
+    let slot: (() => void) | undefined;
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
+      slot?.();
       disposeBody(call.body);
     };
-    const { record } = call;
-    record.route = call.operation.id;
-    record.model = call.model;
-    record.modelKnown = call.model !== undefined && routing.isListed(call.model);
     try {
       await deps.limiter.admit(call.client);
-      // a stream slot (limits.max_streams) is held before any upstream call, until the answer ends
-      if (call.stream) record.onFinish(await deps.limiter.openStream(call.client));
-      if (!call.operation.routedByModel) {
-        // a stored response or a file lives on one resource: no failover across upstreams
-        return await attempt(call, { upstream: routing.defaultUpstream, route: null }, attemptDeps, release);
-      }
-      return await failOver(call, candidatesFor(call), release);
+      if (call.stream) slot = await deps.limiter.openStream(call.client);
+      // a stored response or a file lives on one resource: no failover across upstreams
+      const forwarded = call.operation.routedByModel
+        ? await failOver(call, candidatesFor(call), listed)
+        : await attempt(call, { upstream: routing.defaultUpstream, route: null }, attemptDeps, false);
+      return { response: forwarded.response, ended: forwarded.ended.finally(release) };
     } catch (error) {
       release();
       throw error;

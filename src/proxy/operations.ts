@@ -31,17 +31,66 @@ export interface Operation {
    * only Azure's own 404 for it becomes the "operation not available" answer (outcome.ts).
    */
   readonly v1Unlisted?: boolean;
-  /** The model field is the deployment, and chat-style stream fix-ups may apply. */
+  /** The model field is the deployment: routed by model, with failover across deployments. */
   readonly routedByModel: boolean;
+  /** Which event field the stream fix-ups read (stream/fixups.ts; OpenAI-shaped clients only); null: none apply. */
+  readonly fixups: "delta" | "text" | null;
+  /**
+   * How a stream reports its tokens: "ask" the proxy sets `stream_options.include_usage` (where
+   * the API version takes it); "always" Azure sends them anyway (Responses' final event); "none".
+   */
+  readonly streamUsage: "ask" | "always" | "none";
+  /**
+   * How the call is charged: "answer" Azure's usage (the prompt's estimate if the client left
+   * first); "answer-or-prompt" also the estimate when a whole answer has none (a background
+   * response answered "queued"); "none" not charged (no model: stored objects, v1 resources).
+   */
+  readonly meter: "answer" | "answer-or-prompt" | "none";
+  /** A reasoning deployment (routes[].max_completion_tokens) takes `max_completion_tokens` for the body's `max_tokens`. */
+  readonly renamesMaxTokens: boolean;
+  /** A created answer is an object kept upstream (a stored response): it belongs to the key that made it. */
+  readonly storesObject: boolean;
 }
 
-const op = (o: Omit<Operation, "streamEnd" | "routedByModel"> & Partial<Operation>): Operation =>
-  Object.freeze({ streamEnd: "done-marker", routedByModel: true, ...o });
+type Defaulted = "streamEnd" | "routedByModel" | "fixups" | "streamUsage" | "meter" | "renamesMaxTokens" | "storesObject";
+const op = (o: Omit<Operation, Defaulted> & Partial<Operation>): Operation =>
+  Object.freeze({
+    streamEnd: "done-marker",
+    routedByModel: true,
+    fixups: null,
+    streamUsage: "none",
+    meter: o.routedByModel === false ? "none" : "answer",
+    renamesMaxTokens: false,
+    storesObject: false,
+    ...o,
+  });
 
-export const CHAT_COMPLETIONS = op({ id: "chat.completions", suffix: "/chat/completions", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "ga" });
+export const CHAT_COMPLETIONS = op({
+  id: "chat.completions",
+  suffix: "/chat/completions",
+  method: "POST",
+  deploymentScoped: true,
+  body: "json",
+  dated: "ga",
+  v1: "ga",
+  fixups: "delta",
+  streamUsage: "ask",
+  renamesMaxTokens: true,
+});
 // Legacy completions: the v1 API's GA surface does not list them (§1.4), but Azure may serve them
 // (instruct models), so they are tried there too.
-export const COMPLETIONS = op({ id: "completions", suffix: "/completions", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "ga", v1Unlisted: true });
+export const COMPLETIONS = op({
+  id: "completions",
+  suffix: "/completions",
+  method: "POST",
+  deploymentScoped: true,
+  body: "json",
+  dated: "ga",
+  v1: "ga",
+  v1Unlisted: true,
+  fixups: "text",
+  streamUsage: "ask",
+});
 export const EMBEDDINGS = op({ id: "embeddings", suffix: "/embeddings", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "ga" });
 export const IMAGE_GENERATIONS = op({ id: "images.generations", suffix: "/images/generations", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "preview" });
 export const IMAGE_EDITS = op({ id: "images.edits", suffix: "/images/edits", method: "POST", deploymentScoped: true, body: "multipart", dated: "preview", v1: "preview" });
@@ -58,6 +107,9 @@ export const RESPONSES = op({
   datedSince: "2025-03-01-preview",
   v1: "ga",
   streamEnd: "terminal-event",
+  streamUsage: "always",
+  meter: "answer-or-prompt",
+  storesObject: true,
 });
 
 /** Operations on a stored response: no model, so they go to the default upstream. */

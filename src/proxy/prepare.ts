@@ -11,7 +11,7 @@ import { boundaryOf } from "../lib/multipart-scanner.ts";
 import { renameTopLevelKey, setTopLevelString, setTopLevelValue } from "../lib/json-top-level.ts";
 import { VERSION } from "../version.ts";
 import type { CallBody, ProxyCall } from "./call.ts";
-import { CHAT_COMPLETIONS, COMPLETIONS, RESPONSES, type Operation } from "./operations.ts";
+import type { Operation } from "./operations.ts";
 
 export interface UpstreamRequest {
   readonly url: string;
@@ -52,7 +52,7 @@ export function prepareUpstream(call: ProxyCall, { upstream, route }: Target, [a
   const usageInjected = reportable && call.streamOptions?.include_usage !== true;
   // the client's other stream options (include_obfuscation, ...) go along unchanged
   if (usageInjected) body = setTopLevelValue(body as string, "stream_options", { ...call.streamOptions, include_usage: true });
-  return { url, method: call.method, headers, body, usageInjected, usageReported: reportable || call.operation === RESPONSES };
+  return { url, method: call.method, headers, body, usageInjected, usageReported: reportable || call.operation.streamUsage === "always" };
 }
 
 /**
@@ -65,7 +65,7 @@ export function prepareUpstream(call: ProxyCall, { upstream, route }: Target, [a
  */
 function canReportUsage(call: ProxyCall, upstream: UpstreamTarget): boolean {
   if (!call.stream || call.body.kind !== "json") return false;
-  if (call.operation !== CHAT_COMPLETIONS && call.operation !== COMPLETIONS) return false;
+  if (call.operation.streamUsage !== "ask") return false;
   return upstream.style === "v1" || upstream.apiVersion >= "2024-09-01";
 }
 
@@ -117,7 +117,7 @@ function upstreamBody(call: ProxyCall, upstream: UpstreamTarget, route: Route | 
     case "json": {
       headers.set("content-type", "application/json");
       let text = rewriteModel ? setTopLevelString(body.text, "model", route.deployment) : body.text;
-      if (route?.maxCompletionTokens && call.operation === CHAT_COMPLETIONS) text = renameTopLevelKey(text, "max_tokens", "max_completion_tokens");
+      if (route?.maxCompletionTokens && call.operation.renamesMaxTokens) text = renameTopLevelKey(text, "max_tokens", "max_completion_tokens");
       return text;
     }
     case "multipart": {

@@ -14,9 +14,9 @@ import type { Route, RoutingTable, UpstreamTarget } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
 import { keptUpstreamHeaders } from "../lib/headers.ts";
-import type { RequestRecord } from "../metrics/record.ts";
 import type { Client } from "../config/client.ts";
 import type { ProxyCall } from "../proxy/call.ts";
+import type { CallObserver } from "../proxy/observer.ts";
 import { failureFromFetchError, failureFromUpstream } from "../proxy/outcome.ts";
 import type { KeyLimits } from "../ratelimit/limiter.ts";
 import type { Credentials } from "../upstream/credentials.ts";
@@ -37,7 +37,7 @@ export interface RealtimeHttpDeps extends FailoverDeps {
 interface Common {
   readonly requestId: string;
   readonly signal: AbortSignal;
-  readonly record: RequestRecord;
+  readonly observer: CallObserver;
 }
 
 export interface ClientSecretInput extends Common {
@@ -96,21 +96,18 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
   };
 
   return {
-    async clientSecret({ body, client, group, requestId, signal, record }) {
-      record.route = "realtime.client_secrets";
+    async clientSecret({ body, client, group, requestId, signal, observer }) {
+      observer.begin("realtime.client_secrets", undefined, false);
       const session = body.session as Record<string, unknown> | undefined;
       const model = session?.model;
       if (typeof model !== "string" || model === "") {
         throw new Failure("invalid_request", "Missing 'session.model': say which model the ephemeral key is for.", { param: "session.model", code: "missing_required_parameter" });
       }
-      record.model = model;
-      record.modelKnown = routing.isListed(model);
+      observer.begin("realtime.client_secrets", model, routing.isListed(model));
       const candidates = candidatesFor(routing, client, model, group);
       await deps.limiter.admit(client);
       const { value: response, route } = await failOver({ model, requestId }, candidates, deps, async (route) => {
-        record.attempts++;
-        record.upstream = route.upstream.name;
-        record.deployment = route.deployment;
+        observer.attempt(route.upstream.name, route.deployment);
         const upstreamBody = JSON.stringify({ ...body, session: { ...session, model: route.deployment } });
         return send(route.upstream, route, "client_secrets", await credential(route.upstream), upstreamBody, "application/json", model, signal);
       });
@@ -126,8 +123,8 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
       return new Response(JSON.stringify({ ...minted, value: sealed }), { status: response.status, headers });
     },
 
-    async call({ sdp, contentType, key, client, model, prefix, group, requestId, signal, record }) {
-      record.route = "realtime.calls";
+    async call({ sdp, contentType, key, client, model, prefix, group, requestId, signal, observer }) {
+      observer.begin("realtime.calls", undefined, false);
       if (!contentType) throw new Failure("invalid_request", "Send the WebRTC offer with 'Content-Type: application/sdp'.", { param: "content-type", code: "invalid_content_type" });
       const minted = client !== null || key === null ? undefined : deps.keys.open(key, Math.floor(Date.now() / 1000));
       let response: Response;
@@ -135,20 +132,16 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
         if (!minted) throw new Failure("unauthorized", "This ephemeral key was not minted by this proxy, or it has expired.", { code: "invalid_api_key" });
         const upstream = routing.upstreams.find((u) => u.name === minted.upstream);
         if (!upstream) throw new Failure("unauthorized", `The ephemeral key was minted by upstream '${minted.upstream}', which this proxy no longer has.`, { code: "invalid_api_key" });
-        record.key = minted.keyName;
-        record.upstream = upstream.name;
-        record.attempts = 1;
+        observer.chargedTo(minted.keyName);
+        observer.attempt(upstream.name, undefined);
         response = await send(upstream, null, "calls", ["authorization", `Bearer ${minted.value}`], sdp, contentType, model ?? "realtime", signal);
       } else {
         if (!model) throw new Failure("invalid_request", "Missing the 'model' query parameter: a call made with a client key needs one (or use an ephemeral key from client_secrets).", { param: "model", code: "missing_required_parameter" });
-        record.model = model;
-        record.modelKnown = routing.isListed(model);
+        observer.begin("realtime.calls", model, routing.isListed(model));
         const candidates = candidatesFor(routing, client, model, group);
         await deps.limiter.admit(client);
         ({ value: response } = await failOver({ model, requestId }, candidates, deps, async (route) => {
-          record.attempts++;
-          record.upstream = route.upstream.name;
-          record.deployment = route.deployment;
+          observer.attempt(route.upstream.name, route.deployment);
           return send(route.upstream, route, `calls?model=${encodeURIComponent(route.deployment)}`, await credential(route.upstream), sdp, contentType, model, signal);
         }));
       }

@@ -28,9 +28,10 @@ export function withOwnership(forward: Forward, owners: Owners): Forward {
       return forward(call);
     }
     if (access.kind === "list" && admin) return forward(call);
-    const response = await forward(call);
-    if (!response.ok) return response;
-    return access.kind === "create" ? claimed(response, name, owners) : await filtered(response, call, forward, owners);
+    const forwarded = await forward(call);
+    if (!forwarded.response.ok) return forwarded;
+    const response = access.kind === "create" ? await claimed(forwarded.response, name, owners) : await filtered(forwarded.response, call, forward, owners);
+    return { response, ended: forwarded.ended };
   };
 }
 
@@ -72,7 +73,7 @@ async function filtered(first: Response, call: ProxyCall, forward: Forward, owne
   for (let extra = 0; kept.length === 0 && page.has_more === true && call.body.kind === "none" && extra < MAX_EXTRA_PAGES; extra++) {
     const lastId = (page.data.at(-1) as { id?: unknown } | undefined)?.id;
     if (typeof lastId !== "string") break;
-    const next = await forward({ ...call, query: withAfter(call.query, lastId) });
+    const { response: next } = await forward({ ...call, query: withAfter(call.query, lastId) });
     if (!next.ok) break;
     const parsed = parse(await next.text());
     if (!parsed) break;

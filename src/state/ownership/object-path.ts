@@ -8,7 +8,7 @@
  *           only its owner (or an admin key) gets past
  */
 import type { ProxyCall } from "../../proxy/call.ts";
-import { RESPONSES, STORED_RESPONSE_OPERATIONS, V1_RESOURCE } from "../../proxy/operations.ts";
+import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE } from "../../proxy/operations.ts";
 
 export type ObjectAccess = { readonly kind: "none" } | { readonly kind: "create" } | { readonly kind: "list" } | { readonly kind: "object"; readonly id: string };
 
@@ -18,7 +18,7 @@ const COLLECTIONS: Record<string, number> = { files: 1, batches: 1, vector_store
 
 export function accessOf(call: Pick<ProxyCall, "operation" | "method" | "params">): ObjectAccess {
   const { operation } = call;
-  if (operation === RESPONSES) return { kind: "create" };
+  if (operation.storesObject) return { kind: "create" };
   if (STORED_RESPONSE_OPERATIONS.includes(operation)) return call.params.id ? { kind: "object", id: call.params.id } : NONE;
   if (operation !== V1_RESOURCE) return NONE;
   const segments = (call.params["*"] ?? "").split("/").filter(Boolean);
