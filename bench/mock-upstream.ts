@@ -4,7 +4,7 @@
  * bodies and injects faults, which costs more per request than a proxy and would hide the
  * proxy's own cost. Run as its own process, pinned by run.ts:
  *   bun bench/mock-upstream.ts <port> <api-key>
- * Non-streaming: Azure's real JSON (azure-contract.md §4.2). `"stream":true` in the body: SSE
+ * Non-streaming: Azure's real JSON (docs/azure.md §4.2). `"stream":true` in the body: SSE
  * with Azure's real chunk shape (§3.4): the prompt-filter and role chunks in one write (first
  * token), then content chunks `delayMs` apart, then the finish chunk and `data: [DONE]`.
  * Data events per stream = `chunks` + 1 ([DONE]). Pull-driven (highWaterMark 0), so a slow
@@ -28,8 +28,8 @@ const CONTENT = Array.from({ length: 1024 }, (_, i) =>
 );
 const END = encoder.encode(`data: {"choices":[{"content_filter_results":{},"delta":{},"finish_reason":"stop","index":0,"logprobs":null}],${TAIL}data: [DONE]\n\n`);
 const JSON_BODY =
-  '{"choices":[{"content_filter_results":' + FILTERS + ',"finish_reason":"stop","index":0,"logprobs":null,"message":{"annotations":[],"content":"Response content here","refusal":null,"role":"assistant"}}],"created":1754396640,"id":"chatcmpl-C1AzwZZD1ea9wUuqXbOHCWwGHYVJX","model":"gpt-4.1-2025-04-14","object":"chat.completion","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}],"system_fingerprint":"fp_b663f05c2c","usage":{"completion_tokens":29,"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0},"prompt_tokens":26,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":0},"total_tokens":55}}';
-// Headers Azure sends on every answer (azure-contract.md §5.3): the proxy has to copy them.
+  `{"choices":[{"content_filter_results":${FILTERS},"finish_reason":"stop","index":0,"logprobs":null,"message":{"annotations":[],"content":"Response content here","refusal":null,"role":"assistant"}}],"created":1754396640,"id":"chatcmpl-C1AzwZZD1ea9wUuqXbOHCWwGHYVJX","model":"gpt-4.1-2025-04-14","object":"chat.completion","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}],"system_fingerprint":"fp_b663f05c2c","usage":{"completion_tokens":29,"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0},"prompt_tokens":26,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":0},"total_tokens":55}}`;
+// Headers Azure sends on every answer (docs/azure.md §5.3): the proxy has to copy them.
 const AZURE_HEADERS = {
   "apim-request-id": "0e3c4a4e-7b1e-4d5e-9a55-6c1b0f6c2f11",
   "x-ms-region": "East US",

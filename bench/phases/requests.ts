@@ -57,7 +57,9 @@ export async function requestPhase(ctx: Ctx, quiet: Target | null) {
   for (let round = 1; round <= ctx.mode.rounds; round++) {
     for (const t of targets) {
       ctx.progress(`latency, 1 connection, slice ${round}/${ctx.mode.rounds}: ${t.name}`);
-      (slices[t.name] ??= []).push(await wrk(t, { connections: 1, seconds: Math.max(1, Math.round(ctx.mode.latencySec / ctx.mode.rounds)), core: LOAD_CORE }));
+      const slice = slices[t.name] ?? [];
+      slices[t.name] = slice;
+      slice.push(await wrk(t, { connections: 1, seconds: Math.max(1, Math.round(ctx.mode.latencySec / ctx.mode.rounds)), core: LOAD_CORE }));
     }
   }
   const latency = Object.fromEntries(Object.entries(slices).map(([name, s]) => [name, medianOfSlices(s)]));

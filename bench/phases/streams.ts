@@ -6,7 +6,6 @@
  * (read at process start), so without it streams 257+ should wait for a slot; the mock's
  * "in flight at once" and the first-event times show whether they do.
  */
-import { join } from "node:path";
 import { PROXY_CORE, sseClient, timeWaitSince, type Ctx, type SseReport } from "../context.ts";
 import { cpuMs, freePort, rssSampler } from "../lib/procs.ts";
 import { percentile, round } from "../lib/stats.ts";
@@ -59,7 +58,9 @@ export async function streamPhase(ctx: Ctx) {
     for (const t of targets) {
       ctx.progress(`time to first token, ${ctx.mode.ttftStreams / ctx.mode.rounds} streams in sequence, slice ${round}/${ctx.mode.rounds}: ${t.name}`);
       const n = Math.round(ctx.mode.ttftStreams / ctx.mode.rounds);
-      (slices[t.name] ??= []).push(await sseClient(ctx, t, { mode: "ttft", n, warmup: round === 1 ? 50 : 10, deadlineMs: 120_000 }));
+      const slice = slices[t.name] ?? [];
+      slices[t.name] = slice;
+      slice.push(await sseClient(ctx, t, { mode: "ttft", n, warmup: round === 1 ? 50 : 10, deadlineMs: 120_000 }));
     }
   }
   // per-figure median over the slices: a burst of other work spoils one slice, not the result

@@ -5,7 +5,7 @@
  * every target; the ratio to nginx is the figure, the absolute ones are lower than pinned runs.
  */
 import { join } from "node:path";
-import { type Ctx } from "../context.ts";
+import type { Ctx } from "../context.ts";
 import { freePort, rssMb } from "../lib/procs.ts";
 import { round } from "../lib/stats.ts";
 import { startNginx } from "../nginx.ts";

@@ -185,7 +185,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
   let cutNow = false;
   /** Read the files again (a renewed certificate); a bad file keeps the running one. */
   const reloadCertificate = (tls: NonNullable<Config["server"]["tls"]>) => {
-    let material;
+    let material: ReturnType<typeof readTlsFiles>;
     try {
       material = readTlsFiles(tls)!;
     } catch (error) {

@@ -14,7 +14,7 @@ import { startProxy } from "../app/start-proxy.ts";
 export async function demoCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
   const flags = parseFlags(args, { port: { type: "string" }, quota: { type: "string", multiple: true } });
   // a small quota shows headroom routing and Azure's 429s (simulate.ts has the same flag)
-  let quotas;
+  let quotas: ReturnType<typeof parseQuotaFlags>;
   try {
     quotas = parseQuotaFlags(flags.quota);
   } catch (error) {

@@ -9,7 +9,7 @@ export const SIMULATOR_DEFAULT_KEY = "simulator-key";
 export async function simulateCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
   const flags = parseFlags(args, { port: { type: "string" }, host: { type: "string" }, key: { type: "string" }, quota: { type: "string", multiple: true } });
   const key = flags.key ?? process.env.SIMULATOR_KEY ?? SIMULATOR_DEFAULT_KEY;
-  let quotas;
+  let quotas: ReturnType<typeof parseQuotaFlags>;
   try {
     quotas = parseQuotaFlags(flags.quota);
   } catch (error) {

@@ -99,7 +99,10 @@ export class Link {
 
   private send(message: Envelope): void {
     if (this.closed) return;
-    if (this.channel.connected === false) return this.close();
+    if (this.channel.connected === false) {
+      this.close();
+      return;
+    }
     try {
       this.channel.send(message);
     } catch {

@@ -64,11 +64,8 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       env: { ...process.env, ...env },
     });
-    let ready!: (value: { port: number; hostname: string }) => void;
-    let failed!: (error: Error) => void;
-    const started = new Promise<{ port: number; hostname: string }>((resolve, reject) => ((ready = resolve), (failed = reject)));
-    let gone!: () => void;
-    const exited = new Promise<void>((resolve) => (gone = resolve));
+    const { promise: started, resolve: ready, reject: failed } = Promise.withResolvers<{ port: number; hostname: string }>();
+    const { promise: exited, resolve: gone } = Promise.withResolvers<void>();
     const worker: Worker = {
       index,
       process: child,

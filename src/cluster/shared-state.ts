@@ -123,7 +123,10 @@ export class SharedState {
    * channel, and may arrive a moment after this open.
    */
   private openSlot(slot: string, client: LimitedClient, respond: Respond, tries: number): void {
-    if (this.abandoned.delete(slot)) return respond(true);
+    if (this.abandoned.delete(slot)) {
+      respond(true);
+      return;
+    }
     let release: () => void;
     try {
       release = this.limiter.openStream(client);
@@ -132,7 +135,8 @@ export class SharedState {
         setTimeout(() => this.openSlot(slot, client, respond, tries + 1), 25);
         return;
       }
-      return respond(error instanceof Failure ? error : new Failure("internal", (error as Error).message));
+      respond(error instanceof Failure ? error : new Failure("internal", (error as Error).message));
+      return;
     }
     this.slots.set(slot, () => {
       this.slots.delete(slot);
@@ -155,7 +159,9 @@ export class SharedState {
     const summed = { at: now, text };
     this.summed = summed;
     // a failed sum is not kept: the next scrape tries again
-    text.catch(() => this.summed === summed && (this.summed = undefined));
+    text.catch(() => {
+      if (this.summed === summed) this.summed = undefined;
+    });
     return text;
   }
 

@@ -1,5 +1,5 @@
 /**
- * Azure has two API styles and a deployment must use one (azure-contract.md §8.1):
+ * Azure has two API styles and a deployment must use one (docs/azure.md §8.1):
  * a dated version (`2024-10-21`, `2025-04-01-preview`) means `/openai/deployments/{d}/...?api-version=`;
  * `v1`, `preview` or nothing means `/openai/v1/...` with the deployment in the body's `model`.
  * Sending a dated version to /openai/v1 is a 400 from Azure, so we decide once, at load.

@@ -96,7 +96,7 @@ retry: { max_attempts: 3, max_wait_ms: 30000 }
 `;
   const SECRETS = { AZURE_KEY_EASTUS: "east-secret", AZURE_KEY_WESTUS: "west-secret", ALICE_KEY: "alice-secret" };
 
-  test("the CONTRACT.md example loads; an unquoted date stays a date string", () => {
+  test("the docs/contract.md example loads; an unquoted date stays a date string", () => {
     const result = loadConfig({ env: SECRETS, cli: { configPath: file("contract.yaml", CONTRACT_EXAMPLE) } });
     if (!result.ok) throw new Error(result.issues.join("\n"));
     const { config } = result;
@@ -148,8 +148,10 @@ keys:
     expect(semantic).toContain("keys[0]: give key or key_sha256");
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's own ${VAR} syntax, not a template
   test("a missing ${VAR} is an error naming the field, and its value is never shown", () => {
     const all = issues({}, { configPath: file("vars.yaml", CONTRACT_EXAMPLE) }).join("\n");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's own ${VAR} syntax
     expect(all).toContain("upstreams[0].api_key: uses ${AZURE_KEY_EASTUS}, which is not set");
   });
 

@@ -45,7 +45,7 @@ export function loadConfig({ env: rawEnv, cli = {}, stdoutIsTTY = false }: LoadI
   }
   if (issues.length > 0) return { ok: false, issues };
 
-  const fromEnv = envLayer(env, rawEnv, issues);
+  const fromEnv = envLayer(env, issues);
   const merged = mergeLayers(raw, fromEnv, cli, stdoutIsTTY);
   if ((merged.upstreams as unknown[]).length === 0) {
     issues.push("AZURE_OPENAI_ENDPOINT (or AZURE_ENDPOINT): required, e.g. https://myres.openai.azure.com, unless a config file lists upstreams");
@@ -99,7 +99,7 @@ function substitute(value: unknown, path: string, env: Record<string, string | u
 }
 
 /** The environment's part, in the file's shape. */
-function envLayer(env: Env, rawEnv: Record<string, string | undefined>, issues: string[]): Raw {
+function envLayer(env: Env, issues: string[]): Raw {
   const layer: Raw = {};
   const endpointVar = env.AZURE_OPENAI_ENDPOINT !== undefined ? "AZURE_OPENAI_ENDPOINT" : "AZURE_ENDPOINT";
   const endpointRaw = env.AZURE_OPENAI_ENDPOINT ?? env.AZURE_ENDPOINT;

@@ -1,5 +1,5 @@
 /**
- * The configuration, as one TypeBox schema: the config file's shape (../shared/CONTRACT.md),
+ * The configuration, as one TypeBox schema: the config file's shape (docs/contract.md),
  * which the environment fills too. Every field says what it means where it is declared; the
  * README's reference is generated from these descriptions (`azure-proxy check --schema`).
  * Validated, defaulted and frozen once at load; runtime state (cooldowns, tokens) lives apart.

@@ -9,7 +9,6 @@ import { Elysia } from "elysia";
 import type { ClientKeyConfig } from "../config/schema.ts";
 import { digestOf, findKey } from "../lib/constant-time.ts";
 import { Failure } from "../lib/failure.ts";
-import type { Client } from "../config/client.ts";
 import { clientOfKey, keyDigests } from "../proxy/clients.ts";
 import { contextOf } from "./request-context.ts";
 

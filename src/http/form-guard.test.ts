@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { Failure } from "../lib/failure.ts";
+import type { Failure } from "../lib/failure.ts";
 import { refuseFormBody } from "./form-guard.ts";
 
 const post = (contentType?: string, method = "POST") => new Request("http://h/v1/chat/completions", { method, headers: contentType ? { "content-type": contentType } : {} });

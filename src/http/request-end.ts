@@ -41,7 +41,10 @@ export class RequestEnds {
 
   /** Finish when the answer is over: now, or when its relayed body ends. */
   settle(context: RequestContext, status: number): void {
-    if (context.ended === undefined) return this.finish(context, status, "complete");
+    if (context.ended === undefined) {
+      this.finish(context, status, "complete");
+      return;
+    }
     void this.finishWhenOver(context, context.ended, status);
   }
 

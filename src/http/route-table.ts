@@ -28,7 +28,7 @@ export interface ModelRoute {
   readonly op: Operation;
   /** OpenAI shape and Azure v1 shape: `model` in the body, required. */
   readonly schema: TSchema;
-  /** Azure dated shape: the deployment is in the path; `model` optional (azure-contract.md §1.2). */
+  /** Azure dated shape: the deployment is in the path; `model` optional (docs/azure.md §1.2). */
   readonly deploymentSchema: TSchema;
   /** What the schema cannot say about a valid body; throws the client's Failure. */
   readonly check?: (body: Record<string, unknown>) => void;

@@ -25,7 +25,8 @@ const KEPT_PREFIXES = ["x-ratelimit-", "x-rate-limit-"];
 /**
  * Fresh response headers from Azure's. Hop-by-hop and length/encoding headers are never
  * copied: `fetch` already decoded the body, and Elysia re-streams any Response that claims
- * `transfer-encoding: chunked` through a text decoder that can split UTF-8 (see DESIGN.md).
+ * `transfer-encoding: chunked` through a text decoder that can split a UTF-8 character across
+ * chunks (Elysia 1.4; test/contract/chat-relay.test.ts checks multi-byte characters arrive unbroken).
  */
 export function keptUpstreamHeaders(upstream: Headers): Headers {
   const out = new Headers();

@@ -31,7 +31,7 @@ export function createLogger(level: LogLevel, format: LogFormat, write: (line: s
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${v}`)
       .join(" ");
-    write(`${isoNow().slice(11, 23)} ${lvl.toUpperCase().padEnd(5)} ${msg}${rest ? " " + rest : ""}`);
+    write(`${isoNow().slice(11, 23)} ${lvl.toUpperCase().padEnd(5)} ${msg}${rest ? ` ${rest}` : ""}`);
   };
   return {
     debug: (m, f) => emit("debug", m, f),
@@ -50,7 +50,7 @@ export function createLogger(level: LogLevel, format: LogFormat, write: (line: s
 function jsonLine(level: LogLevel, msg: string, fields: LogFields): string {
   if ("time" in fields || "level" in fields || "msg" in fields) return JSON.stringify({ time: isoNow(), level, msg, ...fields });
   const rest = JSON.stringify(fields);
-  return `{"time":"${isoNow()}","level":"${level}","msg":${JSON.stringify(msg)}${rest.length > 2 ? "," + rest.slice(1) : "}"}`;
+  return `{"time":"${isoNow()}","level":"${level}","msg":${JSON.stringify(msg)}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}`;
 }
 
 let stampSecond = Number.NaN;

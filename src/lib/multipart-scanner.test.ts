@@ -50,7 +50,7 @@ describe("MultipartScanner", () => {
     const content = fc.oneof(
       fc.uint8Array({ maxLength: 300 }),
       // contents that look like the start of a delimiter must not end a part early
-      fc.constantFrom(encoder.encode("\r\n--"), encoder.encode("\r\n----formdata-test-7f"), encoder.encode("--" + boundary.slice(0, 10))),
+      fc.constantFrom(encoder.encode("\r\n--"), encoder.encode("\r\n----formdata-test-7f"), encoder.encode(`--${boundary.slice(0, 10)}`)),
     );
     const part = fc.record({ name: fc.stringMatching(/^[a-z_[\]]{1,12}$/), filename: fc.option(fc.stringMatching(/^[a-z.]{1,8}$/), { nil: undefined }), content });
     fc.assert(

@@ -1,6 +1,6 @@
 /**
  * Every metric the proxy exports, declared once, with the names and labels dashboards depend on
- * (../shared/CONTRACT.md). One registry per process; it outlives config reloads. With several
+ * (docs/contract.md). One registry per process; it outlives config reloads. With several
  * worker processes, /metrics answers for all of them (cluster/primary.ts sums the workers'
  * registries; `aggregator` says how a gauge combines when summing would be wrong).
  * Label values that come from clients (model names) are bounded by the caller (see record.ts),

@@ -5,8 +5,9 @@
  * nothing has gone to the client. What retries and what cools, for how long, is the failure
  * table's call (failure-table.ts). No attempt starts after `retry.max_wait_ms`.
  * Cooling deployments are skipped, never waited for: failover is immediate, and when every
- * deployment is cooling the client gets a 429 with the soonest retry-after at once (the landscape
- * review: "do not sleep on the server"). Only a deployment that just failed with a 5xx is retried
+ * deployment is cooling the client gets a 429 with the soonest retry-after at once (a proxy
+ * that sleeps holds a connection and a slot for nothing; the client's SDK waits just as well).
+ * Only a deployment that just failed with a 5xx is retried
  * after a short backoff, within `max_wait_ms`. When every attempt failed, the client gets the last
  * meaningful error, and `x-should-retry: false` once we retried, so SDKs do not multiply our
  * retries. The call's spooled body is released exactly once.
@@ -97,6 +98,10 @@ export function createForwarder(deps: ForwardDeps): Forward {
     /** The same deployment again at once, with a fresh Entra ID token. */
     let again: Route | undefined;
     let estimate: number | undefined;
+    const estimateOf = (): number => {
+      if (estimate === undefined) estimate = estimateTokens(call);
+      return estimate;
+    };
     // one deployment has nothing to be steered to: no headroom work at all
     const steering = steer && candidates.length > 1;
     let last: Failure | undefined;
@@ -124,7 +129,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
       const ordered = deps.selector.order(candidates, availableAt, now);
       let ready = ordered.filter((r) => availableAt(r) <= now && !lacking.has(r));
       if (attempts === 0 && ready.length < ordered.length) deps.metrics.routingSkips.inc({ reason: "cooldown" }, ordered.length - ready.length);
-      if (steering && ready.length > 1) ready = byHeadroom(ready, () => (estimate ??= estimateTokens(call)), attempts === 0);
+      if (steering && ready.length > 1) ready = byHeadroom(ready, estimateOf, attempts === 0);
       // untried first (a 500 is often transient, so a tried one may come round again); stable
       ready.sort((a, b) => (tries.get(a) ?? 0) - (tries.get(b) ?? 0));
       // nothing ready: a deployment cooling only by our guess (a 500) is better than no answer
@@ -140,7 +145,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
       }
       tries.set(next, tried + 1);
       attempts++;
-      const sentTokens = steering ? (estimate ??= estimateTokens(call)) : 0;
+      const sentTokens = steering ? estimateOf() : 0;
       if (steering) headroom.sent(next.upstream.name, next.deployment, sentTokens);
       try {
         return await attempt(call, { upstream: next.upstream, route: next }, attemptDeps, listed);

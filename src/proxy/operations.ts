@@ -2,7 +2,7 @@
  * Every operation the proxy relays, declared once. The route modules register one route per
  * row and shape; `prepare` builds the upstream URL from the same row and refuses, with a message
  * that says what to change, an operation the configured Azure API style does not have.
- * Where Azure offers what (azure-contract.md §1.2-1.4):
+ * Where Azure offers what (docs/azure.md §1.2-1.4):
  *   dated: "ga" any dated version; "preview" only `YYYY-MM-DD-preview` versions
  *          (`responses` from 2025-03-01-preview); "none" not in the dated API
  *   v1:    "ga" plain /openai/v1; "preview" needs `?api-version=preview`; "none" absent

@@ -2,7 +2,7 @@
  * Turn what came back from Azure (an error status, or a thrown fetch) into a typed Failure
  * that keeps its meaning for the client. Azure's error bodies vary: `code` is sometimes a
  * numeric string, `type` is often null, `param` can be "", and APIM's 401 has no `error`
- * wrapper at all (azure-contract.md §8.4). All become OpenAI's shape; Azure's extra fields
+ * wrapper at all (docs/azure.md §8.4). All become OpenAI's shape; Azure's extra fields
  * (innererror, content_filters) are kept beside it, since clients ignore what they don't know.
  */
 import type { UpstreamTarget } from "../config/resolve.ts";

@@ -1,7 +1,7 @@
 /**
  * Where and how to send one call: the upstream URL, method, headers and body. Nothing the
  * client sent can change the host: the URL is built from the configured endpoint, and the
- * deployment and ids are single URL-encoded path segments (azure-contract.md §6; openai-python
+ * deployment and ids are single URL-encoded path segments (docs/azure.md §6; openai-python
  * #3683). An operation the upstream's API style does not have is refused here with a message
  * that says what to change, instead of an opaque Azure 404.
  */
@@ -60,7 +60,7 @@ export function prepareUpstream(call: ProxyCall, { upstream, route }: Target, [a
  * whatever the client said (absent, null, `include_usage: false`), so that no body can hide a
  * stream's tokens from the tpm limit, and the relay gives the client only what it asked for.
  * Not where Azure would refuse the parameter: dated versions before 2024-09-01 answer
- * "Unrecognized request argument supplied: stream_options" (azure-contract.md §3.2); there the
+ * "Unrecognized request argument supplied: stream_options" (docs/azure.md §1.5); there the
  * tokens are estimated (stream/usage-estimate.ts).
  */
 function canReportUsage(call: ProxyCall, upstream: UpstreamTarget): boolean {
@@ -89,7 +89,7 @@ function upstreamUrl(call: ProxyCall, upstream: UpstreamTarget, deployment: stri
     return `${upstream.endpoint}/openai${scope}${path}?api-version=${encodeURIComponent(upstream.apiVersion)}`;
   }
   if (op.v1 === "none") throw unavailable(op, upstream, "a dated API version such as 2024-10-21");
-  // Operations still in preview on the v1 API need `api-version=preview` (azure-contract.md §1.4).
+  // Operations still in preview on the v1 API need `api-version=preview` (docs/azure.md §1.4).
   const preview = op.v1 === "preview" || upstream.apiVersion === "preview";
   return `${upstream.endpoint}/openai/v1${path}${preview ? "?api-version=preview" : ""}`;
 }
@@ -108,7 +108,7 @@ function fillPath(suffix: string, params: Readonly<Record<string, string>>): str
 
 function upstreamBody(call: ProxyCall, upstream: UpstreamTarget, route: Route | null, headers: Headers): UpstreamRequest["body"] {
   const body: CallBody = call.body;
-  // The v1 API reads the deployment from the body's model (azure-contract.md §1.4); the dated
+  // The v1 API reads the deployment from the body's model (docs/azure.md §1.4); the dated
   // API reads it from the path, so there the body goes as sent.
   const rewriteModel = route !== null && upstream.style === "v1" && call.bodyModel !== route.deployment;
   switch (body.kind) {

@@ -7,7 +7,7 @@
  * the client's answer at once.
  * Once an upstream accepted, nothing is retried: the session's frames are not replayable.
  */
-import type { Route, RoutingTable } from "../config/resolve.ts";
+import type { Route } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Logger } from "../lib/log.ts";

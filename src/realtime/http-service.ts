@@ -147,7 +147,7 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
       }
       const headers = keptUpstreamHeaders(response.headers);
       const location = response.headers.get("location");
-      const callId = location?.split("?")[0]!.split("/").filter(Boolean).at(-1);
+      const callId = location ? location.split("?")[0]!.split("/").filter(Boolean).at(-1) : undefined;
       if (callId) headers.set("location", `${prefix}/realtime/calls/${encodeURIComponent(callId)}`);
       return new Response(await response.text(), { status: response.status, headers });
     },

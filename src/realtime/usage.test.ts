@@ -14,7 +14,7 @@ test("sums input/output tokens and their text/audio details over response.done e
 
 test("ignores other events, a response.done far inside a delta, and broken JSON", () => {
   const usage = new SessionUsage();
-  expect(usage.observe(JSON.stringify({ type: "response.output_text.delta", delta: "x".repeat(500) + '"response.done"' }))).toBeUndefined();
+  expect(usage.observe(JSON.stringify({ type: "response.output_text.delta", delta: `${"x".repeat(500)}"response.done"` }))).toBeUndefined();
   expect(usage.observe('{"type":"response.done", broken')).toBeUndefined();
   expect(usage.observe(JSON.stringify({ type: "response.done", response: {} }))).toBeUndefined();
   expect(usage.responses).toBe(0);

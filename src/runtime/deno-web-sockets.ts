@@ -1,4 +1,5 @@
 // deno-lint-ignore-file no-explicit-any
+// biome-ignore-all lint/suspicious/noExplicitAny: the Deno global has no types where Bun type-checks this file
 /**
  * WebSockets on Deno.serve: Deno.upgradeWebSocket gives a standard WebSocket and the 101
  * response to return. Its `idleTimeout` pings the client and closes a socket whose pong does not

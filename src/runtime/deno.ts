@@ -1,4 +1,5 @@
 // deno-lint-ignore-file no-explicit-any
+// biome-ignore-all lint/suspicious/noExplicitAny: the Deno global has no types where Bun type-checks this file
 import type { RuntimeAdapter, RunningServer, ServeOptions, TlsMaterial } from "./types.ts";
 import { denoSockets } from "./deno-web-sockets.ts";
 

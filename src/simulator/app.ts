@@ -1,6 +1,6 @@
 /**
  * The Azure OpenAI simulator: a web-standard fetch handler that answers like Azure does
- * (../shared/azure-contract.md): dated and v1 paths, api-version rules, `api-key` auth,
+ * (docs/azure.md): dated and v1 paths, api-version rules, `api-key` auth,
  * DeploymentNotFound, OperationNotSupported, Azure's headers and error bodies, and faults on
  * request (faults.ts) for every operation. New operations are rows in OPERATIONS.
  */

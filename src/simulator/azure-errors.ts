@@ -1,5 +1,5 @@
 /**
- * Azure's error bodies, verbatim from ../shared/azure-contract.md §5.2, including their
+ * Azure's error bodies, verbatim from docs/azure.md §5.2, including their
  * inconsistencies (numeric-string codes, null types, `innererror` without underscore,
  * singular `content_filter_result`), because the proxy must survive exactly these.
  */

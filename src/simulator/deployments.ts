@@ -1,6 +1,6 @@
 /**
  * Deployments and what their models can do. A deployment name maps to the underlying model
- * Azure reports in `model` (azure-contract.md §4.1: "gpt-4o-2024-11-20", not the deployment).
+ * Azure reports in `model` (docs/azure.md §4.1: "gpt-4o-2024-11-20", not the deployment).
  * Each model family supports only its operations; anything else gets Azure's 400
  * OperationNotSupported (§4.3), and models newer than an api-version get the version-gating
  * 400 (§1.5, "Model X is enabled only for api versions Y and later").

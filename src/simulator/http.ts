@@ -1,5 +1,5 @@
 /**
- * Azure's response headers (azure-contract.md §5.3) and the answers a fault directive asks for
+ * Azure's response headers (docs/azure.md §5.3) and the answers a fault directive asks for
  * before any operation runs (§5.2 bodies; 429 with `retry-after` and `retry-after-ms`).
  */
 import { AZURE_BODIES, rateLimited } from "./azure-errors.ts";

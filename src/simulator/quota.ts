@@ -126,7 +126,10 @@ export class Quotas {
 
   private total(deployment: string) {
     let t = this.totals.get(deployment);
-    if (!t) this.totals.set(deployment, (t = { rejected: 0, spilled: 0 }));
+    if (!t) {
+      t = { rejected: 0, spilled: 0 };
+      this.totals.set(deployment, t);
+    }
     return t;
   }
 }

@@ -158,17 +158,23 @@ class SimSession {
   }
 
   message(data: string | Uint8Array): void {
-    if (typeof data !== "string") return this.socket!.send(data);
+    if (typeof data !== "string") {
+      this.socket!.send(data);
+      return;
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: a client event is any JSON; each case reads what its type has
     let event: Record<string, any>;
     try {
       event = JSON.parse(data);
     } catch {
-      return this.error("invalid_request_error", "The event is not valid JSON.", null);
+      this.error("invalid_request_error", "The event is not valid JSON.", null);
+      return;
     }
     switch (event.type) {
       case "session.update":
         Object.assign(this.session, event.session ?? {});
-        return this.send({ type: "session.updated", session: this.session });
+        this.send({ type: "session.updated", session: this.session });
+        return;
       case "conversation.item.create": {
         const item = { id: `item_${crypto.randomUUID().slice(0, 8)}`, object: "realtime.item", status: "completed", ...event.item };
         const texts = (item.content ?? []).map((c: { text?: string; transcript?: string }) => c.text ?? c.transcript ?? "").join(" ");
@@ -181,12 +187,14 @@ class SimSession {
         this.inputAudioBytes += typeof event.audio === "string" ? Math.floor((event.audio.length * 3) / 4) : 0;
         return;
       case "input_audio_buffer.commit":
-        return this.send({ type: "input_audio_buffer.committed", previous_item_id: null, item_id: `item_${crypto.randomUUID().slice(0, 8)}` });
+        this.send({ type: "input_audio_buffer.committed", previous_item_id: null, item_id: `item_${crypto.randomUUID().slice(0, 8)}` });
+        return;
       case "response.create":
         void this.respond(event.response ?? {});
         return;
       default:
-        return this.error("invalid_request_error", `Invalid value: '${String(event.type)}'. Supported values are: 'session.update', 'conversation.item.create', 'input_audio_buffer.append', 'input_audio_buffer.commit' and 'response.create'.`, "type");
+        this.error("invalid_request_error", `Invalid value: '${String(event.type)}'. Supported values are: 'session.update', 'conversation.item.create', 'input_audio_buffer.append', 'input_audio_buffer.commit' and 'response.create'.`, "type");
+        return;
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * Which URL styles Azure serves (azure-contract.md §1.2-1.4) and how a request finds its row in
+ * Which URL styles Azure serves (docs/azure.md §1.2-1.4) and how a request finds its row in
  * the OPERATIONS table:
  *   scoped  /openai/deployments/{d}/<op>?api-version=<date>   (§1.2; the model runs there)
  *   dated   /openai/<op>?api-version=<date>                    (§1.3; files, batches, models,

@@ -1,7 +1,7 @@
 /**
  * Plays a script of stream steps as a response body the way Azure's network delivers it: events
  * may be split mid-character across writes, quiet gaps happen, and connections get cut.
- * `event` steps are framed as chat-style SSE (`data: ...\n\n`, azure-contract.md §3.1);
+ * `event` steps are framed as chat-style SSE (`data: ...\n\n`, docs/azure.md §3.1);
  * `frame` steps are written as given (Responses API `event:` frames, binary audio chunks).
  */
 import type { Faults } from "./faults.ts";

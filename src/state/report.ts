@@ -77,7 +77,7 @@ const COLUMNS = ["requests", "prompt_tokens", "cached_tokens", "completion_token
 export function reportCsv(report: Report): string {
   const header = [...report.by, ...COLUMNS].join(",");
   const lines = report.data.map((d) => [...report.by.map((b) => csvField(d[b] ?? "")), ...COLUMNS.map((c) => String(d[c]))].join(","));
-  return [header, ...lines].join("\n") + "\n";
+  return `${[header, ...lines].join("\n")}\n`;
 }
 
 /** Aligned columns for a terminal: names left, numbers right, a total line, then the unpriced models. */
@@ -97,7 +97,7 @@ export function reportTable(report: Report): string {
   const lines = [`usage ${report.since} .. ${report.until} (UTC)`, format(head), rule, ...body.map(format), rule, format(totalRow)];
   if (report.data.length === 0) lines.splice(3, 0, "(no calls in this period)");
   if (report.unpriced.length > 0) lines.push("", `unpriced (counted at 0 USD; add them to prices): ${report.unpriced.join(", ")}`);
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function csvField(value: string): string {

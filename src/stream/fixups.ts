@@ -1,7 +1,7 @@
 /**
  * Per-event work on Azure's chat and completions streams, one decode per event:
  * - fix-ups for clients that expect OpenAI's stream exactly. Azure adds chunks OpenAI never
- *   sends (azure-contract.md §3.6): the prompt-filter chunk, `choices: []` with no `usage`
+ *   sends (docs/azure.md §3.6): the prompt-filter chunk, `choices: []` with no `usage`
  *   (crashes clients that read `choices[0]`: semantic-kernel#3650, llama_index#7640,
  *   litellm#14298), and async-filter annotation chunks whose choices have no `delta` (or `text`),
  *   one after the finish chunk (openai-python#1677, autogen#6465). Both are dropped;

@@ -10,7 +10,9 @@ function upstream() {
   let pulls = 0;
   const body = new ReadableStream<Uint8Array>(
     {
-      start: (c) => void (controller = c),
+      start: (c) => {
+        controller = c;
+      },
       pull: () => void pulls++,
     },
     { highWaterMark: 0 },

@@ -1,7 +1,7 @@
 /**
  * Token usage when Azure does not report it for a stream: dated API versions before
- * 2024-09-01 cannot send the usage chunk (stream_options is refused there, azure-contract.md
- * §3.2), and a stream that ends early (the client left, Azure broke) never gets to it. The
+ * 2024-09-01 cannot send the usage chunk (stream_options is refused there, docs/azure.md
+ * §1.5), and a stream that ends early (the client left, Azure broke) never gets to it. The
  * tokens were still spent, so the tokens-per-minute limit and the metrics count an estimate,
  * and the access log marks it `usage_estimated`:
  * - where Azure cannot report usage, completion tokens come from the streamed text (content,

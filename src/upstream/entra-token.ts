@@ -4,7 +4,7 @@
  * failed refresh falls back to the current token while it is still valid. Two sources:
  * - client credentials: POST {authority}/{tenant}/oauth2/v2.0/token (a service principal);
  * - managed identity: GET {imds}/metadata/identity/oauth2/token (Azure VMs, App Service, AKS).
- * Base URLs come from config so tests run local fakes; scope per azure-contract.md §2.
+ * Base URLs come from config so tests run local fakes; scope per docs/azure.md §2.
  */
 import type { Clock } from "./health.ts";
 

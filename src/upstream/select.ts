@@ -35,7 +35,7 @@ function byPriority(routes: readonly Route[]): Route[][] {
 function weightedShuffle(routes: readonly Route[], random: () => number): Route[] {
   if (routes.length < 2) return [...routes];
   return routes
-    .map((r) => ({ r, key: Math.pow(random(), 1 / r.upstream.weight) }))
+    .map((r) => ({ r, key: random() ** (1 / r.upstream.weight) }))
     .sort((a, b) => b.key - a.key)
     .map((x) => x.r);
 }

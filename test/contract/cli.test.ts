@@ -1,4 +1,4 @@
-/** The command line as users and scripts rely on it (../shared/CONTRACT.md): exit codes, messages, no secrets. */
+/** The command line as users and scripts rely on it (docs/contract.md): exit codes, messages, no secrets. */
 import { describe, expect, test } from "bun:test";
 import { chatBody, CLIENT_KEY, post } from "../harness/fixture.ts";
 import { runProxyCommand, startProxy } from "../harness/proxy.ts";

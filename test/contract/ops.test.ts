@@ -1,6 +1,6 @@
 /**
  * Operating the proxy: health and readiness, Prometheus metrics (names and labels as
- * CONTRACT.md lists them, tokens metered from Azure's usage), the access log, per-key limits,
+ * docs/contract.md lists them, tokens metered from Azure's usage), the access log, per-key limits,
  * CORS, and a graceful stop.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

@@ -303,7 +303,12 @@ describe("Azure's own spillover", () => {
 describe("the simulator's quota, from the command line", () => {
   test("simulate --quota: remaining headers count down, then Azure's 429 with the time to the window's end", async () => {
     const proc = Bun.spawn([...proxyCommand(), "simulate", "--port", "0", "--key", "k", "--quota", "gpt-4o:requests=2,tokens=100000,window_ms=30000"], { stdout: "pipe", stderr: "pipe" });
-    running.push({ stop: async () => (proc.kill(), await proc.exited) });
+    running.push({
+      stop: async () => {
+        proc.kill();
+        await proc.exited;
+      },
+    });
     const reader = proc.stdout.getReader();
     let out = "";
     while (!/"url":"([^"]+)"/.test(out)) out += new TextDecoder().decode((await reader.read()).value);

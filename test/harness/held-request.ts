@@ -39,9 +39,7 @@ export function holdRequest(port: number, head: string, { chunked = false } = {}
   let writtenAtAnswer = -1;
   let writeError: string | null = null;
   let done = false;
-  let resolveAnswer!: (answer: RawAnswer) => void;
-  let rejectAnswer!: (error: Error) => void;
-  const answer = new Promise<RawAnswer>((resolve, reject) => ((resolveAnswer = resolve), (rejectAnswer = reject)));
+  const { promise: answer, resolve: resolveAnswer, reject: rejectAnswer } = Promise.withResolvers<RawAnswer>();
   // a test that destroys the socket on purpose need not await the answer
   answer.catch(() => {});
   const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
@@ -83,7 +81,10 @@ export function holdRequest(port: number, head: string, { chunked = false } = {}
       const framed = chunked ? Buffer.concat([Buffer.from(`${size.toString(16)}\r\n`), Buffer.from(bytes), Buffer.from("\r\n")]) : bytes;
       written += size;
       // resolve on drain: the kernel took it, and the peer is reading (or its buffers are full)
-      if (socket.write(framed, (error) => error && (writeError ??= String(error)))) return resolve();
+      const wrote = socket.write(framed, (error) => {
+        if (error) writeError ??= String(error);
+      });
+      if (wrote) return resolve();
       const settle = () => {
         socket.off("drain", settle).off("close", settle);
         resolve();

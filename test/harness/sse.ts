@@ -10,8 +10,7 @@ export async function readEvents(response: Response): Promise<ArrivedEvent[]> {
   let buffer = "";
   for await (const chunk of response.body!) {
     buffer += decoder.decode(chunk, { stream: true });
-    let cut: number;
-    while ((cut = buffer.indexOf("\n\n")) !== -1) {
+    for (let cut = buffer.indexOf("\n\n"); cut !== -1; cut = buffer.indexOf("\n\n")) {
       const block = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
       const lines = block.split("\n").filter((l) => l.startsWith("data: "));

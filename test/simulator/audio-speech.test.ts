@@ -1,4 +1,4 @@
-/** Text to speech, azure-contract.md §7 "TTS": binary audio in several writes, faults. */
+/** Text to speech, docs/azure.md §7 "TTS": binary audio in several writes, faults. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { SPEECH_CONTENT_TYPE } from "../../src/simulator/operations/audio-speech.ts";
 import { expectRateLimited, PREVIEW, startSim, type Sim } from "./helpers.ts";
@@ -17,7 +17,10 @@ async function reads(response: Response): Promise<Uint8Array[]> {
 const join = (chunks: Uint8Array[]) => {
   const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
-  for (const c of chunks) (all.set(c, at), (at += c.length));
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
   return all;
 };
 const ascii = (bytes: Uint8Array, from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));

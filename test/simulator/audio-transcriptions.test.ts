@@ -1,4 +1,4 @@
-/** Transcriptions and translations, azure-contract.md §7 "Audio": formats, validation, hashes. */
+/** Transcriptions and translations, docs/azure.md §7 "Audio": formats, validation, hashes. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { DEFAULT_TRANSCRIPT } from "../../src/simulator/operations/audio-transcriptions.ts";
 import { binary, expectRateLimited, sha256, startSim, type Sim } from "./helpers.ts";

@@ -1,4 +1,4 @@
-/** Legacy completions, azure-contract.md §4.3, JSON and SSE, with faults. */
+/** Legacy completions, docs/azure.md §4.1-4.3, JSON and SSE, with faults. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { DEFAULT_REPLY } from "../../src/simulator/operations/chat.ts";
 import { readEvents } from "../harness/sse.ts";

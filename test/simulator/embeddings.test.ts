@@ -1,4 +1,4 @@
-/** Embeddings, azure-contract.md §7: input kinds, base64, dimensions, usage, Azure's refusals. */
+/** Embeddings, docs/azure.md §7: input kinds, base64, dimensions, usage, Azure's refusals. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { expectRateLimited, startSim, type Sim } from "./helpers.ts";
 

@@ -1,4 +1,4 @@
-/** Files and batches, azure-contract.md §1.3 (dated authoring) and §1.4 (v1). */
+/** Files and batches, docs/azure.md §1.3 (dated authoring) and §1.4 (v1). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { binary, expectRateLimited, GA, sha256, startSim, type Sim } from "./helpers.ts";
 

@@ -1,4 +1,4 @@
-/** Images, azure-contract.md §7: dall-e-3 and gpt-image-1 generations, gpt-image-1 edits. */
+/** Images, docs/azure.md §7: dall-e-3 and gpt-image-1 generations, gpt-image-1 edits. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { binary, expectRateLimited, GA, PREVIEW, sha256, startSim, type Sim } from "./helpers.ts";
 

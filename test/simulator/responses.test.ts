@@ -45,7 +45,7 @@ describe("create", () => {
     const deltas = events.filter((e) => e.event === "response.output_text.delta");
     expect(deltas.length).toBeGreaterThan(3);
     expect(deltas.map((e) => e.data.delta).join("")).toBe(DEFAULT_REPLY);
-    events.forEach((e, i) => expect(e.data).toMatchObject({ type: e.event, sequence_number: i }));
+    for (const [i, e] of events.entries()) expect(e.data).toMatchObject({ type: e.event, sequence_number: i });
     expect((events.at(-1)!.data.response as ResponseObject).status).toBe("completed");
     expect(types).not.toContain("[DONE]");
   });

@@ -1,5 +1,5 @@
 /**
- * The rules every operation shares: URL styles and api-versions (azure-contract.md §1.2-1.4),
+ * The rules every operation shares: URL styles and api-versions (docs/azure.md §1.2-1.4),
  * auth (§2), DeploymentNotFound, OperationNotSupported (§4.3), model version gating (§1.5).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

@@ -42,5 +42,5 @@ const fields = {
 /** OpenAI shape: `/v1/chat/completions` and `/openai/v1/chat/completions` (model required). */
 export const ChatCompletionRequest = t.Object({ model: ModelName, ...fields }, open);
 
-/** Azure dated shape: the deployment is in the path, `model` is optional (azure-contract.md §1.2). */
+/** Azure dated shape: the deployment is in the path, `model` is optional (docs/azure.md §1.2). */
 export const DeploymentChatCompletionRequest = t.Object({ model: t.Optional(t.String()), ...fields }, open);

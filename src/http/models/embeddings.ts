@@ -1,6 +1,6 @@
 /**
  * Embeddings: text, texts, token ids or lists of token ids (LangChain sends token arrays by
- * default). Azure caps a request at 2048 inputs and refuses empty strings (azure-contract.md §7).
+ * default). Azure caps a request at 2048 inputs and refuses empty strings (docs/azure.md §7).
  */
 import { t } from "elysia";
 import { ModelName, nullable, open } from "./common.ts";

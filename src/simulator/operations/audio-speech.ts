@@ -1,5 +1,5 @@
 /**
- * Text to speech, azure-contract.md §7 "TTS": JSON `{input (≤4096 chars), voice, response_format
+ * Text to speech, docs/azure.md §7 "TTS": JSON `{input (≤4096 chars), voice, response_format
  * (mp3|opus|aac|flac|wav|pcm), speed 0.25–4.0}`; preview dated versions and v1 only (§1.2).
  * The answer is binary audio streamed in several writes, so a proxy's binary relay (and the
  * reset/stall faults) can be tested. The bytes are deterministic and start with the right magic
@@ -39,7 +39,9 @@ export function handleSpeech({ body, faults, headers, streamed }: OperationConte
 export function fakeAudio(format: Format, size: number): Uint8Array {
   const bytes = new Uint8Array(Math.max(size, 512));
   for (let i = 0; i < bytes.length; i++) bytes[i] = (Math.sin(i / 7) * 100 + 128) & 0xff;
-  const ascii = (at: number, text: string) => [...text].forEach((c, i) => (bytes[at + i] = c.charCodeAt(0)));
+  const ascii = (at: number, text: string) => {
+    for (let i = 0; i < text.length; i++) bytes[at + i] = text.charCodeAt(i);
+  };
   const view = new DataView(bytes.buffer);
   switch (format) {
     case "mp3":

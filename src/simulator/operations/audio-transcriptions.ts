@@ -1,5 +1,5 @@
 /**
- * Speech to text, azure-contract.md §7 "Audio": multipart `file` (required), `prompt`,
+ * Speech to text, docs/azure.md §7 "Audio": multipart `file` (required), `prompt`,
  * `response_format` json|text|srt|verbose_json|vtt, `temperature` 0–1, `language`
  * (transcriptions only), `model` (preview/v1). `json` → `{"text"}`; `verbose_json` adds task,
  * language, duration and Whisper's segments; text/srt/vtt come back as text/plain.

@@ -1,5 +1,5 @@
 /**
- * Batches, azure-contract.md §1.3 (`GET|POST /openai/batches`, `GET /batches/{id}`,
+ * Batches, docs/azure.md §1.3 (`GET|POST /openai/batches`, `GET /batches/{id}`,
  * `POST /batches/{id}/cancel`; also `/openai/deployments/{d}/batches` for the Node SDK, §1.6)
  * and the v1 equivalent. The object is the 2024-10-21 post_batch.json example's shape. Nothing
  * runs: a batch stays `validating` until cancelled.

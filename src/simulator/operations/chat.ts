@@ -1,5 +1,5 @@
 /**
- * Chat completions, streamed and not, in the exact shapes of azure-contract.md §3.2-3.7 and
+ * Chat completions, streamed and not, in the exact shapes of docs/azure.md §3.2-3.6 and
  * §4.2: the prompt-filter chunk with empty `choices` first, a role chunk, content chunks with
  * `content_filter_results`, a finish chunk, the usage chunk only for `include_usage` (and then
  * `"usage": null` on every other chunk), and `data: [DONE]`.

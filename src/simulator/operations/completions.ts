@@ -1,5 +1,5 @@
 /**
- * Legacy completions (gpt-35-turbo-instruct), azure-contract.md §4.3: `choices[].text`,
+ * Legacy completions (gpt-35-turbo-instruct), docs/azure.md §4.1-4.3: `choices[].text`,
  * `object: "text_completion"`, Azure's `prompt_filter_results` on top and
  * `content_filter_results` per choice (§4.1, from the 2024-10-21 createCompletionResponse).
  * Streamed like chat (§3.2): the prompt-filter chunk with empty `choices` first, text chunks,

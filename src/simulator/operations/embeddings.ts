@@ -1,5 +1,5 @@
 /**
- * Embeddings, azure-contract.md §7: `input` as a string, strings, token ids or lists of token
+ * Embeddings, docs/azure.md §7: `input` as a string, strings, token ids or lists of token
  * ids (v1); `{object:"list", model, data[{object:"embedding", index, embedding}],
  * usage{prompt_tokens, total_tokens}}`; no content filter annotations. `dimensions` only for
  * text-embedding-3 and later; `encoding_format: "base64"` returns the little-endian float32
@@ -80,6 +80,6 @@ export function vectorFor(text: string, dimensions: number): Float32Array {
 function littleEndian(vector: Float32Array): Uint8Array {
   const bytes = new Uint8Array(vector.length * 4);
   const view = new DataView(bytes.buffer);
-  vector.forEach((value, i) => view.setFloat32(i * 4, value, true));
+  for (let i = 0; i < vector.length; i++) view.setFloat32(i * 4, vector[i]!, true);
   return bytes;
 }

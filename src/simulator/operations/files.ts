@@ -1,5 +1,5 @@
 /**
- * Files, azure-contract.md §1.3 (dated authoring: multipart `purpose` + `file`, 201 with a
+ * Files, docs/azure.md §1.3 (dated authoring: multipart `purpose` + `file`, 201 with a
  * `Location` header) and §1.4 (v1 Files, GA). The file object follows the 2024-10-21 examples:
  * `{status, bytes, purpose, filename, id:"file-<32 hex>", created_at, object:"file"}`. Uploaded
  * bytes are kept (bounded, state.files) so `/content` returns them byte for byte.

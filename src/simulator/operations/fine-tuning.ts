@@ -1,5 +1,5 @@
 /**
- * Fine-tuning jobs, azure-contract.md §1.3 (dated `/openai/fine_tuning/jobs`, 201 with a
+ * Fine-tuning jobs, docs/azure.md §1.3 (dated `/openai/fine_tuning/jobs`, 201 with a
  * `Location` header as in the 2024-10-21 post_finetuning_job.json example) and §1.4 (v1).
  * Jobs stay `pending`: nothing trains.
  */

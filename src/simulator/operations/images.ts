@@ -1,5 +1,5 @@
 /**
- * Image generation and edits, azure-contract.md §7 "Images".
+ * Image generation and edits, docs/azure.md §7 "Images".
  * dall-e-3: `data[{url, revised_prompt, prompt_filter_results, content_filter_results}]`, where
  * prompt_filter_results is a per-image OBJECT (not chat's array), `n` at most 1, `url` or
  * `b64_json` by `response_format`. gpt-image-1: always `data[{b64_json}]`; `response_format` is

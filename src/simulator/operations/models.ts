@@ -1,5 +1,5 @@
 /**
- * Models, azure-contract.md §4.4. The dated `GET /openai/models` is Azure-shaped: `created_at`
+ * Models, docs/azure.md §4.4. The dated `GET /openai/models` is Azure-shaped: `created_at`
  * (not `created`), `capabilities`, `lifecycle_status`, `deprecation`, and no `owned_by`; it lists
  * models available to the resource, not deployments. The v1 `/openai/v1/models` is OpenAI's
  * ListModelsResponse. Here "available models" are the models behind the configured deployments.

@@ -1,5 +1,5 @@
 /**
- * Stored responses (azure-contract.md §8.10: `GET /openai/v1/responses/{id}` on the v1 spec's
+ * Stored responses (docs/azure.md §8.10: `GET /openai/v1/responses/{id}` on the v1 spec's
  * Responses tag; the same rows exist on the dated preview path). Retrieve, delete, cancel and
  * list input items, with OpenAI's semantics: only `background: true` responses can be
  * cancelled (a foreground one is a 400), a finished background response is returned unchanged,

@@ -1,5 +1,5 @@
 /**
- * The Responses API (azure-contract.md §1.3, §1.4, §8.10): `POST /openai/v1/responses` and the
+ * The Responses API (docs/azure.md §1.3, §1.4, §8.10): `POST /openai/v1/responses` and the
  * dated preview `POST /openai/responses?api-version=2025-03-01-preview+`. The answer is a
  * `response` object whose `model` is the deployment name, as Azure's sample echoes it (§4.1).
  * With `stream: true` it is typed SSE (`event: <type>` + `data: {type, sequence_number, …}`)

@@ -1,5 +1,5 @@
 /**
- * Vector stores, azure-contract.md §1.4 (`/openai/v1/vector_stores`, GA on v1). Create, list,
+ * Vector stores, docs/azure.md §1.4 (`/openai/v1/vector_stores`, GA on v1). Create, list,
  * retrieve and delete, in OpenAI's object shape; file ids are counted, not indexed.
  */
 import { newId } from "../store.ts";

@@ -30,7 +30,10 @@ export class RedisBatch {
 
   addTokens(key: string, at: number, tokens: number): void {
     let seconds = this.tokens.get(key);
-    if (!seconds) this.tokens.set(key, (seconds = new Map()));
+    if (!seconds) {
+      seconds = new Map();
+      this.tokens.set(key, seconds);
+    }
     const second = Math.floor(at / 1000);
     seconds.set(second, (seconds.get(second) ?? 0) + tokens);
   }
@@ -97,7 +100,10 @@ export function rowsOfDay(day: string, hash: Record<string, string>): UsageRow[]
     if (measure === undefined) continue;
     const id = `${key}\u0000${model}\u0000${upstream}`;
     let row = rows.get(id);
-    if (!row) rows.set(id, (row = { day, key: key!, model: model!, upstream: upstream!, requests: 0, prompt: 0, cached: 0, completion: 0, cost: 0 }));
+    if (!row) {
+      row = { day, key: key!, model: model!, upstream: upstream!, requests: 0, prompt: 0, cached: 0, completion: 0, cost: 0 };
+      rows.set(id, row);
+    }
     if (measure === "requests" || measure === "prompt" || measure === "cached" || measure === "completion" || measure === "cost") row[measure] = Number(value);
   }
   return [...rows.values()];

@@ -30,7 +30,10 @@ export class RedisOwners implements Owners {
     if (!keys) throw new Failure("state_unavailable", "Object ownership is kept in Redis (state.redis), which does not answer now; retry shortly.", { code: "state_unavailable", headers: { "retry-after": "1" } });
     missing.forEach((id, i) => {
       const key = keys[i];
-      if (typeof key === "string") this.remember(id, key), found.set(id, key);
+      if (typeof key === "string") {
+        this.remember(id, key);
+        found.set(id, key);
+      }
     });
     return found;
   }
