@@ -2,7 +2,8 @@
  * Requests and replies over a Node-style IPC channel (child_process with an "ipc" stdio, on Bun
  * and Deno alike). Either end may ask; a reply carries the id of what it answers. A Failure
  * thrown by the answering side arrives as the same Failure, so a worker can throw the primary's
- * rate-limit refusal as if it had decided it itself.
+ * rate-limit refusal as if it had decided it itself. What each end may send is one typed union
+ * per direction (messages.ts): `Link<Out, In>` sends Out and hands In to its handler.
  */
 import { Failure } from "../lib/failure.ts";
 
@@ -12,12 +13,14 @@ export interface Channel {
   readonly connected?: boolean;
 }
 
-export type Message = { readonly t: string } & Record<string, unknown>;
-type Envelope = Message & { id?: number; re?: number; value?: unknown; failure?: { kind: Failure["kind"]; message: string; detail: Failure["detail"] } };
+type Message = { readonly t: string };
+type Reply = { readonly t: "reply"; re: number; value?: unknown; failure?: { kind: Failure["kind"]; message: string; detail: Failure["detail"] } };
+/** A message on the wire: `id` when it asks for an answer; a reply names what it answers in `re`. */
+type Envelope = (Message & { id?: number; re?: undefined }) | Reply;
 
 /** Answer a request: a value, or a Failure to be thrown on the asking side. */
 export type Respond = (result: unknown) => void;
-export type Handler = (message: Message, respond: Respond | undefined) => void;
+export type Handler<In> = (message: In, respond: Respond | undefined) => void;
 
 interface Waiting {
   resolve(value: unknown): void;
@@ -25,7 +28,7 @@ interface Waiting {
   timer: ReturnType<typeof setTimeout>;
 }
 
-export class Link {
+export class Link<Out extends Message, In extends Message> {
   private nextId = 1;
   private readonly waiting = new Map<number, Waiting>();
   private closed = false;
@@ -37,14 +40,17 @@ export class Link {
    */
   constructor(
     private readonly channel: Channel,
-    handler: Handler,
+    handler: Handler<In>,
     private readonly onClosed: () => void = () => {},
   ) {
     channel.on("error", () => this.close());
     channel.on("disconnect", () => this.close());
     channel.on("message", (raw) => {
       const message = raw as Envelope;
-      if (message.re !== undefined) return this.settle(message);
+      if (message.re !== undefined) {
+        this.settle(message as Reply);
+        return;
+      }
       const id = message.id;
       const respond: Respond | undefined =
         id === undefined
@@ -53,17 +59,17 @@ export class Link {
               if (result instanceof Failure) this.send({ t: "reply", re: id, failure: { kind: result.kind, message: result.message, detail: result.detail } });
               else this.send({ t: "reply", re: id, value: result });
             };
-      handler(message, respond);
+      handler(message as unknown as In, respond);
     });
   }
 
   /** Fire and forget. */
-  notify(message: Message): void {
+  notify(message: Out): void {
     this.send(message);
   }
 
   /** Ask and wait for the answer; rejects after `timeoutMs` or when the link closes. */
-  request<T>(message: Message, timeoutMs: number): Promise<T> {
+  request<T>(message: Out, timeoutMs: number): Promise<T> {
     if (this.closed) return Promise.reject(new Error("the link to the other process is closed"));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -88,10 +94,10 @@ export class Link {
     this.onClosed();
   }
 
-  private settle(message: Envelope): void {
-    const waiting = this.waiting.get(message.re!);
+  private settle(message: Reply): void {
+    const waiting = this.waiting.get(message.re);
     if (!waiting) return; // timed out already
-    this.waiting.delete(message.re!);
+    this.waiting.delete(message.re);
     clearTimeout(waiting.timer);
     if (message.failure) waiting.reject(new Failure(message.failure.kind, message.failure.message, message.failure.detail));
     else waiting.resolve(message.value);

@@ -11,7 +11,8 @@ import type { Config } from "../config/schema.ts";
 import type { Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { openOwners, openSpending } from "../state/open-state.ts";
-import { Link, type Channel, type Message, type Respond } from "./link.ts";
+import { Link, type Channel, type Respond } from "./link.ts";
+import type { ToPrimary, ToWorker } from "./messages.ts";
 import { SharedState, type Peer } from "./shared-state.ts";
 
 const START_TIMEOUT_MS = 20_000;
@@ -70,7 +71,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       index,
       process: child,
       // a worker we can no longer talk to cannot be told of cooldowns or reloads: replace it
-      link: new Link(
+      link: new Link<ToWorker, ToPrimary>(
         child as unknown as Channel,
         (message, respond) => answer(worker, message, respond),
         () => {
@@ -143,10 +144,10 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
     }, delay);
   }
 
-  function answer(worker: Worker, message: Message, respond: Respond | undefined): void {
+  function answer(worker: Worker, message: ToPrimary, respond: Respond | undefined): void {
     if (shared.answer(worker, message, respond)) return;
     if (message.t === "hello") worker.onHello?.();
-    else if (message.t === "stopped") cutCount += message.cut as number;
+    else if (message.t === "stopped") cutCount += message.cut;
   }
 
   let first: { port: number; hostname: string };

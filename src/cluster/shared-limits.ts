@@ -7,6 +7,7 @@
 import { Failure } from "../lib/failure.ts";
 import type { KeyLimits, LimitedClient } from "../ratelimit/limiter.ts";
 import type { Link } from "./link.ts";
+import type { ToPrimary, ToWorker } from "./messages.ts";
 
 const ASK_TIMEOUT_MS = 5000;
 
@@ -15,7 +16,7 @@ export class SharedLimits implements KeyLimits {
   /** Keys seen with a tpm limit: only their usage is worth a message. */
   private readonly counted = new Set<string>();
 
-  constructor(private readonly primary: Link) {}
+  constructor(private readonly primary: Link<ToPrimary, ToWorker>) {}
 
   async admit(client: LimitedClient): Promise<void> {
     const { rpm, tpm } = client.limits;
@@ -45,7 +46,7 @@ export class SharedLimits implements KeyLimits {
     if (this.counted.has(keyName)) this.primary.notify({ t: "tokens", key: keyName, tokens });
   }
 
-  private async ask<T>(message: { t: string } & Record<string, unknown>): Promise<T> {
+  private async ask<T>(message: ToPrimary): Promise<T> {
     try {
       return await this.primary.request<T>(message, ASK_TIMEOUT_MS);
     } catch (error) {

@@ -6,11 +6,12 @@
  */
 import type { Owners } from "../state/ownership/owners.ts";
 import type { Link } from "./link.ts";
+import type { ToPrimary, ToWorker } from "./messages.ts";
 
 const ASK_TIMEOUT_MS = 5000;
 
 export class SharedOwners implements Owners {
-  constructor(private readonly primary: Link) {}
+  constructor(private readonly primary: Link<ToPrimary, ToWorker>) {}
 
   async ownersOf(ids: readonly string[]): Promise<Map<string, string>> {
     return new Map(Object.entries(await this.primary.request<Record<string, string>>({ t: "owners-of", ids }, ASK_TIMEOUT_MS)));

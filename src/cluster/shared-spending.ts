@@ -8,12 +8,13 @@ import { Failure } from "../lib/failure.ts";
 import type { BudgetedClient, Spending } from "../state/spending.ts";
 import type { UsageEntry, UsageRow } from "../state/usage-row.ts";
 import type { Link } from "./link.ts";
+import type { ToPrimary, ToWorker } from "./messages.ts";
 
 const ASK_TIMEOUT_MS = 5000;
 const REPORT_TIMEOUT_MS = 30_000;
 
 export class SharedSpending implements Spending {
-  constructor(private readonly primary: Link) {}
+  constructor(private readonly primary: Link<ToPrimary, ToWorker>) {}
 
   async admit(client: BudgetedClient): Promise<void> {
     if (client.budget === undefined) return;

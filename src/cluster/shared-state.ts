@@ -11,10 +11,10 @@
 import { Failure } from "../lib/failure.ts";
 import { Limiter, type LimitedClient } from "../ratelimit/limiter.ts";
 import type { Owners } from "../state/ownership/owners.ts";
-import type { BudgetedClient, Spending } from "../state/spending.ts";
-import type { UsageEntry } from "../state/usage-row.ts";
+import type { Spending } from "../state/spending.ts";
 import { Health, type Cooldown } from "../upstream/health.ts";
-import type { Link, Message, Respond } from "./link.ts";
+import type { Link, Respond } from "./link.ts";
+import type { ToPrimary, ToWorker } from "./messages.ts";
 
 const ASK_TIMEOUT_MS = 2000;
 /** A scrape within this long after the last sum began gets that sum. */
@@ -23,7 +23,7 @@ const METRICS_MAX_AGE_MS = 1000;
 /** A worker as seen from here. */
 export interface Peer {
   readonly index: number;
-  readonly link: Link;
+  readonly link: Link<ToWorker, ToPrimary>;
   /** It listens for messages (so it can be told of cooldowns). */
   readonly greeted: boolean;
   /** It serves (so it has metrics). */
@@ -55,48 +55,48 @@ export class SharedState {
   }
 
   /** Answer `message` if it is about shared state; false when it is not. */
-  answer(from: Peer, message: Message, respond: Respond | undefined): boolean {
+  answer(from: Peer, message: ToPrimary, respond: Respond | undefined): boolean {
     try {
       switch (message.t) {
         case "cooldown":
-          void this.relayCooldown(from, message.cooldown as Cooldown).then(() => respond?.(true));
+          void this.relayCooldown(from, message.cooldown).then(() => respond?.(true));
           return true;
         case "admit":
-          this.limiter.admit(message.client as LimitedClient);
+          this.limiter.admit(message.client);
           respond?.(true);
           return true;
         case "stream-open":
-          this.openSlot(`${from.index}:${message.slot as number}`, message.client as LimitedClient, respond!, 0);
+          this.openSlot(`${from.index}:${message.slot}`, message.client, respond!, 0);
           return true;
         case "stream-close": {
-          const slot = `${from.index}:${message.slot as number}`;
+          const slot = `${from.index}:${message.slot}`;
           const release = this.slots.get(slot);
           if (release) release();
           else if (message.abandoned) this.abandoned.add(slot);
           return true;
         }
         case "tokens":
-          this.limiter.addTokens(message.key as string, message.tokens as number);
+          this.limiter.addTokens(message.key, message.tokens);
           return true;
         case "budget":
-          void Promise.resolve(this.spending.admit(message.client as BudgetedClient)).then(
+          void Promise.resolve(this.spending.admit(message.client)).then(
             () => respond?.(true),
             (error: Error) => respond?.(error instanceof Failure ? error : new Failure("internal", error.message)),
           );
           return true;
         case "usage":
-          this.spending.record(message.entry as UsageEntry);
+          this.spending.record(message.entry);
           return true;
         case "usage-report":
-          this.spending.report(message.since as string, message.until as string).then(respond, (error: Error) => respond?.(new Failure("internal", `usage: ${error.message}`)));
+          this.spending.report(message.since, message.until).then(respond, (error: Error) => respond?.(new Failure("internal", `usage: ${error.message}`)));
           return true;
         case "owners-of":
           if (!this.owners) respond?.({});
-          else this.owners.ownersOf(message.ids as string[]).then((found) => respond?.(Object.fromEntries(found)), (error: Error) => respond?.(new Failure("internal", error.message)));
+          else this.owners.ownersOf(message.ids).then((found) => respond?.(Object.fromEntries(found)), (error: Error) => respond?.(new Failure("internal", error.message)));
           return true;
         case "owner-claim":
           if (!this.owners) respond?.(true);
-          else this.owners.claim(message.object as string, message.key as string).then(() => respond?.(true), (error: Error) => respond?.(new Failure("internal", error.message)));
+          else this.owners.claim(message.object, message.key).then(() => respond?.(true), (error: Error) => respond?.(new Failure("internal", error.message)));
           return true;
         case "metrics":
           this.metrics().then(respond, (error: Error) => respond?.(new Failure("internal", `metrics: ${error.message}`)));

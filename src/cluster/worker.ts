@@ -11,7 +11,8 @@ import { createLogger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import type { Cooldown } from "../upstream/health.ts";
 import { startProxy, type ProxyServer } from "../app/start-proxy.ts";
-import { Link, type Channel, type Message, type Respond } from "./link.ts";
+import { Link, type Channel, type Respond } from "./link.ts";
+import type { ToPrimary, ToWorker } from "./messages.ts";
 import { SharedLimits } from "./shared-limits.ts";
 import { withSpoolShare } from "./spool-share.ts";
 import { SharedOwners } from "./shared-owners.ts";
@@ -37,18 +38,18 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
   const exited = new Promise<void>((resolve) => (stopped = resolve));
 
   // the primary gone (its channel closed or broken): finish what we serve and exit
-  const link: Link = new Link(process as unknown as Channel, (message, respond) => {
+  const link: Link<ToPrimary, ToWorker> = new Link<ToPrimary, ToWorker>(process as unknown as Channel, (message, respond) => {
     switch (message.t) {
       case "start":
         void start(message, respond!);
         return;
       case "config":
-        config = message.config as Config;
+        config = message.config;
         proxy?.reload(withSpoolShare(config));
         return;
       case "cooldown":
-        if (proxy) proxy.health.coolUntil(message.cooldown as Cooldown);
-        else early.push(message.cooldown as Cooldown);
+        if (proxy) proxy.health.coolUntil(message.cooldown);
+        else early.push(message.cooldown);
         respond?.(true);
         return;
       case "collect":
@@ -64,13 +65,13 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
     }
   }, () => void stop());
 
-  async function start(message: Message, respond: Respond): Promise<void> {
-    const initial = message.config as Config;
+  async function start(message: Extract<ToWorker, { t: "start" }>, respond: Respond): Promise<void> {
+    const initial = message.config;
     config = initial;
     // which worker wrote a line: for a crash, a slow worker, an uneven spread
-    const log = createLogger(config.log.level, config.log.format, (line) => console.log(line), { worker: message.index as number });
+    const log = createLogger(config.log.level, config.log.format, (line) => console.log(line), { worker: message.index });
     try {
-      proxy = await startProxy({ ...withSpoolShare(config), server: { ...config.server, port: message.port as number } }, runtime, log, {
+      proxy = await startProxy({ ...withSpoolShare(config), server: { ...config.server, port: message.port } }, runtime, log, {
         tell: (cooldown) => link.request<void>({ t: "cooldown", cooldown }, TELL_TIMEOUT_MS).catch(() => {}),
         limits: new SharedLimits(link),
         renderMetrics: () => link.request<string>({ t: "metrics" }, METRICS_TIMEOUT_MS),
@@ -83,7 +84,7 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
       stopped();
       return;
     }
-    for (const cooldown of [...(message.cooling as Cooldown[]), ...early]) proxy.health.coolUntil(cooldown);
+    for (const cooldown of [...message.cooling, ...early]) proxy.health.coolUntil(cooldown);
     // a reload that came while we were starting
     if (config !== initial) proxy.reload(config);
     respond({ port: proxy.server.port, hostname: proxy.server.hostname });
