@@ -2,7 +2,9 @@
  * The one failure table: what a failed upstream attempt means for routing. Each row says
  * whether another deployment may be tried, what cools (the whole resource, that deployment, or
  * nothing), for how long, and the `outcome` label of azure_proxy_upstream_attempts_total. The
- * retry loop (forward.ts) and the attempt metric (attempt.ts) read it; nothing else decides.
+ * retry loop (forward.ts), the attempt metric (attempt.ts) and the Realtime handshake's failover
+ * (realtime/handshake.ts) read it; nothing else decides. outcome.ts only turns an answer or a
+ * fetch error into the Failure this table is looked up by.
  *
  * Why each scope (README "Routing: what cools what"):
  * - a refused connection, connect timeout, DNS or TLS failure says nothing about one model: no

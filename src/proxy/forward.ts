@@ -26,6 +26,7 @@ import type { Selector } from "../upstream/select.ts";
 import { attempt } from "./attempt.ts";
 import type { InFlight } from "./in-flight.ts";
 import { disposeBody, type ProxyCall } from "./call.ts";
+import { exhaustedFailure } from "./exhausted.ts";
 import { cooldownMs, type FailureRow, rowFor } from "./failure-table.ts";
 import type { Forwarded } from "./observer.ts";
 import { estimateTokens } from "./token-estimate.ts";
@@ -176,7 +177,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
         if (steering) headroom.settled(next.upstream.name, next.deployment, sentTokens);
       }
     }
-    throw exhausted(call, candidates, last, attempts);
+    throw exhaustedFailure(call.model, candidates, last, attempts, health, clock);
   }
 
   /** Deployments short of headroom go behind the others; skips are counted on a request's first pass. */
@@ -192,21 +193,6 @@ export function createForwarder(deps: ForwardDeps): Forward {
     if (row.scope === "resource") return health.coolDown(route.upstream.name, null, ms, row.soft);
     // a deployment named by the client (any_model) is capped in number (health.ts)
     return health.coolDown(route.upstream.name, route.deployment, ms, row.soft, !routing.isListed(model));
-  }
-
-  /** The failure the client sees once our retries are spent. */
-  function exhausted(call: ProxyCall, candidates: readonly Route[], last: Failure | undefined, attempts: number): Failure {
-    const soonest = Math.min(...candidates.map((r) => health.availableAt(r.upstream.name, r.deployment)));
-    const waitMs = soonest > clock() ? soonest - clock() : 0;
-    const retryHeaders: Record<string, string> = waitMs > 0 ? { "retry-after": String(Math.ceil(waitMs / 1000)), "retry-after-ms": String(Math.ceil(waitMs)) } : {};
-    // we retried already: an SDK retrying too would multiply the load on a struggling Azure
-    const headers: Record<string, string> = attempts > 1 ? { "x-should-retry": "false" } : {};
-    if (last) return new Failure(last.kind, last.message, { ...last.detail, headers: { ...last.detail.headers, ...retryHeaders, ...headers } });
-    return new Failure(
-      "upstream_status",
-      `Every deployment serving '${call.model}' is cooling down after rate limiting; retry after ${Math.ceil(waitMs / 1000)} s.`,
-      { status: 429, type: "rate_limit_error", code: "upstreams_cooling_down", headers: { ...retryHeaders, ...headers } },
-    );
   }
 
   return async function forward(call) {

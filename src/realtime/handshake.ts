@@ -14,6 +14,7 @@ import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../metrics/catalog.ts";
 import type { ProxyCall } from "../proxy/call.ts";
 import { failureFromFetchError, failureFromUpstream } from "../proxy/outcome.ts";
+import { exhaustedFailure } from "../proxy/exhausted.ts";
 import { cooldownMs, outcomeOf, rowFor } from "../proxy/failure-table.ts";
 import { connectWebSocket, HandshakeRefused, type ClientSocket } from "../runtime/ws-client.ts";
 import type { Credentials } from "../upstream/credentials.ts";
@@ -95,7 +96,7 @@ export async function failOver<T>(
     // a sibling worker must know of the cooldowns before this client's next try lands there
     if (told.length > 0) await Promise.all(told);
   }
-  throw exhausted(call, candidates, last, attempts, deps);
+  throw exhaustedFailure(call.model, candidates, last, attempts, deps.health, deps.clock);
 }
 
 async function dial(call: HandshakeCall, route: Route, deps: HandshakeDeps): Promise<ClientSocket> {
@@ -129,16 +130,3 @@ function coolDown(route: Route, failure: Failure, { health, config }: FailoverDe
   return health.coolDown(route.upstream.name, row.scope === "resource" ? null : route.deployment, ms, row.soft);
 }
 
-function exhausted(call: Pick<HandshakeCall, "model">, candidates: readonly Route[], last: Failure | undefined, attempts: number, { health, clock }: FailoverDeps): Failure {
-  const soonest = Math.min(...candidates.map((r) => health.availableAt(r.upstream.name, r.deployment)));
-  const waitMs = soonest > clock() ? soonest - clock() : 0;
-  const retry: Record<string, string> = waitMs > 0 ? { "retry-after": String(Math.ceil(waitMs / 1000)), "retry-after-ms": String(Math.ceil(waitMs)) } : {};
-  if (attempts > 1) retry["x-should-retry"] = "false";
-  if (last) return new Failure(last.kind, last.message, { ...last.detail, headers: { ...last.detail.headers, ...retry } });
-  return new Failure("upstream_status", `Every deployment serving '${call.model}' is cooling down after rate limiting; retry after ${Math.ceil(waitMs / 1000)} s.`, {
-    status: 429,
-    type: "rate_limit_error",
-    code: "upstreams_cooling_down",
-    headers: retry,
-  });
-}
