@@ -10,11 +10,13 @@
  * waiting for the upstream: a client that stops reading for longer than the idle limit has not
  * made the upstream idle, so its next read starts a fresh limit.
  */
+import { REAL_TIMERS, type Timers } from "../lib/timers.ts";
+
 export class IdleWatch {
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timer: unknown = null;
   private waiting = false;
   private stopped = false;
-  private quietSince = performance.now();
+  private quietSince: number;
   private beatFrom = 0;
 
   /**
@@ -26,13 +28,16 @@ export class IdleWatch {
     private readonly beatMs: number,
     private readonly onIdle: () => void,
     private readonly onBeat: () => void = () => {},
-  ) {}
+    private readonly timers: Timers = REAL_TIMERS,
+  ) {
+    this.quietSince = timers.now();
+  }
 
   /** The relay starts waiting for the upstream's next chunk. */
   wait(): void {
     if (this.stopped) return;
     this.waiting = true;
-    const now = performance.now();
+    const now = this.timers.now();
     this.quietSince = now;
     this.beatFrom = now;
     // a timer already set is never late: both deadlines only ever move later
@@ -47,21 +52,21 @@ export class IdleWatch {
   stop(): void {
     this.stopped = true;
     this.waiting = false;
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.timers.clear(this.timer);
     this.timer = null;
   }
 
   private arm(now: number): void {
     const idleAt = this.quietSince + this.idleMs;
     const beatAt = this.beatMs > 0 ? this.beatFrom + this.beatMs : Infinity;
-    this.timer = setTimeout(this.fire, Math.max(1, Math.min(idleAt, beatAt) - now));
+    this.timer = this.timers.set(this.fire, Math.max(1, Math.min(idleAt, beatAt) - now));
   }
 
   private readonly fire = () => {
     this.timer = null;
     // not waiting: the next wait sets the timer again
     if (!this.waiting) return;
-    const now = performance.now();
+    const now = this.timers.now();
     if (now >= this.quietSince + this.idleMs) {
       this.stop();
       this.onIdle();

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { ManualTimers } from "../lib/timers.ts";
 import { relayBody, relaySse, type RelayEnd, type SseOptions } from "./relay.ts";
 
 const encoder = new TextEncoder();
@@ -28,6 +29,11 @@ function hooks() {
 
 const options = (more: Partial<SseOptions> = {}): SseOptions => ({ upstreamName: "u", end: "done-marker", idleMs: 5_000, heartbeatMs: 0, ...more });
 
+/** Let the streams move (reads, pulls, enqueues): a few turns of the event loop, no time passing. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 async function chunks(stream: ReadableStream<Uint8Array>): Promise<string[]> {
   const out: string[] = [];
   for await (const chunk of stream) out.push(decoder.decode(chunk));
@@ -50,8 +56,14 @@ describe("relaySse", () => {
   test("silence past idleMs: the error event, the upstream aborted, one end", async () => {
     const up = upstream();
     const h = hooks();
-    const relayed = chunks(relaySse(up.body, h, options({ idleMs: 60 })));
+    const timers = new ManualTimers();
+    const relayed = chunks(relaySse(up.body, h, options({ idleMs: 60, timers })));
     up.send("data: 1\n\n");
+    await settle();
+    timers.advance(59);
+    await settle();
+    expect(h.ends).toEqual([]);
+    timers.advance(1);
     const out = await relayed;
     expect(out[0]).toBe("data: 1\n\n");
     expect(JSON.parse(out[1]!.slice(6)).error.code).toBe("upstream_idle_timeout");
@@ -63,10 +75,12 @@ describe("relaySse", () => {
   test("a steady trickle of chunks, each sooner than idleMs, never times out", async () => {
     const up = upstream();
     const h = hooks();
-    const relayed = chunks(relaySse(up.body, h, options({ idleMs: 60 })));
+    const timers = new ManualTimers();
+    const relayed = chunks(relaySse(up.body, h, options({ idleMs: 60, timers })));
     for (let i = 0; i < 8; i++) {
       up.send(`data: ${i}\n\n`);
-      await Bun.sleep(25);
+      await settle();
+      timers.advance(50);
     }
     up.send("data: [DONE]\n\n");
     up.close();
@@ -77,12 +91,20 @@ describe("relaySse", () => {
   test("heartbeats while the upstream is quiet, none after the end", async () => {
     const up = upstream();
     const h = hooks();
-    const relayed = chunks(relaySse(up.body, h, options({ idleMs: 1_000, heartbeatMs: 20 })));
-    await Bun.sleep(110);
+    const timers = new ManualTimers();
+    const relayed = chunks(relaySse(up.body, h, options({ idleMs: 1_000, heartbeatMs: 20, timers })));
+    for (let i = 0; i < 5; i++) {
+      await settle();
+      timers.advance(20);
+    }
+    await settle();
     up.send("data: 1\n\ndata: [DONE]\n\n");
     up.close();
+    await settle();
+    timers.advance(100);
     const out = await relayed;
-    expect(out.filter((c) => c === ": keep-alive\n\n").length).toBeGreaterThanOrEqual(3);
+    // one comment per 20 ms of the 100 ms quiet, none once the stream ended
+    expect(out.filter((c) => c === ": keep-alive\n\n")).toHaveLength(5);
     expect(out.at(-1)).toBe("data: 1\n\ndata: [DONE]\n\n");
     expect(h.ends).toEqual(["complete"]);
   });
@@ -90,12 +112,15 @@ describe("relaySse", () => {
   test("a client that stops reading stops the upstream reads; leaving aborts the upstream", async () => {
     const up = upstream();
     const h = hooks();
-    const reader = relaySse(up.body, h, options({ idleMs: 60 })).getReader();
+    const timers = new ManualTimers();
+    const reader = relaySse(up.body, h, options({ idleMs: 60, timers })).getReader();
     const first = reader.read();
     up.send("data: 1\n\n");
     await first;
     for (let i = 0; i < 5; i++) up.send(`data: ${i}\n\n`);
-    await Bun.sleep(100);
+    await settle();
+    timers.advance(100);
+    await settle();
     // no idle error either: nobody was waiting for the upstream
     expect(up.pulls()).toBeLessThanOrEqual(2);
     expect(decoder.decode((await reader.read()).value)).toBe("data: 0\n\n");
@@ -107,12 +132,15 @@ describe("relaySse", () => {
   test("a client that pauses longer than idleMs does not make the upstream idle", async () => {
     const up = upstream();
     const h = hooks();
-    const reader = relaySse(up.body, h, options({ idleMs: 100 })).getReader();
+    const timers = new ManualTimers();
+    const reader = relaySse(up.body, h, options({ idleMs: 100, timers })).getReader();
     up.send("data: 1\n\n");
     expect(decoder.decode((await reader.read()).value)).toBe("data: 1\n\n");
-    await Bun.sleep(250); // the client reads nothing for 2.5 idle limits
+    await settle();
+    timers.advance(250); // the client reads nothing for 2.5 idle limits
     const next = reader.read();
-    await Bun.sleep(30); // well within a fresh idle limit
+    await settle();
+    timers.advance(30); // well within a fresh idle limit
     up.send("data: 2\n\n");
     expect(decoder.decode((await next).value)).toBe("data: 2\n\n");
     up.send("data: [DONE]\n\n");
@@ -138,10 +166,14 @@ describe("relayBody", () => {
   test("silence past idleMs errors the body (a cut answer, not a short one)", async () => {
     const up = upstream();
     const h = hooks();
-    const reader = relayBody(up.body, h, 60).getReader();
+    const timers = new ManualTimers();
+    const reader = relayBody(up.body, h, 60, undefined, undefined, timers).getReader();
     up.send("{");
     expect(decoder.decode((await reader.read()).value)).toBe("{");
-    await expect(reader.read()).rejects.toBeInstanceOf(Error);
+    const next = reader.read();
+    await settle();
+    timers.advance(60);
+    await expect(next).rejects.toBeInstanceOf(Error);
     expect(h.ends).toEqual(["upstream_idle"]);
     expect(h.aborted()).toBe(1);
   });

@@ -8,6 +8,7 @@
 import type { EventTransform } from "./fixups.ts";
 import type { Tail } from "./usage.ts";
 import { concatBytes } from "../lib/bytes.ts";
+import type { Timers } from "../lib/timers.ts";
 import { IdleWatch } from "./idle-watch.ts";
 import { endsWithDone, endsWithTerminalEvent, SseEventTooLarge, SseFramer, splitEvents } from "./sse-frames.ts";
 
@@ -41,6 +42,8 @@ export interface SseOptions {
   readonly heartbeatMs: number;
   /** Fires when the proxy cuts the stream (a shutdown's end of grace). */
   readonly cut?: AbortSignal;
+  /** The idle limit's and heartbeats' clock; the runtime's unless a test moves one by hand. */
+  readonly timers?: Timers;
 }
 
 const HEARTBEAT = new TextEncoder().encode(": keep-alive\n\n");
@@ -91,6 +94,7 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
       // no pile of comments, at most the one it has not read yet.
       if ((controller.desiredSize ?? 0) >= 0) controller.enqueue(HEARTBEAT);
     },
+    options.timers,
   );
   let first = true;
   // The fetch's abort alone does not always end a pending body read on Deno (the stream went
@@ -184,7 +188,7 @@ function transformBatch(batch: Uint8Array, transform: EventTransform): Uint8Arra
 }
 
 /** Relay any other body byte for byte; `tail` (when given) keeps its end, where `usage` is. */
-export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks, idleMs: number, tail?: Tail, cut?: AbortSignal): ReadableStream<Uint8Array> {
+export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks, idleMs: number, tail?: Tail, cut?: AbortSignal, timers?: Timers): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let over = false;
@@ -199,11 +203,17 @@ export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks,
     controller.error(error);
     finish(end, error);
   };
-  const watch = new IdleWatch(idleMs, 0, () => {
-    hooks.abortUpstream();
-    reader.cancel().catch(() => {});
-    fail("upstream_idle", new IdleTimeout());
-  });
+  const watch = new IdleWatch(
+    idleMs,
+    0,
+    () => {
+      hooks.abortUpstream();
+      reader.cancel().catch(() => {});
+      fail("upstream_idle", new IdleTimeout());
+    },
+    undefined,
+    timers,
+  );
   let first = true;
   // as in relaySse: a cut ends the relay even when the fetch's abort does not reach the read
   cut?.addEventListener(
