@@ -11,7 +11,7 @@ import type { Client } from "../config/client.ts";
 import { loadConfig } from "../config/load.ts";
 import { buildRoutingTable } from "../config/resolve.ts";
 import { Failure } from "../lib/failure.ts";
-import { createLogger } from "../lib/log.ts";
+import { silentLogger } from "../lib/log.ts";
 import { createMetrics } from "../metrics/catalog.ts";
 import { Limiter } from "../ratelimit/limiter.ts";
 import { Credentials } from "../upstream/credentials.ts";
@@ -89,7 +89,7 @@ function setUp(answers: Record<string, Array<() => Response>>, retry: Record<str
     metrics: createMetrics(health),
     inFlight: new InFlight(),
     limiter: new Limiter(clock),
-    log: createLogger("error", "json", () => {}),
+    log: silentLogger,
     headroom: new Headroom(clock),
   });
   return { forward, asked, slept, health, advance: (ms: number) => (now += ms) };

@@ -120,19 +120,6 @@ export const RESPONSE_DELETE = storedResponse("responses.delete", "/responses/:i
 export const RESPONSE_CANCEL = storedResponse("responses.cancel", "/responses/:id/cancel", "POST");
 export const RESPONSE_INPUT_ITEMS = storedResponse("responses.input_items", "/responses/:id/input_items", "GET");
 
-/** Model-routed operations with a request body, in the order routes are registered. */
-export const MODEL_OPERATIONS: readonly Operation[] = [
-  CHAT_COMPLETIONS,
-  COMPLETIONS,
-  EMBEDDINGS,
-  IMAGE_GENERATIONS,
-  IMAGE_EDITS,
-  AUDIO_TRANSCRIPTIONS,
-  AUDIO_TRANSLATIONS,
-  AUDIO_SPEECH,
-  RESPONSES,
-];
-
 export const STORED_RESPONSE_OPERATIONS: readonly Operation[] = [RESPONSE_GET, RESPONSE_DELETE, RESPONSE_CANCEL, RESPONSE_INPUT_ITEMS];
 
 /**
