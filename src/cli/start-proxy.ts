@@ -23,6 +23,8 @@ import { Headroom } from "../upstream/headroom.ts";
 import { Health, type TellSiblings } from "../upstream/health.ts";
 import { Reachability } from "../upstream/reachability.ts";
 import { weightedSelector } from "../upstream/select.ts";
+import { ConfigHistory } from "../status/config-history.ts";
+import { statusPartOf, type StatusPart } from "../status/status-part.ts";
 
 export interface ProxyServer {
   readonly server: RunningServer;
@@ -30,6 +32,10 @@ export interface ProxyServer {
   readonly metrics: Metrics;
   /** Serve new requests with `config` from now on (listen address changes need a restart). */
   reload(config: Config): void;
+  /** A reload was refused (the file was invalid): the status page says so. */
+  reloadFailed(issues: readonly string[]): void;
+  /** What this process adds to /admin/status (a worker's answer to its primary). */
+  statusPart(): Promise<StatusPart>;
   /**
    * Stop taking requests (/readyz turns 503), let those in flight (streams included) finish for
    * up to `graceMs`, then close what is left. Resolves with how many were cut.
@@ -48,6 +54,8 @@ interface SharedState {
   readonly inFlight: InFlight;
   readonly headroom: Headroom;
   readonly spending: Spending;
+  readonly history: ConfigHistory;
+  readonly statusPart: () => Promise<StatusPart>;
 }
 
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -88,6 +96,8 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
       if (entry) state.spending.record(entry);
     },
     spending: state.spending,
+    history: state.history,
+    statusPart: state.statusPart,
     log,
   });
 }
@@ -103,6 +113,8 @@ export interface Siblings {
   readonly renderMetrics: () => Promise<string>;
   /** The usage ledger and budgets, kept by the primary. */
   readonly spending: Spending;
+  /** Every worker's status part, summed by the primary. */
+  readonly statusParts: () => Promise<StatusPart>;
 }
 
 export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger, siblings?: Siblings): Promise<ProxyServer> {
@@ -121,6 +133,8 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     inFlight: new InFlight(),
     headroom,
     spending,
+    history: new ConfigHistory(),
+    statusPart: siblings?.statusParts ?? (() => statusPartOf(metrics, headroom)),
   };
   let draining = false;
   const isDraining = () => draining;
@@ -140,7 +154,12 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     reload(next) {
       state.spending.configure(next.prices);
       app = build(next, state, isDraining, runtime, log);
+      state.history.loaded();
     },
+    reloadFailed(issues) {
+      state.history.failed(issues);
+    },
+    statusPart: () => statusPartOf(metrics, headroom),
     async drain(graceMs) {
       draining = true;
       const closing = server.stop(false); // stop accepting; requests in flight go on

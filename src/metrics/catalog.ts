@@ -9,6 +9,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Headroom } from "../upstream/headroom.ts";
 import type { Health } from "../upstream/health.ts";
+import { MinuteSeries } from "./minute-series.ts";
 
 export interface Metrics {
   readonly registry: Registry;
@@ -23,6 +24,8 @@ export interface Metrics {
   readonly inflightStreams: Gauge;
   /** A deployment moved back or passed over when ordering a request's candidates. */
   readonly routingSkips: Counter<"reason">;
+  /** The last hour per minute, for the status page (not exported to Prometheus, which keeps its own history). */
+  readonly minutes: MinuteSeries;
 }
 
 // LLM calls take from milliseconds (embeddings) to minutes (reasoning models)
@@ -77,5 +80,6 @@ export function createMetrics(health: Health, headroom?: Headroom): Metrics {
       labelNames: ["reason"],
       registers,
     }),
+    minutes: new MinuteSeries(),
   };
 }
