@@ -8,6 +8,7 @@ import { Elysia } from "elysia";
 import type { Config } from "../config/schema.ts";
 import type { Spending } from "../state/spending.ts";
 import type { ConfigHistory } from "../status/config-history.ts";
+import { MonthUsage } from "../status/month-usage.ts";
 import type { StatusPart } from "../status/status-part.ts";
 import { statusReport } from "../status/status-report.ts";
 import type { Health } from "../upstream/health.ts";
@@ -25,11 +26,11 @@ export interface AdminStatusDeps {
 }
 
 export function adminStatus({ config, health, spending, history, statusPart, clock }: AdminStatusDeps) {
+  const month = new MonthUsage(spending);
   return new Elysia({ name: "admin-status" }).get("/admin/status", async ({ request }) => {
     requireAdmin(request, "/admin/status");
     const now = clock();
-    const today = new Date(now).toISOString().slice(0, 10);
-    const [part, rows] = await Promise.all([statusPart(), spending.report(`${today.slice(0, 7)}-01`, today)]);
+    const [part, rows] = await Promise.all([statusPart(), month.rows(now)]);
     // this very request is one of those in flight: the page shows the others
     const others = { ...part, inflight: { ...part.inflight, requests: Math.max(0, part.inflight.requests - 1) } };
     const report = statusReport({ config, cooling: health.cooling(), part: others, rows, loadedAt: history.loadedAt, lastReload: history.lastReload, version: VERSION, now });

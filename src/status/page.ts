@@ -27,29 +27,34 @@ h1{font-size:1.15rem;margin:0}h2{font-size:1rem;margin:0 0 .5rem}h3{font-size:.9
 main{padding:1rem;max-width:1400px;margin:0 auto}
 section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;margin-bottom:1rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:.75rem}
-.cols{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,1fr);gap:1rem}
-@media (max-width:900px){.cols{grid-template-columns:1fr}}
-@media (max-width:420px){main{padding:.5rem}section{padding:.6rem}.grid{grid-template-columns:1fr}}
+.cols{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,1fr);gap:0 1rem}
+.cols>section{margin-bottom:1rem}
+#upstreams{grid-template-columns:repeat(auto-fill,minmax(380px,1fr))}
+.charts{grid-template-columns:repeat(auto-fill,minmax(250px,1fr))}
+.keys{grid-template-columns:repeat(auto-fill,minmax(280px,1fr));gap:0 1.5rem}
+.tiles{grid-template-columns:1fr}
+@media (max-width:900px){.cols{grid-template-columns:1fr}.tiles{grid-template-columns:repeat(3,1fr)}.tiles div{display:block}}
+@media (max-width:420px){main{padding:.5rem}section{padding:.6rem}.grid,#upstreams,.keys{grid-template-columns:1fr}}
 table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:.3rem .4rem;border-top:1px solid var(--line);vertical-align:top}
 th{font-weight:600;color:var(--muted);font-size:.8rem;border-top:0}
 small,.small{color:var(--muted);font-size:.8rem}
 .badge{display:inline-block;padding:0 .45rem;border-radius:4px;border:2px solid currentColor;font-weight:600;font-size:.8rem;white-space:nowrap}
 .s-ok{color:var(--ok)}.s-cooling{color:var(--warn);border-style:dashed}.s-no_headroom{color:var(--info);border-style:double;border-width:3px}.s-unreachable{color:var(--bad);background:color-mix(in srgb,var(--bad) 14%,transparent)}
 .countdown{display:inline-block;min-width:3.5em;font-weight:600}
-.tiles{display:grid;grid-template-columns:repeat(3,1fr);gap:.5rem;margin:0}
-.tiles div{border:1px solid var(--line);border-radius:6px;padding:.4rem .6rem}.tiles dt{color:var(--muted);font-size:.8rem}.tiles dd{margin:0;font-size:1.6rem;font-weight:600}
+.tiles{display:grid;gap:.5rem;margin:0}
+.tiles div{border:1px solid var(--line);border-radius:6px;padding:.3rem .6rem;display:flex;justify-content:space-between;align-items:baseline;gap:.5rem}.tiles dt{color:var(--muted);font-size:.8rem}.tiles dd{margin:0;font-size:1.5rem;font-weight:600;line-height:1.2}
 .chart{border:1px solid var(--line);border-radius:6px;padding:.4rem .6rem}
 .chart h3{display:flex;justify-content:space-between;gap:.5rem}.chart h3 span{font-weight:400;color:var(--muted)}
 .chart svg{display:block;width:100%;height:auto}
 .legend{display:flex;flex-wrap:wrap;gap:.2rem .8rem;min-height:1.2em;font-size:.8rem;color:var(--muted)}
 .legend i{display:inline-block;width:1.4em;border-top:3px solid;vertical-align:middle;margin-right:.3em}
 .axis{display:flex;justify-content:space-between;font-size:.75rem;color:var(--muted)}
-.key{padding:.4rem 0;border-top:1px solid var(--line)}.key:first-child{border-top:0}
+.key{padding:.4rem 0;border-top:1px solid var(--line)}
 .key h3{display:flex;justify-content:space-between;margin:0}
-.usage{display:grid;grid-template-columns:6.5em 1fr;gap:.15rem .5rem;align-items:center;font-size:.85rem}
+.usage{display:grid;grid-template-columns:4em 1fr;gap:.15rem .5rem;align-items:center;font-size:.85rem}
 .bar{height:.7rem;background:var(--track);border-radius:4px;overflow:hidden}.bar b{display:block;height:100%;background:var(--c1)}
 .bar.near b{background:var(--c5)}.bar.over b{background:var(--bad)}
-.usage p{grid-column:2;margin:0 0 .3rem;color:var(--muted);font-size:.8rem}
+.usage p{grid-column:2;margin:0 0 .2rem;color:var(--muted);font-size:.8rem;line-height:1.3}
 form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;max-width:40rem}
 input{font:inherit;padding:.4rem .5rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg);flex:1 1 14rem}
 button{font:inherit;padding:.4rem .8rem;border-radius:6px;border:1px solid var(--line);background:var(--card);color:var(--fg);cursor:pointer}
@@ -79,11 +84,11 @@ button{font:inherit;padding:.4rem .8rem;border-radius:6px;border:1px solid var(-
 <div class="cols">
 <section aria-labelledby="h-up"><h2 id="h-up">Upstreams</h2><div id="upstreams" class="grid"></div></section>
 <section aria-labelledby="h-now"><h2 id="h-now">In flight now</h2>
-<dl class="tiles"><div><dt>Requests</dt><dd id="if-requests">0</dd></div><div><dt>Streams</dt><dd id="if-streams">0</dd></div><div><dt>Realtime</dt><dd id="if-realtime">0</dd></div></dl>
+<dl class="tiles"><div><dt>Requests</dt><dd id="if-requests">0</dd></div><div><dt>Streams</dt><dd id="if-streams">0</dd></div><div><dt>Realtime sessions</dt><dd id="if-realtime">0</dd></div></dl>
 </section>
 </div>
-<section aria-labelledby="h-hour"><h2 id="h-hour">Last 60 minutes, per minute</h2><div id="charts" class="grid"></div></section>
-<section aria-labelledby="h-keys"><h2 id="h-keys">Keys, by spend this month</h2><div id="keys"></div></section>
+<section aria-labelledby="h-hour"><h2 id="h-hour">Last 60 minutes, per minute</h2><div id="charts" class="grid charts"></div></section>
+<section aria-labelledby="h-keys"><h2 id="h-keys">Keys, by spend this month</h2><div id="keys" class="grid keys"></div></section>
 </div>
 </main>
 <script>
@@ -96,7 +101,10 @@ button{font:inherit;padding:.4rem .8rem;border-radius:6px;border:1px solid var(-
   var KINDS = { rate_limited: "429 rate limited", upstream: "5xx upstream", timeout: "timeout", broken_stream: "broken stream", auth: "401/403 key", client: "other 4xx" };
   var COLORS = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6"], DASH = ["", "6 3", "2 3", "8 3 2 3", "", "4 2"];
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
+  // long deployment names break after their dashes on a phone, not anywhere
+  function breakable(s) { return esc(s).replace(/([-_.])/g, "$1<wbr>"); }
   function num(n) { return Math.round(n).toLocaleString("en-US"); }
+  function short(n) { return n >= 1e6 ? +(n / 1e6).toFixed(1) + "M" : n >= 1e4 ? Math.round(n / 1e3) + "k" : num(n); }
   function usd(n) { return "$" + (n < 1 ? n.toFixed(4) : n.toFixed(2)); }
   function ms(n) { return n >= 1000 ? (n / 1000).toFixed(n >= 10000 ? 0 : 1) + " s" : Math.round(n) + " ms"; }
   function clock(t) { return new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }); }
@@ -163,18 +171,18 @@ button{font:inherit;padding:.4rem .8rem;border-radius:6px;border:1px solid var(-
       var h = d.headroom, room = "\u2014";
       if (h) {
         var parts = [];
-        if (h.requests !== undefined) parts.push(num(h.requests) + " req");
-        if (h.tokens !== undefined) parts.push(num(h.tokens) + " tok");
+        if (h.requests !== undefined) parts.push(short(h.requests) + " req");
+        if (h.tokens !== undefined) parts.push(short(h.tokens) + " tok");
         if (h.utilization !== undefined) parts.push(h.utilization + "% PTU");
-        room = parts.join(" \u00b7 ") + " <small>" + ago(h.at) + "</small>";
+        room = parts.join(" \u00b7 ") + "<br><small>" + ago(h.at) + "</small>";
       }
       var when = d.until ? ' <span class="countdown" data-until="' + d.until + '"></span>' + (d.soft ? " <small>(our guess)</small>" : "") : "";
-      return '<tr data-deployment="' + esc(d.deployment) + '" data-state="' + d.state + '"><td>' + esc(d.deployment) +
-        (d.models.length ? "<br><small>" + esc(d.models.join(", ")) + "</small>" : "") + '</td><td><span class="badge s-' + d.state + '">' +
+      return '<tr data-deployment="' + esc(d.deployment) + '" data-state="' + d.state + '"><td>' + breakable(d.deployment) +
+        (d.models.length && d.models.join() !== d.deployment ? "<br><small>as " + esc(d.models.join(", ")) + "</small>" : "") + '</td><td><span class="badge s-' + d.state + '">' +
         WORD[d.state] + "</span>" + when + "</td><td>" + room + "</td></tr>";
     }).join("");
     return '<article class="upstream" data-upstream="' + esc(u.name) + '"><h3>' + esc(u.name) + " <small>priority " + u.priority + "</small></h3>" +
-      "<table><thead><tr><th>Deployment</th><th>State</th><th>Last headroom</th></tr></thead><tbody>" +
+      "<table><thead><tr><th>Deployment</th><th>State</th><th>Headroom</th></tr></thead><tbody>" +
       (rows || '<tr><td colspan="3"><small>no deployments listed</small></td></tr>') + "</tbody></table></article>";
   }
 
@@ -187,19 +195,22 @@ button{font:inherit;padding:.4rem .8rem;border-radius:6px;border:1px solid var(-
   }
   setInterval(tick, 1000);
 
+  function total(values) { return values.reduce(function (a, b) { return a + b; }, 0); }
+  function latest(values) { for (var i = values.length - 1; i >= 0; i--) if (values[i] !== null) return ms(values[i]); return "\u2014"; }
   function charts(x) {
+    var errorCount = Object.keys(KINDS).reduce(function (n, k) { return n + total(x.errors[k]); }, 0);
     var errs = Object.keys(KINDS).filter(function (k) { return x.errors[k].some(function (v) { return v > 0; }); });
     return [
-      chart("Requests", "per minute", [{ name: "requests", values: x.requests }], num),
-      chart("Errors", "by kind", errs.length ? errs.map(function (k) { return { name: KINDS[k], values: x.errors[k] }; }) : [{ name: "none", values: x.errors.upstream }], num),
-      chart("Latency", "p50 / p99", [{ name: "p50", values: x.latency_p50_ms }, { name: "p99", values: x.latency_p99_ms }], ms),
-      chart("Time to first token", "p50 / p99", [{ name: "p50", values: x.ttft_p50_ms }, { name: "p99", values: x.ttft_p99_ms }], ms),
+      chart("Requests", num(total(x.requests)) + " in the hour", [{ name: "requests", values: x.requests }], num),
+      chart("Errors", num(errorCount) + " in the hour, by kind", errs.length ? errs.map(function (k) { return { name: KINDS[k], values: x.errors[k] }; }) : [{ name: "none", values: x.errors.upstream }], num),
+      chart("Latency", "p50 " + latest(x.latency_p50_ms) + " \u00b7 p99 " + latest(x.latency_p99_ms), [{ name: "p50", values: x.latency_p50_ms }, { name: "p99", values: x.latency_p99_ms }], ms),
+      chart("Time to first token", "p50 " + latest(x.ttft_p50_ms), [{ name: "p50", values: x.ttft_p50_ms }, { name: "p99", values: x.ttft_p99_ms }], ms),
     ].join("");
   }
 
   // one SVG line per series over 60 minutes; a minute without samples is a gap, a lone minute a dot
   function chart(title, sub, lines, fmt) {
-    var W = 600, H = 120, P = 4, max = 0, n = lines[0].values.length;
+    var W = 300, H = 72, P = 3, max = 0, n = lines[0].values.length;
     lines.forEach(function (l) { l.values.forEach(function (v) { if (v !== null && v > max) max = v; }); });
     var top = max > 0 ? max : 1, step = (W - 2 * P) / (n - 1);
     var y = function (v) { return (H - P - (v / top) * (H - 2 * P)).toFixed(1); };
@@ -211,8 +222,8 @@ button{font:inherit;padding:.4rem .8rem;border-radius:6px;border:1px solid var(-
       if (run.length) runs.push(run);
       return runs.map(function (r) {
         return r.length === 1
-          ? '<circle cx="' + r[0].split(",")[0] + '" cy="' + r[0].split(",")[1] + '" r="3.5" fill="' + color + '"/>'
-          : '<polyline fill="none" stroke="' + color + '" stroke-width="2.5" stroke-linejoin="round"' + (DASH[i] ? ' stroke-dasharray="' + DASH[i] + '"' : "") + ' points="' + r.join(" ") + '"/>';
+          ? '<circle cx="' + r[0].split(",")[0] + '" cy="' + r[0].split(",")[1] + '" r="2.5" fill="' + color + '"/>'
+          : '<polyline fill="none" stroke="' + color + '" stroke-width="1.8" stroke-linejoin="round"' + (DASH[i] ? ' stroke-dasharray="' + DASH[i] + '"' : "") + ' points="' + r.join(" ") + '"/>';
       }).join("");
     }).join("");
     var now = lines.map(function (l) { var v = l.values[n - 1]; return l.name + " " + (v === null ? "\u2014" : fmt(v)); }).join(", ");
@@ -222,8 +233,8 @@ button{font:inherit;padding:.4rem .8rem;border-radius:6px;border:1px solid var(-
     return '<figure class="chart" style="margin:0"><h3>' + title + " <span>" + sub + "</span></h3>" +
       '<svg viewBox="0 0 ' + W + " " + H + '" role="img" aria-label="' + esc(title + ", last 60 minutes; this minute: " + now) + '">' +
       '<line x1="0" x2="' + W + '" y1="' + (H - P) + '" y2="' + (H - P) + '" stroke="var(--line)"/><line x1="0" x2="' + W + '" y1="' + P + '" y2="' + P + '" stroke="var(--line)" stroke-dasharray="3 4"/>' +
-      '<text x="' + (W - P) + '" y="16" text-anchor="end" font-size="13" fill="var(--muted)">' + (max > 0 ? "max " + esc(fmt(max)) : "no data yet") + "</text>" + svg + "</svg>" +
-      '<div class="axis"><span>60 min ago</span><span>now</span></div><div class="legend">' + legend + "</div></figure>";
+      svg + "</svg>" +
+      '<div class="axis"><span>60 min ago</span><span>' + (max > 0 ? "top " + esc(fmt(max)) : "no data yet") + "</span><span>now</span></div>" + '<div class="legend">' + legend + "</div></figure>";
   }
 
   function keys(list) {
@@ -231,8 +242,8 @@ button{font:inherit;padding:.4rem .8rem;border-radius:6px;border:1px solid var(-
     list.forEach(function (k) { most.today = Math.max(most.today, k.today.tokens); most.month = Math.max(most.month, k.month.tokens); });
     return list.map(function (k) {
       return '<div class="key" data-key="' + esc(k.name) + '" data-today-tokens="' + k.today.tokens + '" data-month-tokens="' + k.month.tokens + '"><h3>' + esc(k.name) +
-        " <small>" + num(k.month.requests) + " requests this month</small></h3><div class=usage>" +
-        period("Today", k.today, k.budget, "day", most.today) + period("This month", k.month, k.budget, "month", most.month) + "</div></div>";
+        " <small>" + num(k.month.requests) + (k.month.requests === 1 ? " request" : " requests") + " this month</small></h3><div class=usage>" +
+        period("Today", k.today, k.budget, "day", most.today) + period("Month", k.month, k.budget, "month", most.month) + "</div></div>";
     }).join("");
   }
 

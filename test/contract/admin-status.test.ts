@@ -115,7 +115,7 @@ describe("one process", () => {
     const s = await status(proxy);
     expect(s.object).toBe("status");
     expect(s.workers).toBe(1);
-    expect(s.version).toBe(JSON.parse(readFileSync("package.json", "utf8")).version);
+    expect(s.version).toBe(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version);
     expect(s.upstreams.map((u) => [u.name, u.priority, u.deployments.map((d) => d.deployment)])).toEqual([
       ["east", 0, ["gpt-4o", "gpt-4o-mini"]],
       ["west", 1, ["gpt-4o"]],
