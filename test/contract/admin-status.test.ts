@@ -226,6 +226,49 @@ describe("one process", () => {
   });
 });
 
+describe("every state a deployment can be in", () => {
+  let ptu: RunningSimulator;
+  let proxy: RunningProxy;
+  beforeAll(async () => {
+    ptu = await startSimulator({ name: "ptu", quotas: { "gpt-4o": { ptu: true, tokens: 2000 } } });
+    // a port nothing listens on: connections are refused
+    const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const gonePort = closed.port;
+    closed.stop(true);
+    const file = configFile({
+      upstreams: [
+        { name: "ptu", endpoint: ptu.url, api_key: ptu.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o" } },
+        { name: "gone", endpoint: `http://127.0.0.1:${gonePort}`, api_key: "k", api_version: "2024-10-21", deployments: { "gpt-4o-mini": "gpt-4o-mini" } },
+      ],
+      keys: [{ name: "ops", key: ADMIN, admin: true }, { name: "team", key: TEAM }],
+    });
+    proxy = await startProxy({ args: ["serve", "--config", file.path, "--workers", "1"] });
+  });
+  afterAll(async () => {
+    await proxy.stop();
+    await ptu.stop();
+  });
+
+  test("a provisioned deployment at routing.ptu_spill_at has no headroom; a refused connection makes its resource unreachable", async () => {
+    expect(deployment(await status(proxy), "ptu", "gpt-4o").state).toBe("ok");
+    // Azure counts the call by its estimate: max_tokens fills the capacity
+    const full = await chat(proxy, "fill it", { max_tokens: 1900 });
+    expect(full.status).toBe(200);
+    await full.text();
+    const gone = await chat(proxy, "to nowhere", { model: "gpt-4o-mini" });
+    expect(gone.status).toBe(502);
+    await gone.text();
+    const s = await status(proxy);
+    const ptuDeployment = deployment(s, "ptu", "gpt-4o");
+    expect(ptuDeployment.state).toBe("no_headroom");
+    expect(ptuDeployment.headroom!.utilization).toBeGreaterThanOrEqual(95);
+    const unreachable = deployment(s, "gone", "gpt-4o-mini");
+    expect(unreachable.state).toBe("unreachable");
+    expect(unreachable.until!).toBeGreaterThan(s.now);
+    expect(sum(s.series.errors.upstream)).toBe(1);
+  });
+});
+
 describe("with workers", () => {
   let proxy: RunningProxy;
   beforeAll(async () => {
