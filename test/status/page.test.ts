@@ -135,6 +135,19 @@ describe("the status page in Chromium", () => {
     await page.close();
   }, 30_000);
 
+  test("by keyboard alone: Tab reaches Change key, Enter forgets the key and asks again", async () => {
+    const page = await openPage();
+    await signIn(page, ADMIN);
+    await page.waitForSelector('[data-upstream="eastus"]', WAIT);
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("signout");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#login", { visible: true, ...WAIT });
+    expect(await page.evaluate(() => sessionStorage.getItem("azure-proxy-admin-key"))).toBeNull();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("key");
+    await page.close();
+  }, 30_000);
+
   test("a deployment shows cooling with a countdown after a 429, and ok after its end", async () => {
     const page = await openPage();
     await signIn(page, ADMIN);
