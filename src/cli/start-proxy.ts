@@ -31,6 +31,8 @@ import type { Counter } from "prom-client";
 import { Reachability } from "../upstream/reachability.ts";
 import { weightedSelector } from "../upstream/select.ts";
 import { readTlsFiles } from "./tls-files.ts";
+import { ConfigHistory } from "../status/config-history.ts";
+import { statusPartOf, type StatusPart } from "../status/status-part.ts";
 
 export interface ProxyServer {
   readonly server: RunningServer;
@@ -38,6 +40,10 @@ export interface ProxyServer {
   readonly metrics: Metrics;
   /** Serve new requests with `config` from now on (listen address changes need a restart). */
   reload(config: Config): void;
+  /** A reload was refused (the file was invalid): the status page says so. */
+  reloadFailed(issues: readonly string[]): void;
+  /** What this process adds to /admin/status (a worker's answer to its primary). */
+  statusPart(): Promise<StatusPart>;
   /**
    * Stop taking requests (/readyz turns 503), let those in flight (streams included) finish for
    * up to `graceMs`, then close what is left. Resolves with how many were cut.
@@ -58,6 +64,8 @@ interface SharedState {
   readonly spending: Spending;
   /** Who created which object; absent: ownership is not kept (no state, or no client keys). */
   readonly owners: Owners | undefined;
+  readonly history: ConfigHistory;
+  readonly statusPart: () => Promise<StatusPart>;
 }
 
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -116,6 +124,8 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
       if (entry) state.spending.record(entry);
     },
     spending: state.spending,
+    history: state.history,
+    statusPart: state.statusPart,
     log,
     realtime: realtimeCalls,
   });
@@ -135,6 +145,8 @@ export interface Siblings {
   readonly spending: Spending;
   /** Object ownership (with a state file), kept by the primary. */
   readonly owners: Owners;
+  /** Every worker's status part, summed by the primary. */
+  readonly statusParts: () => Promise<StatusPart>;
 }
 
 export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger, siblings?: Siblings): Promise<ProxyServer> {
@@ -168,6 +180,8 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     headroom,
     spending,
     owners,
+    history: new ConfigHistory(),
+    statusPart: siblings?.statusParts ?? (() => statusPartOf(metrics, headroom)),
   };
   let draining = false;
   const isDraining = () => draining;
@@ -210,7 +224,12 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
       state.spending.configure(next.prices);
       built = build(next, state, isDraining, runtime, log);
       if (next.server.tls) reloadCertificate(next.server.tls);
+      state.history.loaded();
     },
+    reloadFailed(issues) {
+      state.history.failed(issues);
+    },
+    statusPart: () => statusPartOf(metrics, headroom),
     async drain(graceMs) {
       draining = true;
       const closing = server.stop(false); // stop accepting; requests in flight go on

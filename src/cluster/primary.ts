@@ -32,6 +32,7 @@ interface Worker extends Peer {
 export interface WorkerPool {
   readonly server: { readonly port: number; readonly hostname: string };
   reload(config: Config): void;
+  reloadFailed(issues: readonly string[]): void;
   drain(graceMs: number): Promise<number>;
   cut(): void;
 }
@@ -174,6 +175,9 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       config = next;
       spending.configure(next.prices);
       for (const worker of workers.values()) worker.link.notify({ t: "config", config });
+    },
+    reloadFailed(issues) {
+      for (const worker of workers.values()) worker.link.notify({ t: "reload-failed", issues });
     },
     async drain(graceMs) {
       stopping = true;

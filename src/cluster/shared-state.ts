@@ -6,7 +6,8 @@
  *   - metrics: /metrics on any worker sums every worker's registry, at most once a second
  *     however often it is scraped (several scrapers, or one scraping each worker): the sum
  *     runs on this process's one thread, where every worker's limit checks are answered too.
- *   - the usage ledger and budgets (one writer of the SQLite file), told each finished call.
+ *   - the usage ledger and budgets (one writer of the SQLite file), told each finished call;
+ *   - /admin/status's in-flight counts, minutes and headroom, summed like metrics (status-sum.ts).
  */
 import { Failure } from "../lib/failure.ts";
 import { Limiter, type LimitedClient } from "../ratelimit/limiter.ts";
@@ -15,6 +16,7 @@ import type { BudgetedClient, Spending } from "../state/spending.ts";
 import type { UsageEntry } from "../state/usage-row.ts";
 import { Health, type Cooldown } from "../upstream/health.ts";
 import type { Link, Message, Respond } from "./link.ts";
+import { StatusSum } from "./status-sum.ts";
 
 const ASK_TIMEOUT_MS = 2000;
 /** A scrape within this long after the last sum began gets that sum. */
@@ -37,6 +39,8 @@ export class SharedState {
   private readonly slots = new Map<string, () => void>();
   /** Slots a worker closed before their open was answered (it gave up waiting). */
   private readonly abandoned = new Set<string>();
+
+  private readonly status = new StatusSum(() => this.peers());
 
   /** The last sum of the workers' metrics (or the one being made), and when it began. */
   private summed: { readonly at: number; readonly text: Promise<string> } | undefined;
@@ -100,6 +104,9 @@ export class SharedState {
           return true;
         case "metrics":
           this.metrics().then(respond, (error: Error) => respond?.(new Failure("internal", `metrics: ${error.message}`)));
+          return true;
+        case "status":
+          this.status.get().then(respond, (error: Error) => respond?.(new Failure("internal", `status: ${error.message}`)));
           return true;
         default:
           return false;

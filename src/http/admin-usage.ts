@@ -21,8 +21,7 @@ export interface AdminUsageDeps {
 
 export function adminUsage({ spending, prices, clock }: AdminUsageDeps) {
   return new Elysia({ name: "admin-usage" }).get("/admin/usage", async ({ request }) => {
-    const client = clientOf(request);
-    if (!client.admin) throw new Failure("forbidden", `The key '${client.name}' is not an admin key (keys[].admin); /admin/usage needs one.`, { code: "admin_key_required" });
+    requireAdmin(request, "/admin/usage");
     const query = urlOf(request).searchParams;
     const now = clock();
     const since = parseSince(query.get("since") ?? "7d", now);
@@ -37,6 +36,12 @@ export function adminUsage({ spending, prices, clock }: AdminUsageDeps) {
     if (format === "csv") return new Response(reportCsv(report), { headers: { "content-type": "text/csv; charset=utf-8" } });
     return Response.json(report);
   });
+}
+
+/** Admin routes (/admin/*): a key that is not an admin's is a 403 (no key at all is client-auth.ts's 401). */
+export function requireAdmin(request: Request, path: string): void {
+  const client = clientOf(request);
+  if (!client.admin) throw new Failure("forbidden", `The key '${client.name}' is not an admin key (keys[].admin); ${path} needs one.`, { code: "admin_key_required" });
 }
 
 function invalid(param: string, message: string): Failure {

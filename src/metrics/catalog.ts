@@ -9,6 +9,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Headroom } from "../upstream/headroom.ts";
 import type { Health } from "../upstream/health.ts";
+import { MinuteSeries } from "./minute-series.ts";
 
 export interface Metrics {
   readonly registry: Registry;
@@ -26,6 +27,8 @@ export interface Metrics {
   readonly realtimeSessions: Counter<"model" | "upstream" | "outcome">;
   readonly inflightRealtimeSessions: Gauge;
   readonly stateErrors: Counter<"operation">;
+  /** The last hour per minute, for the status page (not exported to Prometheus, which keeps its own history). */
+  readonly minutes: MinuteSeries;
 }
 
 // LLM calls take from milliseconds (embeddings) to minutes (reasoning models)
@@ -88,5 +91,6 @@ export function createMetrics(health: Health, headroom?: Headroom): Metrics {
     }),
     inflightRealtimeSessions: new Gauge({ name: "azure_proxy_inflight_realtime_sessions", help: "Realtime WebSocket sessions open now", registers }),
     stateErrors: new Counter({ name: "azure_proxy_state_errors_total", help: "Shared-state (Redis) operations that failed or were too slow and were served locally, by operation (admit, stream, write, publish, report)", labelNames: ["operation"], registers }),
+    minutes: new MinuteSeries(),
   };
 }
