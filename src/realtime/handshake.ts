@@ -72,7 +72,10 @@ export async function failOver<T>(
     while (attempts < config.retry.max_attempts) {
       const now = clock();
       const availableAt = (r: Route) => health.availableAt(r.upstream.name, r.deployment);
-      const next = deps.selector.order(candidates, availableAt, now).find((r) => availableAt(r) <= now && !tried.has(r));
+      const ordered = deps.selector.order(candidates, availableAt, now).filter((r) => !tried.has(r));
+      // as forward.ts: when nothing is ready, a deployment cooling only by our guess (a 500) is
+      // better than no session (one handshake 500 must not shut a lone deployment for 10 s)
+      const next = ordered.find((r) => availableAt(r) <= now) ?? ordered.find((r) => health.lastResort(r.upstream.name, r.deployment));
       if (!next) break;
       tried.add(next);
       attempts++;

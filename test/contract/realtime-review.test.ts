@@ -1,0 +1,126 @@
+/**
+ * Review of the Realtime path as merged: what a session or a WebRTC call may do past the rules
+ * every HTTP call keeps (README "Realtime"): a soft cooldown after one handshake 500 still leaves
+ * a lone deployment as last resort; budgets are decided before the upgrade; sessions reach /admin/usage.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectWebSocket, HandshakeRefused, type ClientSocket } from "../../src/runtime/ws-client.ts";
+import { configFile } from "../harness/config-file.ts";
+import { startProxy, type RunningProxy } from "../harness/proxy.ts";
+import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
+
+const KEY = "review-rt-client-key-1111";
+const TIGHT = "review-rt-budget-key-3333";
+const ADMIN = "review-rt-admin-key-4444";
+
+let sim: RunningSimulator;
+let proxy: RunningProxy;
+
+beforeAll(async () => {
+  sim = await startSimulator({ name: "a" });
+  const dir = mkdtempSync(join(tmpdir(), "azure-proxy-review-rt-"));
+  const path = configFile({
+    upstreams: [{ name: "a", endpoint: sim.url, api_key: sim.key, deployments: { "gpt-realtime": "gpt-realtime" } }],
+    keys: [
+      { name: "rt", key: KEY },
+      { name: "tight", key: TIGHT, budget: { tokens_per_day: 10 } },
+      { name: "ops", key: ADMIN, admin: true },
+    ],
+    state: { path: join(dir, "state.db") },
+    server: { workers: 1 },
+  }).path;
+  proxy = await startProxy({ args: ["serve", "--config", path] });
+});
+afterAll(async () => {
+  await proxy.stop();
+  await sim.stop();
+});
+
+const wsUrl = (path: string) => new URL(`ws://127.0.0.1:${proxy.port}${path}`);
+const handshakes = () => sim.recorder.all().filter((r) => r.path.endsWith("/realtime")).length;
+
+function opened(socket: ClientSocket) {
+  const events: Record<string, any>[] = [];
+  const waiters = new Set<() => void>();
+  socket.on({
+    message(data) {
+      if (typeof data === "string") events.push(JSON.parse(data));
+      for (const w of waiters) w();
+    },
+    pong() {},
+    drain() {},
+    close() {},
+  });
+  const next = (type: string) =>
+    new Promise<Record<string, any>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${type}; got ${events.map((e) => e.type).join(",")}`)), 5000);
+      const look = () => {
+        const found = events.find((e) => e.type === type);
+        if (found) {
+          clearTimeout(timer);
+          waiters.delete(look);
+          resolve(found);
+        }
+      };
+      waiters.add(look);
+      look();
+    });
+  return { socket, next };
+}
+
+const connect = (key: string, model = "gpt-realtime") =>
+  connectWebSocket(wsUrl(`/v1/realtime?model=${model}`), { headers: { authorization: `Bearer ${key}` }, timeoutMs: 5000, maxMessageBytes: 1 << 24 });
+
+async function refused(key: string): Promise<HandshakeRefused> {
+  const error = await connect(key).then(
+    (s) => {
+      s.close(1000, "");
+      throw new Error("the upgrade was accepted");
+    },
+    (e) => e,
+  );
+  expect(error).toBeInstanceOf(HandshakeRefused);
+  return error;
+}
+
+describe("soft cooldowns on the handshake", () => {
+  test("one handshake 500 on a lone deployment: the next session still opens there (a soft cooldown is a last resort, as for HTTP calls)", async () => {
+    await fetch(`${sim.url}/_sim/realtime/handshake`, { method: "POST", body: "[sim status=500]" });
+    const first = await refused(KEY);
+    expect(first.status).toBe(500);
+    const before = handshakes();
+    const s = opened(await connect(KEY));
+    await s.next("session.created");
+    s.socket.close(1000, "");
+    expect(handshakes()).toBe(before + 1);
+  });
+});
+
+describe("budgets and the usage ledger", () => {
+  test("a session's response.done tokens reach /admin/usage; past its budget the key's next upgrade is 429 insufficient_quota with no upstream handshake", async () => {
+    const s = opened(await connect(TIGHT));
+    await s.next("session.created");
+    s.socket.send(JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: "spend [sim reply=one_two_three_four_five_six]" }] } }));
+    s.socket.send(JSON.stringify({ type: "response.create" }));
+    const done = await s.next("response.done");
+    const spent = done.response.usage.input_tokens + done.response.usage.output_tokens;
+    expect(spent).toBeGreaterThan(10);
+    s.socket.close(1000, "");
+    let row: Record<string, any> | undefined;
+    for (let i = 0; i < 50 && !row; i++) {
+      await Bun.sleep(100);
+      const report = (await (await fetch(`${proxy.url}/admin/usage`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { data: Record<string, any>[] };
+      row = report.data.find((r) => r.key === "tight" && r.model === "gpt-realtime");
+    }
+    expect(row).toBeDefined();
+    expect(row!.requests).toBe(1);
+    const before = handshakes();
+    const refusal = await refused(TIGHT);
+    expect(refusal.status).toBe(429);
+    expect(JSON.parse(refusal.body).error.code).toBe("insufficient_quota");
+    expect(handshakes()).toBe(before);
+  });
+});
