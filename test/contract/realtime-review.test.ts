@@ -1,7 +1,8 @@
 /**
  * Review of the Realtime path as merged: what a session or a WebRTC call may do past the rules
  * every HTTP call keeps (README "Realtime"): a soft cooldown after one handshake 500 still leaves
- * a lone deployment as last resort; budgets are decided before the upgrade; sessions reach /admin/usage.
+ * a lone deployment as last resort; an ephemeral key's calls count against the limits of the key
+ * that minted it; budgets are decided before the upgrade; sessions reach /admin/usage.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -13,8 +14,10 @@ import { startProxy, type RunningProxy } from "../harness/proxy.ts";
 import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
 
 const KEY = "review-rt-client-key-1111";
+const ONCE = "review-rt-rpm-one-key-2222";
 const TIGHT = "review-rt-budget-key-3333";
 const ADMIN = "review-rt-admin-key-4444";
+const OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
 
 let sim: RunningSimulator;
 let proxy: RunningProxy;
@@ -26,6 +29,7 @@ beforeAll(async () => {
     upstreams: [{ name: "a", endpoint: sim.url, api_key: sim.key, deployments: { "gpt-realtime": "gpt-realtime" } }],
     keys: [
       { name: "rt", key: KEY },
+      { name: "once", key: ONCE, rpm: 1 },
       { name: "tight", key: TIGHT, budget: { tokens_per_day: 10 } },
       { name: "ops", key: ADMIN, admin: true },
     ],
@@ -96,6 +100,25 @@ describe("soft cooldowns on the handshake", () => {
     await s.next("session.created");
     s.socket.close(1000, "");
     expect(handshakes()).toBe(before + 1);
+  });
+});
+
+describe("ephemeral keys keep the limits of the key that minted them", () => {
+  test("a key with rpm 1 that minted an ephemeral key cannot place a WebRTC call with it in the same minute (429), and nothing reaches Azure", async () => {
+    const minted = await fetch(`${proxy.url}/v1/realtime/client_secrets`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ONCE}`, "content-type": "application/json" },
+      body: JSON.stringify({ session: { type: "realtime", model: "gpt-realtime" } }),
+    });
+    expect(minted.status).toBe(200);
+    const { value } = (await minted.json()) as { value: string };
+    const calls = () => sim.recorder.all().filter((r) => r.method === "POST" && r.path === "/openai/v1/realtime/calls").length;
+    const before = calls();
+    const call = await fetch(`${proxy.url}/v1/realtime/calls`, { method: "POST", headers: { authorization: `Bearer ${value}`, "content-type": "application/sdp" }, body: OFFER });
+    expect(call.status).toBe(429);
+    const body = (await call.json()) as { error: Record<string, unknown> };
+    expect(body.error.type).toBe("rate_limit_error");
+    expect(calls()).toBe(before);
   });
 });
 
