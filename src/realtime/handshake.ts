@@ -3,8 +3,9 @@
  * (RoutingTable.candidates, Selector.order, Health), tried in turn while no upstream has accepted
  * yet. What a failure means (another try or not, what cools and for how long) is the HTTP
  * calls' one failure table (proxy/failure-table.ts): a 429 or 503 cools its deployment for its
- * Retry-After, an unreachable resource (or one refusing our credential) cools whole; a 4xx is
- * the client's answer at once.
+ * Retry-After, an unreachable resource (or one refusing our credential) cools whole, a handshake
+ * the resource connected but did not answer in time is a first-byte timeout (that deployment); a
+ * 4xx is the client's answer at once.
  * Once an upstream accepted, nothing is retried: the session's frames are not replayable.
  */
 import type { Route, RoutingTable } from "../config/resolve.ts";
@@ -15,7 +16,7 @@ import type { Metrics } from "../metrics/catalog.ts";
 import type { ProxyCall } from "../proxy/call.ts";
 import { failureFromFetchError, failureFromUpstream } from "../proxy/outcome.ts";
 import { cooldownMs, outcomeOf, rowFor } from "../proxy/failure-table.ts";
-import { connectWebSocket, HandshakeRefused, type ClientSocket } from "../runtime/ws-client.ts";
+import { connectWebSocket, HandshakeError, HandshakeRefused, type ClientSocket } from "../runtime/ws-client.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import type { Health } from "../upstream/health.ts";
 import type { Selector } from "../upstream/select.ts";
@@ -119,6 +120,10 @@ async function dial(call: HandshakeCall, route: Route, deps: HandshakeDeps): Pro
     if (error instanceof HandshakeRefused) {
       const response = new Response(error.body, { status: error.status, headers: error.headers });
       return Promise.reject(await failureFromUpstream(response, { upstream: route.upstream, route }, { model: call.model } as ProxyCall, deps.config.timeouts.idle_ms));
+    }
+    if (error instanceof HandshakeError && error.code === "ANSWER_TIMEOUT" && !call.signal.aborted) {
+      // the resource took the connection: like a first-byte timeout, only this deployment is suspect
+      throw new Failure("upstream_timeout", `upstream '${route.upstream.name}' answered no Realtime handshake within ${deps.config.timeouts.connect_ms} ms (timeouts.connect_ms)`, { code: "upstream_timeout", origin: "first_byte" });
     }
     throw failureFromFetchError(error, route.upstream, call.signal.aborted, null);
   }

@@ -2,7 +2,8 @@
  * Review of the Realtime path as merged: what a session or a WebRTC call may do past the rules
  * every HTTP call keeps (README "Realtime"): a soft cooldown after one handshake 500 still leaves
  * a lone deployment as last resort; an ephemeral key's calls count against the limits of the key
- * that minted it; budgets are decided before the upgrade; sessions reach /admin/usage.
+ * that minted it; budgets are decided before the upgrade; sessions reach /admin/usage; a handshake the resource
+ * connected but did not answer in time cools that deployment only (not the resource's chat).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -145,5 +146,50 @@ describe("budgets and the usage ledger", () => {
     expect(refusal.status).toBe(429);
     expect(JSON.parse(refusal.body).error.code).toBe("insufficient_quota");
     expect(handshakes()).toBe(before);
+  });
+});
+
+describe("a slow handshake cools one deployment, not the resource", () => {
+  let a: RunningSimulator;
+  let b: RunningSimulator;
+  let p: RunningProxy;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startSimulator({ name: "a" }), startSimulator({ name: "b" })]);
+    const path = configFile({
+      upstreams: [
+        { name: "a", endpoint: a.url, api_key: a.key, priority: 0, deployments: { "gpt-realtime": "gpt-realtime", "gpt-4o": "gpt-4o" } },
+        { name: "b", endpoint: b.url, api_key: b.key, priority: 1, deployments: { "gpt-4o": "gpt-4o" } },
+      ],
+      keys: [{ name: "rt", key: KEY }],
+      timeouts: { connect_ms: 400 },
+      server: { workers: 1 },
+    }).path;
+    p = await startProxy({ args: ["serve", "--config", path] });
+  });
+  afterAll(async () => {
+    await p.stop();
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  test("a realtime deployment that connects but answers its handshake too late: the client gets 504, and chat on the same resource still goes there", async () => {
+    await fetch(`${a.url}/_sim/realtime/handshake`, { method: "POST", body: "[sim first_byte_ms=1500]" });
+    const error = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 }).then(
+      (s) => {
+        s.close(1000, "");
+        throw new Error("the upgrade was accepted");
+      },
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(HandshakeRefused);
+    expect((error as HandshakeRefused).status).toBe(504);
+    const chats = (sim: RunningSimulator) => sim.recorder.all().filter((r) => r.path.includes("/chat/completions")).length;
+    const answer = await fetch(`${p.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "still here?" }] }),
+    });
+    expect(answer.status).toBe(200);
+    expect(chats(a)).toBe(1);
+    expect(chats(b)).toBe(0);
   });
 });
