@@ -104,6 +104,18 @@ describe("soft cooldowns on the handshake", () => {
   });
 });
 
+describe("what is logged", () => {
+  test("a key-like query parameter in another case (API-Key) is redacted from the session's log line too", async () => {
+    const secret = "review-rt-mistyped-query-key-5555";
+    const s = opened(await connectWebSocket(wsUrl(`/v1/realtime?model=gpt-realtime&API-Key=${secret}`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 }));
+    await s.next("session.created");
+    s.socket.close(1000, "");
+    for (let i = 0; i < 50 && !proxy.output().includes("API-Key=REDACTED"); i++) await Bun.sleep(50);
+    expect(proxy.output()).toContain("API-Key=REDACTED");
+    expect(proxy.output()).not.toContain(secret);
+  });
+});
+
 describe("ephemeral keys keep the limits of the key that minted them", () => {
   test("a key with rpm 1 that minted an ephemeral key cannot place a WebRTC call with it in the same minute (429), and nothing reaches Azure", async () => {
     const minted = await fetch(`${proxy.url}/v1/realtime/client_secrets`, {
