@@ -135,6 +135,20 @@ describe("ephemeral keys keep the limits of the key that minted them", () => {
   });
 });
 
+describe("an ephemeral key opens nothing but the WebRTC call routes", () => {
+  test("a forged ek_ key on pass-through paths that end in /realtime/calls is a 401, and nothing reaches Azure", async () => {
+    const before = sim.recorder.all().length;
+    for (const path of ["/v1/files/realtime/calls", "/v1/vector_stores/vs_1/realtime/calls", "/openai/v1/files/realtime/calls"]) {
+      for (const method of ["POST", "GET"]) {
+        const answer = await fetch(`${proxy.url}${path}`, { method, headers: { authorization: "Bearer ek_forged", "content-type": "application/json" }, ...(method === "POST" ? { body: "{}" } : {}) });
+        expect({ path, method, status: answer.status }).toEqual({ path, method, status: 401 });
+        expect(((await answer.json()) as { error: { code: string } }).error.code).toBe("invalid_api_key");
+      }
+    }
+    expect(sim.recorder.all().length).toBe(before);
+  });
+});
+
 describe("budgets and the usage ledger", () => {
   test("a session's response.done tokens reach /admin/usage; past its budget the key's next upgrade is 429 insufficient_quota with no upstream handshake", async () => {
     const s = opened(await connect(TIGHT));
