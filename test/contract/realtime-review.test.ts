@@ -3,7 +3,9 @@
  * every HTTP call keeps (README "Realtime"): a soft cooldown after one handshake 500 still leaves
  * a lone deployment as last resort; an ephemeral key's calls count against the limits of the key
  * that minted it; budgets are decided before the upgrade; sessions reach /admin/usage; a handshake the resource
- * connected but did not answer in time cools that deployment only (not the resource's chat).
+ * connected but did not answer in time cools that deployment only (not the resource's chat); an
+ * ephemeral key cannot be forged from a config that holds no secret (Entra managed identity,
+ * key_sha256 keys), and still holds in every worker.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -13,6 +15,8 @@ import { connectWebSocket, HandshakeRefused, type ClientSocket } from "../../src
 import { configFile } from "../harness/config-file.ts";
 import { startProxy, type RunningProxy } from "../harness/proxy.ts";
 import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
+import { startIdentity, type FakeIdentity } from "../harness/identity.ts";
+import { createHash, createHmac } from "node:crypto";
 
 const KEY = "review-rt-client-key-1111";
 const ONCE = "review-rt-rpm-one-key-2222";
@@ -217,5 +221,55 @@ describe("a slow handshake cools one deployment, not the resource", () => {
     expect(answer.status).toBe(200);
     expect(chats(a)).toBe(1);
     expect(chats(b)).toBe(0);
+  });
+});
+
+describe("ephemeral keys from a config that holds no secret", () => {
+  const CLIENT = "review-rt-digest-only-key-6666";
+  let identity: FakeIdentity;
+  let entraSim: RunningSimulator;
+  let p: RunningProxy;
+  const upstreams = () => [{ name: "mi", endpoint: entraSim.url, entra: { managed_identity: true }, deployments: { "gpt-realtime": "gpt-realtime" } }];
+  const keys = [{ name: "digest", key_sha256: createHash("sha256").update(CLIENT).digest("hex") }];
+  beforeAll(async () => {
+    identity = await startIdentity();
+    entraSim = await startSimulator({ name: "mi", acceptToken: (token) => identity.isValid(token) });
+    const path = configFile({ upstreams: upstreams(), keys, identity: { authority_host: identity.url, imds_endpoint: identity.url }, server: { workers: 2 } }).path;
+    p = await startProxy({ args: ["serve", "--config", path] });
+  });
+  afterAll(async () => {
+    await p.stop();
+    await entraSim.stop();
+    await identity.stop();
+  });
+  const offer = (key: string) => fetch(`${p.url}/v1/realtime/calls`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/sdp" }, body: OFFER });
+  const calls = () => entraSim.recorder.all().filter((r) => r.method === "POST" && r.path === "/openai/v1/realtime/calls").length;
+
+  test("a key sealed with what the config file alone gives (names, endpoint, digests) is a 401 and reaches no Azure; a minted one holds in every worker", async () => {
+    const secret = createHash("sha256")
+      .update("azure-proxy ephemeral keys\0")
+      .update(JSON.stringify(upstreams().map((u) => [u.name, u.endpoint, null, u.entra])))
+      .update(JSON.stringify(keys.map((k) => [k.name, null, k.key_sha256])))
+      .digest();
+    const b64 = (t: string) => Buffer.from(t).toString("base64url");
+    const head = `ek_azp.${b64("mi")}.${b64("digest")}.${Math.floor(Date.now() / 1000) + 600}`;
+    const value = "ek_anything_azure_would_take";
+    const forged = `${head}.${createHmac("sha256", secret).update(`${head}.${value}`).digest("base64url").slice(0, 32)}.${value}`;
+    const answer = await offer(forged);
+    expect(answer.status).toBe(401);
+    expect(((await answer.json()) as { error: { code: string } }).error.code).toBe("invalid_api_key");
+    expect(calls()).toBe(0);
+
+    const minted = await fetch(`${p.url}/v1/realtime/client_secrets`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${CLIENT}`, "content-type": "application/json" },
+      body: JSON.stringify({ session: { type: "realtime", model: "gpt-realtime" } }),
+    });
+    expect(minted.status).toBe(200);
+    const sealed = ((await minted.json()) as { value: string }).value;
+    // new connections spread over both workers: each must open the key
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => offer(sealed).then((r) => r.status)));
+    expect(statuses).toEqual(Array(8).fill(201));
+    expect(calls()).toBe(8);
   });
 });
