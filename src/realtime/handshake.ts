@@ -69,17 +69,24 @@ export async function failOver<T>(
   const told: Promise<void>[] = [];
   let last: Failure | undefined;
   let attempts = 0;
+  /** The same deployment again at once, with a fresh Entra ID token (as forward.ts). */
+  let again: Route | undefined;
+  let tokenRefreshed = false;
   try {
     while (attempts < config.retry.max_attempts) {
-      const now = clock();
-      const availableAt = (r: Route) => health.availableAt(r.upstream.name, r.deployment);
-      const ordered = deps.selector.order(candidates, availableAt, now).filter((r) => !tried.has(r));
-      // as forward.ts: when nothing is ready, a deployment cooling only by our guess (a 500) is
-      // better than no session (one handshake 500 must not shut a lone deployment for 10 s)
-      const next = ordered.find((r) => availableAt(r) <= now) ?? ordered.find((r) => health.lastResort(r.upstream.name, r.deployment));
-      if (!next) break;
-      tried.add(next);
-      attempts++;
+      let next = again;
+      again = undefined;
+      if (!next) {
+        const now = clock();
+        const availableAt = (r: Route) => health.availableAt(r.upstream.name, r.deployment);
+        const ordered = deps.selector.order(candidates, availableAt, now).filter((r) => !tried.has(r));
+        // as forward.ts: when nothing is ready, a deployment cooling only by our guess (a 500) is
+        // better than no session (one handshake 500 must not shut a lone deployment for 10 s)
+        next = ordered.find((r) => availableAt(r) <= now) ?? ordered.find((r) => health.lastResort(r.upstream.name, r.deployment));
+        if (!next) break;
+        tried.add(next);
+        attempts++;
+      }
       try {
         const value = await attempt(next);
         deps.metrics.attempts.inc({ upstream: next.upstream.name, deployment: next.deployment, outcome: "ok" });
@@ -88,8 +95,15 @@ export async function failOver<T>(
         if (!(error instanceof Failure)) throw error;
         if (error.kind === "client_closed") throw error;
         deps.metrics.attempts.inc({ upstream: next.upstream.name, deployment: next.deployment, outcome: outcomeOf(error) });
-        if (!rowFor(error).retry) throw error;
+        const row = rowFor(error);
+        if (!row.retry) throw error;
         last = error;
+        // a revoked Entra ID token: one fresh token on the same upstream before anything cools
+        if (row.refreshToken && !tokenRefreshed && deps.credentials.dropToken(next.upstream, config.identity)) {
+          tokenRefreshed = true;
+          again = next;
+          continue;
+        }
         const telling = coolDown(next, error, deps);
         if (telling) told.push(telling);
         deps.log.warn("realtime upstream attempt failed", { request_id: call.requestId, upstream: next.upstream.name, deployment: next.deployment, status: error.detail.status ?? error.kind, attempt: attempts });

@@ -5,7 +5,8 @@
  * that minted it; budgets are decided before the upgrade; sessions reach /admin/usage; a handshake the resource
  * connected but did not answer in time cools that deployment only (not the resource's chat); an
  * ephemeral key cannot be forged from a config that holds no secret (Entra managed identity,
- * key_sha256 keys), and still holds in every worker.
+ * key_sha256 keys), and still holds in every worker; a revoked Entra ID token is replaced once on
+ * the handshake, as on HTTP calls.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -271,5 +272,46 @@ describe("ephemeral keys from a config that holds no secret", () => {
     const statuses = await Promise.all(Array.from({ length: 8 }, () => offer(sealed).then((r) => r.status)));
     expect(statuses).toEqual(Array(8).fill(201));
     expect(calls()).toBe(8);
+  });
+});
+
+describe("a revoked Entra ID token on the handshake", () => {
+  let identity: FakeIdentity;
+  let entraSim: RunningSimulator;
+  let p: RunningProxy;
+  beforeAll(async () => {
+    identity = await startIdentity();
+    entraSim = await startSimulator({ name: "e", acceptToken: (token) => identity.isValid(token) });
+    const path = configFile({
+      upstreams: [{ name: "e", endpoint: entraSim.url, entra: { tenant_id: "t", client_id: "c", client_secret: "right-secret" }, deployments: { "gpt-realtime": "gpt-realtime", "gpt-4o": "gpt-4o" } }],
+      keys: [{ name: "rt", key: KEY }],
+      identity: { authority_host: identity.url, imds_endpoint: identity.url },
+      server: { workers: 1 },
+    }).path;
+    p = await startProxy({ args: ["serve", "--config", path] });
+  });
+  afterAll(async () => {
+    await p.stop();
+    await entraSim.stop();
+    await identity.stop();
+  });
+  const session = async () => {
+    const s = opened(await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 }));
+    await s.next("session.created");
+    s.socket.close(1000, "");
+  };
+
+  test("the cached token is dropped and one fresh token tried at once: the session opens, and nothing cools the resource's chat", async () => {
+    await session();
+    expect(identity.issued.size).toBe(1);
+    identity.issued.clear(); // Azure no longer takes the cached token
+    await session();
+    expect(identity.issued.size).toBe(1);
+    const chat = await fetch(`${p.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "still served?" }] }),
+    });
+    expect(chat.status).toBe(200);
   });
 });
