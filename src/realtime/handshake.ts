@@ -24,6 +24,8 @@ import { realtimeHeaders, realtimeUrl } from "./upstream-socket.ts";
 
 export interface FailoverDeps {
   readonly config: Pick<Config, "retry" | "timeouts" | "identity">;
+  /** Which models the config names: a client's own name (any_model) is no metric label nor an uncapped cooldown. */
+  readonly routing: Pick<RoutingTable, "isListed">;
   readonly health: Health;
   readonly credentials: Credentials;
   readonly selector: Selector;
@@ -94,7 +96,8 @@ export async function failOver<T>(
       } catch (error) {
         if (!(error instanceof Failure)) throw error;
         if (error.kind === "client_closed") throw error;
-        deps.metrics.attempts.inc({ upstream: next.upstream.name, deployment: next.deployment, outcome: outcomeOf(error) });
+        // as attempt.ts: a deployment named by the client is a label only once Azure has served it
+        deps.metrics.attempts.inc({ upstream: next.upstream.name, deployment: deps.routing.isListed(call.model) ? next.deployment : "other", outcome: outcomeOf(error) });
         const row = rowFor(error);
         if (!row.retry) throw error;
         last = error;
@@ -104,7 +107,7 @@ export async function failOver<T>(
           again = next;
           continue;
         }
-        const telling = coolDown(next, error, deps);
+        const telling = coolDown(next, error, deps, !deps.routing.isListed(call.model));
         if (telling) told.push(telling);
         deps.log.warn("realtime upstream attempt failed", { request_id: call.requestId, upstream: next.upstream.name, deployment: next.deployment, status: error.detail.status ?? error.kind, attempt: attempts });
       }
@@ -144,11 +147,13 @@ async function dial(call: HandshakeCall, route: Route, deps: HandshakeDeps): Pro
 }
 
 /** The HTTP calls' failure table (proxy/failure-table.ts) decides what cools, and for how long. */
-function coolDown(route: Route, failure: Failure, { health, config }: FailoverDeps): Promise<void> | undefined {
+function coolDown(route: Route, failure: Failure, { health, config }: FailoverDeps, clientNamed: boolean): Promise<void> | undefined {
   const row = rowFor(failure);
   if (row.scope === "none") return undefined;
   const ms = cooldownMs(row, failure, config.retry);
-  return health.coolDown(route.upstream.name, row.scope === "resource" ? null : route.deployment, ms, row.soft);
+  if (row.scope === "resource") return health.coolDown(route.upstream.name, null, ms, row.soft);
+  // a deployment named by the client (any_model) is capped in number (health.ts)
+  return health.coolDown(route.upstream.name, route.deployment, ms, row.soft, clientNamed);
 }
 
 function exhausted(call: Pick<HandshakeCall, "model">, candidates: readonly Route[], last: Failure | undefined, attempts: number, { health, clock }: FailoverDeps): Failure {

@@ -6,7 +6,7 @@
  * connected but did not answer in time cools that deployment only (not the resource's chat); an
  * ephemeral key cannot be forged from a config that holds no secret (Entra managed identity,
  * key_sha256 keys), and still holds in every worker; a revoked Entra ID token is replaced once on
- * the handshake, as on HTTP calls.
+ * the handshake, as on HTTP calls; names a client makes up (any_model) become no metric series.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -313,5 +313,36 @@ describe("a revoked Entra ID token on the handshake", () => {
       body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "still served?" }] }),
     });
     expect(chat.status).toBe(200);
+  });
+});
+
+describe("deployment names a client makes up (any_model)", () => {
+  let open: RunningSimulator;
+  let p: RunningProxy;
+  beforeAll(async () => {
+    open = await startSimulator({ name: "o" });
+    const path = configFile({ upstreams: [{ name: "o", endpoint: open.url, api_key: open.key, any_model: true, deployments: { "gpt-realtime": "gpt-realtime" } }], keys: [{ name: "rt", key: KEY }], server: { workers: 1 } }).path;
+    p = await startProxy({ args: ["serve", "--config", path] });
+  });
+  afterAll(async () => {
+    await p.stop();
+    await open.stop();
+  });
+
+  test("Azure's 404 for a made-up name is the client's 404 (it was a 500 internal_error); such refusals add no series to /metrics: they count as deployment 'other'", async () => {
+    const names = Array.from({ length: 5 }, (_, i) => `made-up-${i}-${Math.random().toString(36).slice(2, 8)}`);
+    for (const name of names) {
+      const error = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=${name}`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 }).then(
+        (s) => {
+          s.close(1000, "");
+          throw new Error("the upgrade was accepted");
+        },
+        (e) => e,
+      );
+      expect((error as HandshakeRefused).status).toBe(404);
+    }
+    const metrics = await (await fetch(`${p.url}/metrics`)).text();
+    for (const name of names) expect(metrics).not.toContain(name);
+    expect(metrics).toMatch(/azure_proxy_upstream_attempts_total\{[^}]*deployment="other"[^}]*outcome="4xx"[^}]*\} 5/);
   });
 });
