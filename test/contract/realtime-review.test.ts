@@ -6,7 +6,8 @@
  * connected but did not answer in time cools that deployment only (not the resource's chat); an
  * ephemeral key cannot be forged from a config that holds no secret (Entra managed identity,
  * key_sha256 keys), and still holds in every worker; a revoked Entra ID token is replaced once on
- * the handshake, as on HTTP calls; names a client makes up (any_model) become no metric series.
+ * the handshake, as on HTTP calls; names a client makes up (any_model) become no metric series;
+ * an upstream that stops reading cannot make the proxy hold a client's frames without bound.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -18,6 +19,7 @@ import { startProxy, type RunningProxy } from "../harness/proxy.ts";
 import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
 import { startIdentity, type FakeIdentity } from "../harness/identity.ts";
 import { createHash, createHmac } from "node:crypto";
+import { createServer, type Server } from "node:net";
 
 const KEY = "review-rt-client-key-1111";
 const ONCE = "review-rt-rpm-one-key-2222";
@@ -344,5 +346,46 @@ describe("deployment names a client makes up (any_model)", () => {
     const metrics = await (await fetch(`${p.url}/metrics`)).text();
     for (const name of names) expect(metrics).not.toContain(name);
     expect(metrics).toMatch(/azure_proxy_upstream_attempts_total\{[^}]*deployment="other"[^}]*outcome="4xx"[^}]*\} 5/);
+  });
+});
+
+describe("an upstream that stops reading", () => {
+  let silent: Server;
+  let p: RunningProxy;
+  beforeAll(async () => {
+    // accepts the handshake, then never reads again: what the client sends piles up in the proxy
+    silent = createServer((socket) => {
+      socket.once("data", (head) => {
+        const key = /sec-websocket-key: (.+)\r\n/i.exec(head.toString())![1]!.trim();
+        const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        socket.pause();
+      });
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as { port: number }).port;
+    const path = configFile({ upstreams: [{ name: "s", endpoint: `http://127.0.0.1:${port}`, api_key: "unused", deployments: { "gpt-realtime": "gpt-realtime" } }], keys: [{ name: "rt", key: KEY }], realtime: { max_buffered_bytes: 1_048_576 }, server: { workers: 1 } }).path;
+    p = await startProxy({ args: ["serve", "--config", path] });
+  });
+  afterAll(async () => {
+    await p.stop();
+    silent.close();
+  });
+
+  test("a client sending to it is closed with 1011 once max_buffered_bytes are queued, and the proxy's memory stays bounded", async () => {
+    const socket = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 });
+    let closed: { code: number; reason: string } | undefined;
+    socket.on({ message() {}, pong() {}, drain() {}, close: (code, reason) => void (closed = { code, reason }) });
+    const chunk = new Uint8Array(256 * 1024);
+    // up to 50 MiB offered; the proxy must give up long before
+    for (let i = 0; i < 200 && !closed; i++) {
+      socket.send(chunk);
+      await Bun.sleep(5);
+    }
+    for (let i = 0; i < 40 && !closed; i++) await Bun.sleep(50);
+    expect(closed?.code).toBe(1011);
+    expect(closed?.reason).toContain("the upstream is not reading");
+    const rssMb = Number(/VmRSS:\s+(\d+)/.exec(await Bun.file(`/proc/${p.pid}/status`).text())![1]) / 1024;
+    expect(rssMb).toBeLessThan(200);
   });
 });
