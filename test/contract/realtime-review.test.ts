@@ -7,7 +7,8 @@
  * ephemeral key cannot be forged from a config that holds no secret (Entra managed identity,
  * key_sha256 keys), and still holds in every worker; a revoked Entra ID token is replaced once on
  * the handshake, as on HTTP calls; names a client makes up (any_model) become no metric series;
- * an upstream that stops reading cannot make the proxy hold a client's frames without bound.
+ * an upstream that stops reading cannot make the proxy hold a client's frames without bound; with
+ * state.redis, sessions on two instances share a key's max_streams, rpm and budget.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -20,6 +21,7 @@ import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
 import { startIdentity, type FakeIdentity } from "../harness/identity.ts";
 import { createHash, createHmac } from "node:crypto";
 import { createServer, type Server } from "node:net";
+import { startRedis, type RunningRedis } from "../harness/redis.ts";
 
 const KEY = "review-rt-client-key-1111";
 const ONCE = "review-rt-rpm-one-key-2222";
@@ -387,5 +389,81 @@ describe("an upstream that stops reading", () => {
     expect(closed?.reason).toContain("the upstream is not reading");
     const rssMb = Number(/VmRSS:\s+(\d+)/.exec(await Bun.file(`/proc/${p.pid}/status`).text())![1]) / 1024;
     expect(rssMb).toBeLessThan(200);
+  });
+});
+
+describe("two instances sharing one Redis", () => {
+  const STREAMS = "review-rt-redis-streams-7777";
+  const PER_MINUTE = "review-rt-redis-rpm-8888";
+  const SPENDER = "review-rt-redis-budget-9999";
+  let redis: RunningRedis;
+  let shared: RunningSimulator;
+  let one: RunningProxy;
+  let two: RunningProxy;
+  beforeAll(async () => {
+    redis = await startRedis();
+    shared = await startSimulator({ name: "r" });
+    const path = configFile({
+      upstreams: [{ name: "r", endpoint: shared.url, api_key: shared.key, deployments: { "gpt-realtime": "gpt-realtime" } }],
+      keys: [
+        { name: "streams", key: STREAMS, max_streams: 1 },
+        { name: "per-minute", key: PER_MINUTE, rpm: 1 },
+        { name: "spender", key: SPENDER, budget: { tokens_per_day: 10 } },
+      ],
+      state: { redis: redis.url },
+      server: { workers: 1 },
+    }).path;
+    [one, two] = await Promise.all([startProxy({ args: ["serve", "--config", path] }), startProxy({ args: ["serve", "--config", path] })]);
+  });
+  afterAll(async () => {
+    await Promise.all([one?.stop(), two?.stop()]);
+    await shared.stop();
+    await redis.stop();
+  });
+  const dial = (at: RunningProxy, key: string) => connectWebSocket(new URL(`ws://127.0.0.1:${at.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${key}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 });
+  const refusedAt = async (at: RunningProxy, key: string) => {
+    const error = await dial(at, key).then(
+      (s) => {
+        s.close(1000, "");
+        throw new Error("the upgrade was accepted");
+      },
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(HandshakeRefused);
+    return error as HandshakeRefused;
+  };
+
+  test("a session open on one instance fills max_streams 1 on the other; rpm 1 is spent across both; a budget spent in a session on one is refused on the other", async () => {
+    const held = opened(await dial(one, STREAMS));
+    await held.next("session.created");
+    const full = await refusedAt(two, STREAMS);
+    expect(full.status).toBe(429);
+    held.socket.close(1000, "");
+
+    const first = opened(await dial(one, PER_MINUTE));
+    await first.next("session.created");
+    first.socket.close(1000, "");
+    expect((await refusedAt(two, PER_MINUTE)).status).toBe(429);
+
+    const spend = opened(await dial(one, SPENDER));
+    await spend.next("session.created");
+    spend.socket.send(JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: "spend [sim reply=one_two_three_four_five_six]" }] } }));
+    spend.socket.send(JSON.stringify({ type: "response.create" }));
+    await spend.next("response.done");
+    spend.socket.close(1000, "");
+    // usage reaches Redis in batches (250 ms): wait for the refusal, within a bound
+    let refusal: HandshakeRefused | undefined;
+    for (let i = 0; i < 30 && refusal?.status !== 429; i++) {
+      await Bun.sleep(100);
+      refusal = await dial(two, SPENDER).then(
+        (s) => {
+          s.close(1000, "");
+          return undefined;
+        },
+        (e) => e as HandshakeRefused,
+      );
+    }
+    expect(refusal?.status).toBe(429);
+    expect(JSON.parse(refusal!.body).error.code).toBe("insufficient_quota");
   });
 });
