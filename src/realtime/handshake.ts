@@ -74,12 +74,15 @@ export async function failOver<T>(
   /** The same deployment again at once, with a fresh Entra ID token (as forward.ts). */
   let again: Route | undefined;
   let tokenRefreshed = false;
+  const deadline = clock() + config.retry.max_wait_ms;
   try {
     while (attempts < config.retry.max_attempts) {
       let next = again;
       again = undefined;
       if (!next) {
         const now = clock();
+        // retry.max_wait_ms bounds the whole handshake, as forward.ts bounds a call
+        if (attempts > 0 && now >= deadline) break;
         const availableAt = (r: Route) => health.availableAt(r.upstream.name, r.deployment);
         const ordered = deps.selector.order(candidates, availableAt, now).filter((r) => !tried.has(r));
         // as forward.ts: when nothing is ready, a deployment cooling only by our guess (a 500) is

@@ -1,14 +1,18 @@
 /**
  * Review of the Realtime path as merged: what a session or a WebRTC call may do past the rules
- * every HTTP call keeps (README "Realtime"): a soft cooldown after one handshake 500 still leaves
- * a lone deployment as last resort; an ephemeral key's calls count against the limits of the key
- * that minted it; budgets are decided before the upgrade; sessions reach /admin/usage; a handshake the resource
- * connected but did not answer in time cools that deployment only (not the resource's chat); an
- * ephemeral key cannot be forged from a config that holds no secret (Entra managed identity,
- * key_sha256 keys), and still holds in every worker; a revoked Entra ID token is replaced once on
- * the handshake, as on HTTP calls; names a client makes up (any_model) become no metric series;
- * an upstream that stops reading cannot make the proxy hold a client's frames without bound; with
- * state.redis, sessions on two instances share a key's max_streams, rpm and budget.
+ * every HTTP call keeps (README "Realtime"):
+ * - a soft cooldown after one handshake 500 still leaves a lone deployment as last resort;
+ * - an ephemeral key's calls count against the limits of the key that minted it, it opens no
+ *   other route, and it cannot be forged from a config that holds no secret (Entra managed
+ *   identity, key_sha256 keys), yet holds in every worker;
+ * - budgets are decided before the upgrade; sessions reach /admin/usage; with state.redis, two
+ *   instances share a key's max_streams, rpm and budget;
+ * - a handshake the resource connected but did not answer in time cools that deployment only
+ *   (not the resource's chat), and retry.max_wait_ms bounds the handshake's failover;
+ * - a revoked Entra ID token is replaced once on the handshake, as on HTTP calls;
+ * - names a client makes up (any_model) become no metric series, and Azure's 404 stays a 404;
+ * - a query key in any case is redacted from the log line;
+ * - an upstream that stops reading cannot make the proxy hold a client's frames without bound.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
@@ -202,9 +206,10 @@ describe("a slow handshake cools one deployment, not the resource", () => {
     p = await startProxy({ args: ["serve", "--config", path] });
   });
   afterAll(async () => {
-    await p.stop();
+    await Promise.all([p.stop(), waited?.stop()]);
     await Promise.all([a.stop(), b.stop()]);
   });
+  let waited: RunningProxy | undefined;
 
   test("a realtime deployment that connects but answers its handshake too late: the client gets 504, and chat on the same resource still goes there", async () => {
     await fetch(`${a.url}/_sim/realtime/handshake`, { method: "POST", body: "[sim first_byte_ms=1500]" });
@@ -226,6 +231,31 @@ describe("a slow handshake cools one deployment, not the resource", () => {
     expect(answer.status).toBe(200);
     expect(chats(a)).toBe(1);
     expect(chats(b)).toBe(0);
+  });
+
+  test("retry.max_wait_ms bounds the handshake too: past it, no other deployment is tried and the client hears the timeout", async () => {
+    const path = configFile({
+      upstreams: [
+        { name: "a", endpoint: a.url, api_key: a.key, priority: 0, deployments: { "gpt-realtime": "gpt-realtime" } },
+        { name: "b", endpoint: b.url, api_key: b.key, priority: 1, deployments: { "gpt-realtime": "gpt-realtime" } },
+      ],
+      keys: [{ name: "rt", key: KEY }],
+      timeouts: { connect_ms: 400 },
+      retry: { max_wait_ms: 200 },
+      server: { workers: 1 },
+    }).path;
+    waited = await startProxy({ args: ["serve", "--config", path] });
+    const before = b.recorder.all().filter((r) => r.path.endsWith("/realtime")).length;
+    await fetch(`${a.url}/_sim/realtime/handshake`, { method: "POST", body: "[sim first_byte_ms=1500]" });
+    const error = await connectWebSocket(new URL(`ws://127.0.0.1:${waited.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 }).then(
+      (s) => {
+        s.close(1000, "");
+        throw new Error("the upgrade was accepted");
+      },
+      (e) => e,
+    );
+    expect((error as HandshakeRefused).status).toBe(504);
+    expect(b.recorder.all().filter((r) => r.path.endsWith("/realtime")).length).toBe(before);
   });
 });
 
