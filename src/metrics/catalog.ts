@@ -85,7 +85,7 @@ export function createMetrics(health: Health, headroom?: Headroom): Metrics {
     }),
     realtimeSessions: new Counter({
       name: "azure_proxy_realtime_sessions_total",
-      help: "Realtime WebSocket sessions, counted when they end, by how (src/realtime/session-end.ts: refused, client_closed, upstream_closed, upstream_lost, slow_client, shutdown, ...)",
+      help: "Realtime WebSocket sessions, counted when they end, by how (refused, or SessionOutcome in src/realtime/session.ts: client_closed, client_lost, upstream_closed, upstream_lost, slow_client, slow_upstream, shutdown)",
       labelNames: ["model", "upstream", "outcome"],
       registers,
     }),
