@@ -16,6 +16,7 @@ export const RINGS = [
   "simulator",
   "http",
   "realtime",
+  "status",
   "state",
   "proxy",
   "metrics",

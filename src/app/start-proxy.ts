@@ -30,6 +30,8 @@ import type { Counter } from "prom-client";
 import { Reachability } from "../upstream/reachability.ts";
 import { weightedSelector } from "../upstream/select.ts";
 import { readTlsFiles } from "./tls-files.ts";
+import { ConfigHistory } from "../status/config-history.ts";
+import { statusPartOf, type StatusPart } from "../status/status-part.ts";
 
 export interface ProxyServer {
   readonly server: RunningServer;
@@ -37,6 +39,10 @@ export interface ProxyServer {
   readonly metrics: Metrics;
   /** Serve new requests with `config` from now on (listen address changes need a restart). */
   reload(config: Config): void;
+  /** A reload was refused (the file was invalid): the status page says so. */
+  reloadFailed(issues: readonly string[]): void;
+  /** What this process adds to /admin/status (a worker's answer to its primary). */
+  statusPart(): Promise<StatusPart>;
   /**
    * Stop taking requests (/readyz turns 503), let those in flight (streams included) finish for
    * up to `graceMs`, then close what is left. Resolves with how many were cut.
@@ -57,6 +63,8 @@ interface SharedState {
   readonly spending: Spending;
   /** Who created which object; absent: ownership is not kept (no state, or no client keys). */
   readonly owners: Owners | undefined;
+  readonly history: ConfigHistory;
+  readonly statusPart: () => Promise<StatusPart>;
 }
 
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -111,6 +119,8 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     draining,
     limiter: state.limiter,
     spending: state.spending,
+    history: state.history,
+    statusPart: state.statusPart,
     log,
     realtime: realtimeCalls,
   });
@@ -130,6 +140,8 @@ export interface Siblings {
   readonly spending: Spending;
   /** Object ownership (with a state file), kept by the primary. */
   readonly owners: Owners;
+  /** Every worker's status part, summed by the primary. */
+  readonly statusParts: () => Promise<StatusPart>;
 }
 
 export async function startProxy(config: Config, runtime: RuntimeAdapter, log: Logger, siblings?: Siblings): Promise<ProxyServer> {
@@ -163,6 +175,8 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     headroom,
     spending,
     owners,
+    history: new ConfigHistory(),
+    statusPart: siblings?.statusParts ?? (() => statusPartOf(metrics, headroom)),
   };
   let draining = false;
   const isDraining = () => draining;
@@ -205,7 +219,12 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
       state.spending.configure(next.prices);
       built = build(next, state, isDraining, runtime, log);
       if (next.server.tls) reloadCertificate(next.server.tls);
+      state.history.loaded();
     },
+    reloadFailed(issues) {
+      state.history.failed(issues);
+    },
+    statusPart: () => statusPartOf(metrics, headroom),
     async drain(graceMs) {
       draining = true;
       const closing = server.stop(false); // stop accepting; requests in flight go on

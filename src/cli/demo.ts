@@ -9,6 +9,7 @@ import { createSimulator } from "../simulator/app.ts";
 import { parseQuotaFlags } from "../simulator/quota.ts";
 import { parseFlags, portFlag, UsageError } from "./args.ts";
 import { untilStopSignal } from "./signals.ts";
+import type { Config } from "../config/schema.ts";
 import { startProxy } from "../app/start-proxy.ts";
 
 export async function demoCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
@@ -46,8 +47,11 @@ export async function demoCommand(args: string[], runtime: RuntimeAdapter): Prom
     await simulator.stop(true);
     return 2;
   }
-  const log = createLogger(loaded.config.log.level, loaded.config.log.format, (line) => console.log(line));
-  const proxy = await startProxy(loaded.config, runtime, log);
+  // an admin key of its own, so the demo's status page (GET /status) can be opened at once
+  const adminKey = `demo-admin-${crypto.randomUUID().slice(0, 8)}`;
+  const config: Config = { ...loaded.config, keys: [...loaded.config.keys, { name: "demo-admin", key: adminKey, admin: true }] };
+  const log = createLogger(config.log.level, config.log.format, (line) => console.log(line));
+  const proxy = await startProxy(config, runtime, log);
   const base = `http://127.0.0.1:${proxy.server.port}`;
   log.info("listening", { url: base, upstream: "built-in simulator" });
   console.log(`
@@ -65,6 +69,8 @@ Try a Realtime session (WebSocket; deployments gpt-realtime, gpt-4o-realtime-pre
   and send: {"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"Hello!"}]}}
   then:     {"type":"response.create"}
 (The openai SDK's Realtime classes dial wss:// only: give the proxy a certificate, see the README's Realtime section.)
+
+The status page: ${base}/status (sign in with the admin key ${adminKey}).
 
 Ask the simulator for a fault by putting e.g. [sim status=429 retry_after=3] in a message.
 Stop with Ctrl-C.

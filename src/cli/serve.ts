@@ -11,7 +11,7 @@ import { readTlsFiles } from "../app/tls-files.ts";
 import type { ProxyServer } from "../app/start-proxy.ts";
 
 /** What serve runs: one proxy in this process, or a pool of worker processes. */
-type Serving = Pick<ProxyServer, "reload" | "drain" | "cut"> & { readonly server: { readonly port: number; readonly hostname: string } };
+type Serving = Pick<ProxyServer, "reload" | "reloadFailed" | "drain" | "cut"> & { readonly server: { readonly port: number; readonly hostname: string } };
 
 export async function serveCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
   const flags = parseFlags(args, {
@@ -108,6 +108,7 @@ function reload(proxy: Serving, load: () => ReturnType<typeof loadConfig>, log: 
   const loaded = load();
   if (!loaded.ok) {
     log.error("config reload failed; keeping the running config", { reason, issues: loaded.issues.join("; ") });
+    proxy.reloadFailed(loaded.issues);
     return undefined;
   }
   warnIfOpen(loaded.config, log);

@@ -35,7 +35,9 @@ export type ToPrimary =
   | { readonly t: "owners-of"; readonly ids: readonly string[] }
   | { readonly t: "owner-claim"; readonly object: string; readonly key: string }
   /** /metrics: every worker's registry, summed. */
-  | { readonly t: "metrics" };
+  | { readonly t: "metrics" }
+  /** /admin/status: every worker's part, summed (status-sum.ts). */
+  | { readonly t: "status" };
 
 /** Primary → worker. */
 export type ToWorker =
@@ -50,4 +52,8 @@ export type ToWorker =
   /** Stop taking requests, finish those in flight. */
   | { readonly t: "drain" }
   /** End the drain now. */
-  | { readonly t: "cut" };
+  | { readonly t: "cut" }
+  /** A reload was refused (the file was invalid): the status page says so. */
+  | { readonly t: "reload-failed"; readonly issues: readonly string[] }
+  /** This worker's part of /admin/status. */
+  | { readonly t: "status-part" };

@@ -10,10 +10,12 @@ import { createServer } from "node:net";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
+import { holdsSecret, RANDOM_SECRET } from "../realtime/ephemeral-keys.ts";
 import { openOwners, openSpending } from "../state/open-state.ts";
 import { Link, type Channel, type Respond } from "./link.ts";
 import type { ToPrimary, ToWorker } from "./messages.ts";
-import { SharedState, type Peer } from "./shared-state.ts";
+import type { Peer } from "./peer.ts";
+import { SharedState } from "./shared-state.ts";
 
 const START_TIMEOUT_MS = 20_000;
 /** A worker that lived at least this long before dying is restarted at once, else after a backoff. */
@@ -33,12 +35,22 @@ interface Worker extends Peer {
 export interface WorkerPool {
   readonly server: { readonly port: number; readonly hostname: string };
   reload(config: Config): void;
+  reloadFailed(issues: readonly string[]): void;
   drain(graceMs: number): Promise<number>;
   cut(): void;
 }
 
+/**
+ * The config as workers get it: with no secret of its own to seal ephemeral keys with, this
+ * process's random one, so that a key minted in one worker holds in all (realtime/ephemeral-keys.ts).
+ */
+function forWorkers(config: Config): Config {
+  if (config.realtime.ephemeral_key_secret !== undefined || holdsSecret(config)) return config;
+  return { ...config, realtime: { ...config.realtime, ephemeral_key_secret: RANDOM_SECRET } };
+}
+
 export async function startWorkers(initial: Config, count: number, runtime: RuntimeAdapter, log: Logger): Promise<WorkerPool> {
-  let config = initial;
+  let config = forWorkers(initial);
   const workers = new Map<number, Worker>();
   // the one writer of the usage ledger (state.path): workers send it their calls
   // (with Redis, workers talk to it themselves: this one stays empty)
@@ -169,9 +181,12 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
       if (next.server.workers !== config.server.workers || next.server.port !== config.server.port || next.server.host !== config.server.host) {
         log.warn("server.workers, port and host change only with a restart; the rest is reloaded");
       }
-      config = next;
+      config = forWorkers(next);
       spending.configure(next.prices);
       for (const worker of workers.values()) worker.link.notify({ t: "config", config });
+    },
+    reloadFailed(issues) {
+      for (const worker of workers.values()) worker.link.notify({ t: "reload-failed", issues });
     },
     async drain(graceMs) {
       stopping = true;

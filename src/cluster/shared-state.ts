@@ -6,29 +6,24 @@
  *   - metrics: /metrics on any worker sums every worker's registry, at most once a second
  *     however often it is scraped (several scrapers, or one scraping each worker): the sum
  *     runs on this process's one thread, where every worker's limit checks are answered too.
- *   - the usage ledger and budgets (one writer of the SQLite file), told each finished call.
+ *   - the usage ledger and budgets (one writer of the SQLite file), told each finished call;
+ *   - /admin/status's in-flight counts, minutes and headroom, summed like metrics (status-sum.ts).
  */
 import { Failure } from "../lib/failure.ts";
 import { Limiter, type LimitedClient } from "../ratelimit/limiter.ts";
 import type { Owners } from "../state/ownership/owners.ts";
 import type { Spending } from "../state/spending.ts";
 import { Health, type Cooldown } from "../upstream/health.ts";
-import type { Link, Respond } from "./link.ts";
-import type { ToPrimary, ToWorker } from "./messages.ts";
+import type { Respond } from "./link.ts";
+import type { ToPrimary } from "./messages.ts";
+import type { Peer } from "./peer.ts";
+import { StatusSum } from "./status-sum.ts";
 
 const ASK_TIMEOUT_MS = 2000;
 /** A scrape within this long after the last sum began gets that sum. */
 const METRICS_MAX_AGE_MS = 1000;
 
 /** A worker as seen from here. */
-export interface Peer {
-  readonly index: number;
-  readonly link: Link<ToWorker, ToPrimary>;
-  /** It listens for messages (so it can be told of cooldowns). */
-  readonly greeted: boolean;
-  /** It serves (so it has metrics). */
-  readonly started: boolean;
-}
 
 export class SharedState {
   private readonly health = new Health(Date.now);
@@ -37,6 +32,8 @@ export class SharedState {
   private readonly slots = new Map<string, () => void>();
   /** Slots a worker closed before their open was answered (it gave up waiting). */
   private readonly abandoned = new Set<string>();
+
+  private readonly status = new StatusSum(() => this.peers());
 
   /** The last sum of the workers' metrics (or the one being made), and when it began. */
   private summed: { readonly at: number; readonly text: Promise<string> } | undefined;
@@ -100,6 +97,9 @@ export class SharedState {
           return true;
         case "metrics":
           this.metrics().then(respond, (error: Error) => respond?.(new Failure("internal", `metrics: ${error.message}`)));
+          return true;
+        case "status":
+          this.status.get().then(respond, (error: Error) => respond?.(new Failure("internal", `status: ${error.message}`)));
           return true;
         default:
           return false;

@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
 import { createLogger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
+import type { StatusPart } from "../status/status-part.ts";
 import type { Cooldown } from "../upstream/health.ts";
 import { startProxy, type ProxyServer } from "../app/start-proxy.ts";
 import { Link, type Channel, type Respond } from "./link.ts";
@@ -21,6 +22,7 @@ import { SharedSpending } from "./shared-spending.ts";
 /** Long enough for a primary busy collecting metrics; a dead primary closes the link at once. */
 const TELL_TIMEOUT_MS = 2000;
 const METRICS_TIMEOUT_MS = 10_000;
+const STATUS_TIMEOUT_MS = 5000;
 
 export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
   if (!process.send) {
@@ -56,6 +58,13 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
         if (proxy) proxy.metrics.registry.getMetricsAsJSON().then(respond, () => respond?.([]));
         else respond?.([]);
         return;
+      case "reload-failed":
+        proxy?.reloadFailed(message.issues);
+        return;
+      case "status-part":
+        if (proxy) proxy.statusPart().then(respond, (error: Error) => respond?.(new Failure("internal", error.message)));
+        else respond?.(new Failure("internal", "not serving yet"));
+        return;
       case "drain":
         void stop();
         return;
@@ -77,6 +86,7 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
         renderMetrics: () => link.request<string>({ t: "metrics" }, METRICS_TIMEOUT_MS),
         spending: new SharedSpending(link),
         owners: new SharedOwners(link),
+        statusParts: () => link.request<StatusPart>({ t: "status" }, STATUS_TIMEOUT_MS),
       });
     } catch (error) {
       // cannot listen: the primary reports it and stops

@@ -186,6 +186,13 @@ export const ConfigSchema = Type.Object(
           default: 4_194_304,
           description: "Realtime sessions: bytes the proxy may hold for a side that is not reading; past it the session is closed (1008 to a slow client, 1011 when the upstream is slow).",
         }),
+        ephemeral_key_secret: Type.Optional(
+          Type.String({
+            minLength: 32,
+            description:
+              "Secret. Seals the ephemeral keys handed out by client_secrets so that none can be forged; give every instance the same. Absent: derived from the config's secrets (upstream api_key, Entra client_secret, plain client keys), or, when it holds none, random at each start (keys then hold at this instance only).",
+          }),
+        ),
       },
       { default: {}, additionalProperties: false, description: "Realtime API sessions over WebSocket (/v1/realtime)." },
     ),

@@ -20,9 +20,8 @@ export interface AdminUsageDeps {
 
 export function adminUsage({ spending, prices, clock }: AdminUsageDeps) {
   return new Elysia({ name: "admin-usage" }).get("/admin/usage", async ({ request }) => {
-    const { client, url } = contextOf(request);
-    if (!client.admin) throw new Failure("forbidden", `The key '${client.name}' is not an admin key (keys[].admin); /admin/usage needs one.`, { code: "admin_key_required" });
-    const query = url.searchParams;
+    requireAdmin(request, "/admin/usage");
+    const query = contextOf(request).url.searchParams;
     const now = clock();
     const since = parseSince(query.get("since") ?? "7d", now);
     if (since instanceof Error) throw invalid("since", since.message);
@@ -36,6 +35,12 @@ export function adminUsage({ spending, prices, clock }: AdminUsageDeps) {
     if (format === "csv") return new Response(reportCsv(report), { headers: { "content-type": "text/csv; charset=utf-8" } });
     return Response.json(report);
   });
+}
+
+/** Admin routes (/admin/*): a key that is not an admin's is a 403 (no key at all is client-auth.ts's 401). */
+export function requireAdmin(request: Request, path: string): void {
+  const { client } = contextOf(request);
+  if (!client.admin) throw new Failure("forbidden", `The key '${client.name}' is not an admin key (keys[].admin); ${path} needs one.`, { code: "admin_key_required" });
 }
 
 function invalid(param: string, message: string): Failure {

@@ -13,7 +13,10 @@ import type { Forward } from "../proxy/forward.ts";
 import type { KeyLimits } from "../ratelimit/limiter.ts";
 import type { Health } from "../upstream/health.ts";
 import type { Spending } from "../state/spending.ts";
+import type { ConfigHistory } from "../status/config-history.ts";
+import type { StatusPart } from "../status/status-part.ts";
 import { admin } from "./admin.ts";
+import { adminStatus } from "./admin-status.ts";
 import { adminUsage } from "./admin-usage.ts";
 import { azureRoutes } from "./azure-routes.ts";
 import { bodyLimitsOf } from "./body-read.ts";
@@ -22,6 +25,7 @@ import { corsFor } from "./cors.ts";
 import { asFailure, errorHandling, failureResponse } from "./errors.ts";
 import { modelListRoutes } from "./model-list.ts";
 import { openaiRoutes } from "./openai-routes.ts";
+import { statusPage } from "./status-page.ts";
 import { relayAccess, type RelayRouting } from "./relay-access.ts";
 import { realtimeRoutes } from "./realtime-routes.ts";
 import type { RealtimeHttp } from "../realtime/http-service.ts";
@@ -43,6 +47,9 @@ export interface AppDeps {
   readonly limiter: Pick<KeyLimits, "addTokens">;
   /** The usage ledger: each finished call, and /admin/usage. */
   readonly spending: Spending;
+  /** For /admin/status: when the config was loaded, and this process's (or every worker's) part. */
+  readonly history: ConfigHistory;
+  readonly statusPart: () => Promise<StatusPart>;
   readonly log: Logger;
   /** Realtime's HTTP operations (client_secrets, calls); the WebSocket is answered before the app. */
   readonly realtime: RealtimeHttp;
@@ -69,6 +76,8 @@ export function buildApp(deps: AppDeps): App {
     .use(clientAuth(config.keys, config.auth.insecure_no_auth))
     .use(admin(deps))
     .use(adminUsage({ spending: deps.spending, prices: config.prices, clock: Date.now }))
+    .use(statusPage())
+    .use(adminStatus({ config, health: deps.health, spending: deps.spending, history: deps.history, statusPart: deps.statusPart, clock: Date.now }))
     .use(modelListRoutes(deps.models, Math.floor(Date.now() / 1000)))
     .use(realtimeRoutes(deps.realtime, bodyLimits))
     .use(openaiRoutes(forward, bodyLimits, access))

@@ -12,6 +12,9 @@ import { Failure } from "../lib/failure.ts";
 import { clientOfKey, keyDigests } from "../proxy/clients.ts";
 import { contextOf } from "./request-context.ts";
 
+/** The WebRTC call routes (http/realtime-routes.ts), the only ones an ephemeral key may reach. */
+const EPHEMERAL_KEY_ROUTES = new Set(["/v1/realtime/calls", "/openai/v1/realtime/calls"]);
+
 /** Paths that spend upstream money or show what was spent, and so need a key. Ops endpoints stay open. */
 function isProtected(pathname: string): boolean {
   return pathname.startsWith("/v1/") || pathname.startsWith("/openai/") || pathname.startsWith("/admin/");
@@ -47,7 +50,8 @@ export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
     const index = findKey(key, digests);
     if (index === -1) {
       // a WebRTC offer may carry an ephemeral key instead; the calls route checks it (realtime/http-service.ts)
-      if (key.startsWith("ek_") && path.endsWith("/realtime/calls")) return;
+      // exactly those two routes: any other path (a pass-through one ending the same way) would reach Azure keyless
+      if (key.startsWith("ek_") && request.method === "POST" && EPHEMERAL_KEY_ROUTES.has(path)) return;
       throw new Failure("unauthorized", "Incorrect API key provided.", { code: "invalid_api_key" });
     }
     context.client = known[index]!;

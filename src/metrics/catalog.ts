@@ -7,6 +7,7 @@
  * so a client sending random model names cannot blow up the series count.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { MinuteSeries } from "./minute-series.ts";
 
 export interface Metrics {
   readonly registry: Registry;
@@ -24,6 +25,8 @@ export interface Metrics {
   readonly realtimeSessions: Counter<"model" | "upstream" | "outcome">;
   readonly inflightRealtimeSessions: Gauge;
   readonly stateErrors: Counter<"operation">;
+  /** The last hour per minute, for the status page (not exported to Prometheus, which keeps its own history). */
+  readonly minutes: MinuteSeries;
 }
 
 // LLM calls take from milliseconds (embeddings) to minutes (reasoning models)
@@ -88,11 +91,12 @@ export function createMetrics(health: CoolingSource, headroom?: HeadroomSource):
     }),
     realtimeSessions: new Counter({
       name: "azure_proxy_realtime_sessions_total",
-      help: "Realtime WebSocket sessions, counted when they end, by how (src/realtime/session-end.ts: refused, client_closed, upstream_closed, upstream_lost, slow_client, shutdown, ...)",
+      help: "Realtime WebSocket sessions, counted when they end, by how (refused, or SessionOutcome in src/realtime/session.ts: client_closed, client_lost, upstream_closed, upstream_lost, slow_client, slow_upstream, shutdown)",
       labelNames: ["model", "upstream", "outcome"],
       registers,
     }),
     inflightRealtimeSessions: new Gauge({ name: "azure_proxy_inflight_realtime_sessions", help: "Realtime WebSocket sessions open now", registers }),
     stateErrors: new Counter({ name: "azure_proxy_state_errors_total", help: "Shared-state (Redis) operations that failed or were too slow and were served locally, by operation (admit, stream, write, publish, report)", labelNames: ["operation"], registers }),
+    minutes: new MinuteSeries(),
   };
 }

@@ -7,6 +7,7 @@
 import type { Logger } from "../lib/log.ts";
 import type { Usage } from "../stream/usage.ts";
 import type { Metrics } from "./catalog.ts";
+import { isOpsPath } from "./minute-series.ts";
 
 // the CallObserver of proxy/observer.ts, by shape: metrics/ is inside proxy/ and does not import it
 export class RequestRecord {
@@ -83,6 +84,8 @@ export class RequestRecord {
     if (this.streaming) this.metrics.inflightStreams.dec();
     this.metrics.requests.inc({ route: this.route, model, upstream: this.upstream ?? "none", status: String(status) });
     this.metrics.duration.observe({ route: this.route, model }, ms / 1000);
+    // the same first-byte times as time_to_first_token_seconds (see firstByte)
+    if (!isOpsPath(this.path)) this.metrics.minutes.record(status, end, ms, this.streaming || this.model ? this.firstByteMs : undefined);
     if (this.usage) {
       this.metrics.tokens.inc({ key: this.key, model, kind: "prompt" }, this.usage.prompt);
       this.metrics.tokens.inc({ key: this.key, model, kind: "completion" }, this.usage.completion);

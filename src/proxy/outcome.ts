@@ -35,7 +35,8 @@ export async function failureFromUpstream(response: Response, { upstream, route 
   if (status >= 300 && status < 400) {
     return new Failure("upstream_broke", `${where} answered with an unexpected redirect (HTTP ${status})`, { code: "upstream_redirect" });
   }
-  if (status === 404 && call.operation.v1Unlisted && upstream.style === "v1" && azure.code !== "DeploymentNotFound") {
+  // Realtime's handshake and HTTP operations (realtime/) are no table operation: theirs is undefined
+  if (status === 404 && call.operation?.v1Unlisted && upstream.style === "v1" && azure.code !== "DeploymentNotFound") {
     return unavailable(call.operation, upstream, "a dated API version such as 2024-10-21");
   }
   const message =

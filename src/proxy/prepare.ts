@@ -74,9 +74,11 @@ function upstreamUrl(call: ProxyCall, upstream: UpstreamTarget, deployment: stri
   const path = op.body === "passthrough" ? `/${call.params["*"]}` : fillPath(op.suffix, call.params);
   if (op.body === "passthrough") {
     // v1 resources exist on every resource whatever style the rest uses; keep the client's
-    // query (pagination) but never its api-version.
+    // query (pagination) but never its api-version or a key.
     const query = new URLSearchParams(call.query);
     query.delete("api-version");
+    // a key in the query (Realtime clients put theirs there) is the client's, never Azure's to see
+    for (const name of [...query.keys()]) if (name.toLowerCase() === "api-key") query.delete(name);
     if (upstream.apiVersion === "preview") query.set("api-version", "preview");
     const q = query.toString();
     return `${upstream.endpoint}/openai/v1${path}${q ? `?${q}` : ""}`;

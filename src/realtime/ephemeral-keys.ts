@@ -7,7 +7,7 @@
  * config) recognises it without shared state, and it cannot be pointed at another upstream or
  * key. It keeps the `ek_` prefix the openai SDKs look for before they allow a browser to use it.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Config } from "../config/schema.ts";
 
 const PREFIX = "ek_azp.";
@@ -27,10 +27,29 @@ export interface EphemeralKeys {
   open(presented: string, nowSeconds: number): MintedKey | undefined;
 }
 
-/** The secret comes from the config's credentials: the same in every worker, and never sent anywhere. */
-export function ephemeralKeys(config: Pick<Config, "upstreams" | "keys">): EphemeralKeys {
-  const secret = createHash("sha256")
-    .update("azure-proxy ephemeral keys\0")
+/**
+ * What `ephemeralKeys` seals with when the config holds no secret of its own: random, made once
+ * per start (reloads keep it), and handed by the primary to its workers in their config.
+ */
+export const RANDOM_SECRET = randomBytes(32).toString("base64url");
+
+/** Whether the config holds a secret no one without it can know, to derive the seal's key from. */
+export function holdsSecret(config: Pick<Config, "upstreams" | "keys">): boolean {
+  return config.upstreams.some((u) => u.api_key !== undefined || (u.entra !== undefined && "client_secret" in u.entra)) || config.keys.some((k) => k.key !== undefined);
+}
+
+/**
+ * The secret: `realtime.ephemeral_key_secret`; else one derived from the config's own secrets
+ * (the same in every worker and instance, and never sent anywhere); else, when the config holds
+ * none (Entra managed identity and key_sha256 keys only: a config anyone may read), a random one,
+ * since a secret derived from public values would let anyone seal a key.
+ */
+export function ephemeralKeys(config: Pick<Config, "upstreams" | "keys" | "realtime">): EphemeralKeys {
+  const configured = config.realtime.ephemeral_key_secret;
+  const hash = createHash("sha256").update("azure-proxy ephemeral keys\0");
+  if (configured !== undefined) hash.update(configured);
+  else if (!holdsSecret(config)) hash.update(RANDOM_SECRET);
+  const secret = hash
     .update(JSON.stringify(config.upstreams.map((u) => [u.name, u.endpoint, u.api_key ?? null, u.entra ?? null])))
     .update(JSON.stringify(config.keys.map((k) => [k.name, k.key ?? null, k.key_sha256 ?? null])))
     .digest();

@@ -16,6 +16,7 @@ import { Failure } from "../lib/failure.ts";
 import { keptUpstreamHeaders } from "../lib/headers.ts";
 import type { Client } from "../config/client.ts";
 import type { ProxyCall } from "../proxy/call.ts";
+import { ANONYMOUS_CLIENT, clientOfKey } from "../proxy/clients.ts";
 import type { CallObserver } from "../proxy/observer.ts";
 import { failureFromFetchError, failureFromUpstream } from "../proxy/outcome.ts";
 import type { KeyLimits } from "../ratelimit/limiter.ts";
@@ -68,6 +69,9 @@ const USER_AGENT = `azure-proxy/${VERSION}`;
 
 export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
   const { routing, config } = deps;
+  // an ephemeral key spends for the key that minted it: its rpm and budget hold for its calls
+  const holders = new Map<string, Client>(config.keys.map((k) => [k.name, clientOfKey(k)]));
+  const holderOf = (name: string) => (config.auth.insecure_no_auth ? ANONYMOUS_CLIENT : holders.get(name));
 
   /** POST to Azure; a status that is not 2xx is a Failure (for failover, or for the client). */
   async function send(upstream: UpstreamTarget, route: Route | null, path: string, auth: readonly [string, string], body: string, contentType: string, model: string, signal: AbortSignal): Promise<Response> {
@@ -132,7 +136,10 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
         if (!minted) throw new Failure("unauthorized", "This ephemeral key was not minted by this proxy, or it has expired.", { code: "invalid_api_key" });
         const upstream = routing.upstreams.find((u) => u.name === minted.upstream);
         if (!upstream) throw new Failure("unauthorized", `The ephemeral key was minted by upstream '${minted.upstream}', which this proxy no longer has.`, { code: "invalid_api_key" });
+        const holder = holderOf(minted.keyName);
+        if (!holder) throw new Failure("unauthorized", `The ephemeral key was minted for the key '${minted.keyName}', which this proxy no longer has.`, { code: "invalid_api_key" });
         observer.chargedTo(minted.keyName);
+        await deps.limiter.admit(holder);
         observer.attempt(upstream.name, undefined);
         response = await send(upstream, null, "calls", ["authorization", `Bearer ${minted.value}`], sdp, contentType, model ?? "realtime", signal);
       } else {

@@ -82,10 +82,11 @@ function keyOf(headers: Headers, url: URL, offered: readonly string[]): string |
   return protocol ? protocol.slice(KEY_PROTOCOL.length) : null;
 }
 
-/** The path and a query without `api-key`, safe to log. */
+/** The path and a query without `api-key` (in any case: a mistyped name is still a key), safe to log. */
 export function loggablePath(url: URL): string {
-  if (!url.searchParams.has("api-key")) return `${url.pathname}${url.search}`;
+  const names = [...url.searchParams.keys()].filter((name) => name.toLowerCase() === "api-key");
+  if (names.length === 0) return `${url.pathname}${url.search}`;
   const query = new URLSearchParams(url.searchParams);
-  query.set("api-key", "REDACTED");
+  for (const name of names) query.set(name, "REDACTED");
   return `${url.pathname}?${query}`;
 }

@@ -90,12 +90,18 @@ export function connectWebSocket(url: URL, options: ConnectOptions): Promise<Cli
       socket.destroy();
       reject(error);
     };
-    const timer = setTimeout(() => fail(new HandshakeError(`no WebSocket handshake within ${options.timeoutMs} ms`, "CONNECT_TIMEOUT")), options.timeoutMs);
+    // connected but unanswered is not unreachable: the caller cools one deployment, not the resource
+    let connected = false;
+    const timer = setTimeout(
+      () => fail(connected ? new HandshakeError(`the connection is up but no WebSocket handshake answer came within ${options.timeoutMs} ms`, "ANSWER_TIMEOUT") : new HandshakeError(`no connection within ${options.timeoutMs} ms`, "CONNECT_TIMEOUT")),
+      options.timeoutMs,
+    );
     const onAbort = () => fail(new HandshakeError("aborted", "ABORT_ERR"));
     options.signal?.addEventListener("abort", onAbort, { once: true });
     socket.once("error", (error: Error & { code?: string }) => fail(new HandshakeError(error.message, error.code ?? "ECONNREFUSED")));
     socket.once("close", () => fail(new HandshakeError("connection closed during the WebSocket handshake", "ECONNRESET")));
     socket.once(secure ? "secureConnect" : "connect", () => {
+      connected = true;
       const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, "Upgrade: websocket", "Connection: Upgrade", `Sec-WebSocket-Key: ${key}`, "Sec-WebSocket-Version: 13"];
       if (options.protocols?.length) lines.push(`Sec-WebSocket-Protocol: ${options.protocols.join(", ")}`);
       for (const [name, value] of Object.entries(options.headers)) lines.push(`${name}: ${value}`);

@@ -9,7 +9,8 @@
  *
  * Faults: a handshake cannot carry a body, so handshake faults are queued by the test on this
  * simulator (`POST /_sim/realtime/handshake` with a directive such as `[sim status=429
- * retry_after=3]`, used by the next handshake; `times=N` for N of them). Session faults ride in
+ * retry_after=3]`, used by the next handshake; `times=N` for N of them; `first_byte_ms=MS` answers
+ * that late). Session faults ride in
  * the item text as for chat (faults.ts): reset_after=K closes the socket (1011) after K events of
  * the response, stall_after=K stall_ms=MS pauses, chunk_ms paces, reply=TEXT sets the answer;
  * flood_mb=N sends N MiB of audio deltas first (as fast as the socket takes them).
@@ -62,7 +63,10 @@ export function realtimeSimulator(options: RealtimeSimOptions) {
     if (!deployment || model === undefined) return json(AZURE_BODIES.deploymentNotFound, 404, headers);
     const fault = handshakeFaults.shift();
     if (fault) {
-      const failure = faultResponse(faultsIn(fault, options.name), "Realtime_Connect", apiVersion ?? "v1", headers);
+      const faults = faultsIn(fault, options.name);
+      // a deployment slow to accept: the TCP connection is up, the answer comes late
+      if (faults.firstByteMs) await sleep(faults.firstByteMs);
+      const failure = faultResponse(faults, "Realtime_Connect", apiVersion ?? "v1", headers);
       if (failure) return failure;
     }
     const session = new SimSession(shape, deployment, model, options.name);

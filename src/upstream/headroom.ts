@@ -37,6 +37,17 @@ interface Snapshot {
   at: number;
 }
 
+/** What Azure last said of a deployment's quota; a value it did not send is absent. */
+export interface HeadroomSeen {
+  readonly upstream: string;
+  readonly deployment: string;
+  readonly requests?: number;
+  readonly tokens?: number;
+  readonly utilization?: number;
+  /** Epoch ms of the answer. */
+  readonly at: number;
+}
+
 /** Requests sent to a deployment and not yet answered, with their token estimates. */
 interface Pending {
   requests: number;
@@ -124,6 +135,11 @@ export class Headroom {
       if (s.tokens !== undefined && age < TOKENS_TRUST_MS) yield { upstream: s.upstream, deployment: s.deployment, kind: "tokens", value: Math.max(0, s.tokens - (p?.tokens ?? 0)) };
       if (s.utilization !== undefined && age < UTILIZATION_TRUST_MS) yield { upstream: s.upstream, deployment: s.deployment, kind: "utilization", value: s.utilization };
     }
+  }
+
+  /** The last values Azure sent, however old, with when (the status page shows them with their age). */
+  latest(): HeadroomSeen[] {
+    return [...this.snapshots.values()].map(({ upstream, deployment, requests, tokens, utilization, at }) => ({ upstream, deployment, requests, tokens, utilization, at }));
   }
 
   get size(): number {

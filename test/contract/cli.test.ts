@@ -150,4 +150,22 @@ describe("command line", () => {
       await proxy.stop();
     }
   });
+
+  test("the demo prints its status page with an admin key that opens it; the client key does not", async () => {
+    const proxy = await startProxy({ args: ["demo"], env: { AUTH_KEY: "demo-key-3" } });
+    try {
+      await waitFor(() => proxy.output().includes("/status (sign in"), 5000, "the demo's status line");
+      const admin = /\/status \(sign in with the admin key (demo-admin-[0-9a-f]+)\)/.exec(proxy.output())?.[1];
+      expect(admin).toBeDefined();
+      const page = await fetch(`${proxy.url}/status`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      const status = await fetch(`${proxy.url}/admin/status`, { headers: { authorization: `Bearer ${admin}` } });
+      expect(status.status).toBe(200);
+      expect((await status.json()).upstreams.length).toBe(1);
+      expect((await fetch(`${proxy.url}/admin/status`, { headers: { authorization: "Bearer demo-key-3" } })).status).toBe(403);
+    } finally {
+      await proxy.stop();
+    }
+  });
 });

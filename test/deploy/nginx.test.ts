@@ -40,6 +40,7 @@ beforeAll(async () => {
   let site = readFileSync(resolve(ROOT, "deploy/nginx.conf"), "utf8");
   site = substitute(site, "server 127.0.0.1:8000;", `server 127.0.0.1:${stack.proxy.port};`);
   site = substitute(site, "listen 80;", `listen 127.0.0.1:${port};`);
+  site = substitute(site, "access_log /var/log/nginx/access.log azure_proxy;", `access_log ${dir}/access.log azure_proxy;`);
   writeFileSync(join(dir, "azure-proxy.conf"), site);
   writeFileSync(
     join(dir, "nginx.conf"),
@@ -191,6 +192,14 @@ describe("deploy/nginx.conf in front of the proxy", () => {
     const plain = await post(`${base}/v1/chat/completions`, chatBody("Hello!"));
     expect(plain.status).toBe(200);
     await plain.body?.cancel();
+  });
+
+  test("a Realtime key in the query (?api-key=) is not in nginx's access log; the path is", async () => {
+    const socket = await connectWebSocket(new URL(`${base.replace("http", "ws")}/v1/realtime?model=gpt-realtime&api-key=${CLIENT_KEY}`), { headers: {}, timeoutMs: 5000, maxMessageBytes: 1 << 20 });
+    socket.close(1000, "");
+    // nginx writes the line when the connection ends
+    await waitFor(() => readFileSync(join(dir, "access.log"), "utf8").includes("GET /v1/realtime HTTP/1.1"), 5000, "the session's access-log line");
+    expect(readFileSync(join(dir, "access.log"), "utf8")).not.toContain(CLIENT_KEY);
   });
 
   test("accepts a 20 MB body and answers a body over 26 MiB with an OpenAI-shaped 413", async () => {
