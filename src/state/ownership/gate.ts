@@ -11,6 +11,7 @@ import { disposeBody, type ProxyCall } from "../../proxy/call.ts";
 import type { Forward } from "../../proxy/forward.ts";
 import { accessOf } from "./object-path.ts";
 import type { Owners } from "./owners.ts";
+import { referencesIn, type Reference } from "./references.ts";
 
 const MAX_EXTRA_PAGES = 10;
 const CLAIM_SCAN_BYTES = 8192;
@@ -18,20 +19,29 @@ const CLAIM_SCAN_BYTES = 8192;
 export function withOwnership(forward: Forward, owners: Owners): Forward {
   return async (call) => {
     const access = accessOf(call);
-    if (access.kind === "none") return forward(call);
     const { admin, name } = call.client;
-    if (access.kind === "object") {
-      if (!admin && (await owners.ownersOf([access.id])).get(access.id) !== name) {
-        disposeBody(call.body);
-        throw new Failure("not_found", `No such object: '${access.id}'.`, { param: "id", code: "not_found" });
-      }
-      return forward(call);
-    }
+    if (!admin) await refuseOthers(call, access.kind === "object" ? { id: access.id, param: "id" } : undefined, name, owners);
+    if (access.kind === "none" || access.kind === "object") return forward(call);
     if (access.kind === "list" && admin) return forward(call);
     const response = await forward(call);
     if (!response.ok) return response;
     return access.kind === "create" ? claimed(response, name, owners) : await filtered(response, call, forward, owners);
   };
+}
+
+/**
+ * The object in the path and those the body names (references.ts) must all be `key`'s: the
+ * first that is not is a 404 naming its field, as if it did not exist, and nothing goes upstream.
+ */
+async function refuseOthers(call: ProxyCall, inPath: Reference | undefined, key: string, owners: Owners): Promise<void> {
+  const wanted = await referencesIn(call.body);
+  if (inPath) wanted.unshift(inPath);
+  if (wanted.length === 0) return;
+  const owner = await owners.ownersOf([...new Set(wanted.map((r) => r.id))]);
+  const foreign = wanted.find((r) => owner.get(r.id) !== key);
+  if (!foreign) return;
+  disposeBody(call.body);
+  throw new Failure("not_found", `No such object: '${foreign.id}'.`, { param: foreign.param, code: "not_found" });
 }
 
 /** The created object's id, claimed for `key`: from the JSON body, or the first events of a stream. */
