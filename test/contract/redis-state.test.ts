@@ -194,4 +194,25 @@ describe("Redis going away", () => {
     expect(metrics).toMatch(/azure_proxy_state_errors_total\{operation="[a-z]+"\} [1-9]/);
     expect(a.output() + b.output()).toContain("Redis unavailable");
   });
+
+  test("an object created while Redis is away is still its creator's, on the other instance too, once Redis is back", async () => {
+    const call = (proxy: RunningProxy, key: string, path: string, body?: unknown) =>
+      fetch(`${proxy.url}/v1/${path}`, { method: body ? "POST" : "GET", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+    await redis.kill();
+    const created = await call(b, "owner-key", "vector_stores", { name: "made while redis was down" });
+    expect(created.status).toBe(200);
+    const { id } = (await created.json()) as { id: string };
+    await redis.restart();
+    // reconnect (backoff ≤ 2 s), then the claim kept aside is written
+    let status = 0;
+    for (let tries = 0; tries < 40 && status !== 200; tries++) {
+      await Bun.sleep(250);
+      const seen = await call(a, "owner-key", `vector_stores/${id}`);
+      status = seen.status;
+      await seen.arrayBuffer();
+    }
+    expect(status).toBe(200);
+    expect((await call(a, "plain-key", `vector_stores/${id}`)).status).toBe(404);
+    expect((await call(b, "plain-key", `vector_stores/${id}`)).status).toBe(404);
+  });
 });
