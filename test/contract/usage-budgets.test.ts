@@ -112,7 +112,7 @@ describe("usage ledger in memory (no state configured)", () => {
   });
 
   test("a bad query parameter is a 400 naming it", async () => {
-    for (const [query, param] of [["?by=colour", "by"], ["?since=yesterday", "since"], ["?until=2026-13-01", "until"], ["?format=xml", "format"]] as const) {
+    for (const [query, param] of [["?by=colour", "by"], ["?since=yesterday", "since"], ["?until=2026-13-01", "until"], ["?format=xml", "format"], ["?since=2026-06-10&until=2026-06-01", "since"], ["?since=2020-01-01&until=2026-06-01", "since"], ["?since=9999d", "since"]] as const) {
       const response = await report(proxy, query);
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: { param: string } }).error.param).toBe(param);
@@ -176,6 +176,10 @@ describe("budgets and the SQLite ledger (state.path)", () => {
     expect(lines.some((l) => /^tight\s+2\s/.test(l))).toBe(true);
     expect(lines.some((l) => /^TOTAL\s+3\s/.test(l))).toBe(true);
 
+    // a period longer than a report covers (800 days) is refused, not cut short without a word
+    const long = await runProxyCommand(["usage", "--config", file, "--since", "2020-01-01"]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain("--since: the period may be at most 800 days");
     const csv = await runProxyCommand(["usage", "--config", file, "--by", "key,day", "--format", "csv"]);
     expect(csv.code).toBe(0);
     expect(csv.stdout.split("\n").filter((l) => l.startsWith(`tight,${today},2,`))).toHaveLength(1);
