@@ -115,6 +115,7 @@ describe("objects belong to the key that created them", () => {
       ["/v1/responses", "POST", { model: "gpt-4o", input: marker, ESCAPED: response.id }, "previous_response_id"],
       ["/v1/responses", "POST", { model: "gpt-4o", input: [{ role: "user", content: [{ type: "input_file", file_id: file.id }, { type: "input_text", text: marker }] }] }, "file_id"],
       ["/v1/responses", "POST", { model: "gpt-4o", input: marker, tools: [{ type: "file_search", vector_store_ids: [bobs.id, store.id] }] }, "vector_store_ids"],
+      ["/v1/chat/completions", "POST", { model: "gpt-4o", messages: [{ role: "user", content: [{ type: "text", text: marker }, { type: "file", file: { file_id: file.id } }] }] }, "file_id"],
       ["/v1/batches", "POST", { input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h", metadata: { m: marker } }, "input_file_id"],
       ["/v1/fine_tuning/jobs", "POST", { model: "gpt-4o", training_file: file.id, suffix: marker }, "training_file"],
       [`/v1/vector_stores/${bobs.id}/files`, "POST", { file_id: file.id, attributes: { m: marker } }, "file_id"],

@@ -9,11 +9,13 @@
 import { Failure } from "../../lib/failure.ts";
 import { disposeBody, type ProxyCall } from "../../proxy/call.ts";
 import type { Forward } from "../../proxy/forward.ts";
+import { CHAT_COMPLETIONS, RESPONSES, V1_RESOURCE, type Operation } from "../../proxy/operations.ts";
 import { accessOf } from "./object-path.ts";
 import type { Owners } from "./owners.ts";
 import { referencesIn, type Reference } from "./references.ts";
 
 const MAX_EXTRA_PAGES = 10;
+const REFERRING: ReadonlySet<Operation> = new Set([RESPONSES, CHAT_COMPLETIONS, V1_RESOURCE]);
 const CLAIM_SCAN_BYTES = 8192;
 
 export function withOwnership(forward: Forward, owners: Owners): Forward {
@@ -34,7 +36,8 @@ export function withOwnership(forward: Forward, owners: Owners): Forward {
  * first that is not is a 404 naming its field, as if it did not exist, and nothing goes upstream.
  */
 async function refuseOthers(call: ProxyCall, inPath: Reference | undefined, key: string, owners: Owners): Promise<void> {
-  const wanted = await referencesIn(call.body);
+  // only these take ids in their body: embeddings, images and audio calls are not read again
+  const wanted = REFERRING.has(call.operation) ? await referencesIn(call.body) : [];
   if (inPath) wanted.unshift(inPath);
   if (wanted.length === 0) return;
   const owner = await owners.ownersOf([...new Set(wanted.map((r) => r.id))]);
