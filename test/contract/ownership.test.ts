@@ -134,6 +134,20 @@ describe("objects belong to the key that created them", () => {
     expect((await alice.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" })).input_file_id).toBe(file.id);
   });
 
+  test("a batch's output file, made by Azure, is its owner's: the owner downloads it, another key gets 404", async () => {
+    const { alice, bob } = clients;
+    const input = await alice.files.create({ file: await toFile(new TextEncoder().encode('{"custom_id":"1"}\n'), "in.jsonl"), purpose: "batch" });
+    const batch = await alice.batches.create({ input_file_id: input.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    expect((await fetch(`${sim.url}/_sim/batches/${batch.id}/complete`, { method: "POST" })).status).toBe(200);
+    const done = await alice.batches.retrieve(batch.id);
+    expect(done.status).toBe("completed");
+    const output = done.output_file_id!;
+    expect(await statusOf(bob.files.retrieve(output))).toBe(404);
+    expect(await (await alice.files.content(output)).text()).toContain('"custom_id":"1"');
+    expect(await statusOf(bob.files.content(output))).toBe(404);
+    expect((await alice.files.list()).data.map((f) => f.id)).toContain(output);
+  });
+
   test("lists stay pageable: the SDK's auto-paging finds exactly a key's objects among many others", async () => {
     const { alice, bob, ops } = clients;
     const mine: string[] = [];

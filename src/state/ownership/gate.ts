@@ -10,6 +10,7 @@ import { Failure } from "../../lib/failure.ts";
 import { disposeBody, type ProxyCall } from "../../proxy/call.ts";
 import type { Forward } from "../../proxy/forward.ts";
 import { CHAT_COMPLETIONS, RESPONSES, V1_RESOURCE, type Operation } from "../../proxy/operations.ts";
+import { derivedFileIds, namesDerivedFiles } from "./derived.ts";
 import { accessOf } from "./object-path.ts";
 import type { Owners } from "./owners.ts";
 import { referencesIn, type Reference } from "./references.ts";
@@ -23,7 +24,11 @@ export function withOwnership(forward: Forward, owners: Owners): Forward {
     const access = accessOf(call);
     const { admin, name } = call.client;
     if (!admin) await refuseOthers(call, access.kind === "object" ? { id: access.id, param: "id" } : undefined, name, owners);
-    if (access.kind === "none" || access.kind === "object") return forward(call);
+    if (access.kind === "none") return forward(call);
+    if (access.kind === "object") {
+      const response = await forward(call);
+      return response.ok && namesDerivedFiles(call) ? await derivedClaimed(response, access.id, admin ? undefined : name, owners) : response;
+    }
     if (access.kind === "list" && admin) return forward(call);
     const response = await forward(call);
     if (!response.ok) return response;
@@ -45,6 +50,16 @@ async function refuseOthers(call: ProxyCall, inPath: Reference | undefined, key:
   if (!foreign) return;
   disposeBody(call.body);
   throw new Failure("not_found", `No such object: '${foreign.id}'.`, { param: foreign.param, code: "not_found" });
+}
+
+/** The answer as it is, once the files it names are claimed for the object's owner (`owner`, or looked up for an admin). */
+async function derivedClaimed(response: Response, id: string, owner: string | undefined, owners: Owners): Promise<Response> {
+  if (!(response.headers.get("content-type") ?? "").includes("json")) return response;
+  const text = await response.text();
+  const files = derivedFileIds(text);
+  const key = files.length > 0 ? (owner ?? (await owners.ownersOf([id])).get(id)) : undefined;
+  if (key !== undefined) for (const file of files) await owners.claim(file, key);
+  return rebuilt(response, text);
 }
 
 /** The created object's id, claimed for `key`: from the JSON body, or the first events of a stream. */
