@@ -5,6 +5,7 @@
  * Each test uses its own key names: the Redis is shared by the whole file.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import Redis from "ioredis";
 import { configFile } from "../harness/config-file.ts";
 import { chatBody, post } from "../harness/fixture.ts";
 import { runProxyCommand, startProxy, type RunningProxy } from "../harness/proxy.ts";
@@ -214,5 +215,30 @@ describe("Redis going away", () => {
     expect(status).toBe(200);
     expect((await call(a, "plain-key", `vector_stores/${id}`)).status).toBe(404);
     expect((await call(b, "plain-key", `vector_stores/${id}`)).status).toBe(404);
+  });
+});
+
+describe("a Redis with a password", () => {
+  test("the log names the Redis without its password, even one with an '@' in it", async () => {
+    const locked = await startRedis();
+    const PASSWORD = "s3cret@pa55word";
+    const admin = new Redis(locked.url);
+    await admin.config("SET", "requirepass", PASSWORD);
+    admin.disconnect();
+    const url = `redis://:${PASSWORD}@127.0.0.1:${locked.port}/0`;
+    const conf = configFile({ ...config(), state: { redis: url, key_prefix: "pw:" } });
+    const proxy = await startProxy({ args: ["serve", "--config", conf.path, "--workers", "1"] });
+    try {
+      for (let tries = 0; tries < 40 && !proxy.output().includes("connected to Redis"); tries++) await Bun.sleep(50);
+      const response = await chat(proxy, "ten-rpm-key", "through a locked redis");
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      expect(proxy.output()).toContain("connected to Redis");
+      expect(proxy.output()).not.toContain("pa55");
+      expect(proxy.output()).not.toContain("s3cret");
+    } finally {
+      await proxy.stop();
+      await locked.stop();
+    }
   });
 });
