@@ -58,8 +58,21 @@ async function derivedClaimed(response: Response, id: string, owner: string | un
   const text = await response.text();
   const files = derivedFileIds(text);
   const key = files.length > 0 ? (owner ?? (await owners.ownersOf([id])).get(id)) : undefined;
-  if (key !== undefined) for (const file of files) await owners.claim(file, key);
+  if (key !== undefined) for (const file of files) await claimSafely(owners, file, key);
   return rebuilt(response, text);
+}
+
+/**
+ * A claim that fails (a worker's primary not answering, SQLite refusing the write) leaves the
+ * object without an owner, for admin keys only; the client still gets the object it made, and
+ * a rejection left to float would end the process (Bun and Deno exit on an unhandled one).
+ */
+async function claimSafely(owners: Owners, id: string, key: string): Promise<void> {
+  try {
+    await owners.claim(id, key);
+  } catch {
+    // no owner then: the object is for admin keys only (README "Object ownership")
+  }
 }
 
 /** The created object's id, claimed for `key`: from the JSON body, or the first events of a stream. */
@@ -76,7 +89,7 @@ async function claimed(response: Response, key: string, owners: Owners): Promise
           const id = /"id"\s*:\s*"([^"]+)"/.exec(seen)?.[1];
           if (id || seen.length > CLAIM_SCAN_BYTES) {
             done = true;
-            if (id) void owners.claim(id, key);
+            if (id) void claimSafely(owners, id, key);
           }
         }
         controller.enqueue(chunk);
@@ -87,7 +100,7 @@ async function claimed(response: Response, key: string, owners: Owners): Promise
   if (!type.includes("json")) return response;
   const text = await response.text();
   const id = idOf(text);
-  if (id) await owners.claim(id, key);
+  if (id) await claimSafely(owners, id, key);
   return rebuilt(response, text);
 }
 
