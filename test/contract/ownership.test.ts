@@ -148,6 +148,22 @@ describe("objects belong to the key that created them", () => {
     expect((await alice.files.list()).data.map((f) => f.id)).toContain(output);
   });
 
+  test("a list's after/before cursor naming another key's object is a 404 naming it; the key's own cursor pages on", async () => {
+    const { alice, bob } = clients;
+    const theirs = await alice.vectorStores.create({ name: "alice's cursor" });
+    const mine = await bob.vectorStores.create({ name: "bob's cursor" });
+    const before = sim.recorder.all().length;
+    for (const param of ["after", "before"]) {
+      const denied = await fetch(`${proxy.url}/v1/vector_stores?limit=5&${param}=${theirs.id}`, { headers: { authorization: `Bearer ${KEYS.bob}` } });
+      expect(denied.status).toBe(404);
+      expect(((await denied.json()) as { error: Record<string, unknown> }).error).toMatchObject({ code: "not_found", param });
+    }
+    expect(sim.recorder.all().length).toBe(before);
+    const own = await fetch(`${proxy.url}/v1/vector_stores?limit=5&after=${mine.id}`, { headers: { authorization: `Bearer ${KEYS.bob}` } });
+    expect(own.status).toBe(200);
+    expect(((await own.json()) as { data: Array<{ id: string }> }).data.map((s) => s.id)).not.toContain(theirs.id);
+  });
+
   test("lists stay pageable: the SDK's auto-paging finds exactly a key's objects among many others", async () => {
     const { alice, bob, ops } = clients;
     const mine: string[] = [];

@@ -23,7 +23,7 @@ export function withOwnership(forward: Forward, owners: Owners): Forward {
   return async (call) => {
     const access = accessOf(call);
     const { admin, name } = call.client;
-    if (!admin) await refuseOthers(call, access.kind === "object" ? { id: access.id, param: "id" } : undefined, name, owners);
+    if (!admin) await refuseOthers(call, access.kind === "object" ? [{ id: access.id, param: "id" }] : access.kind === "list" ? cursorsOf(call.query) : [], name, owners);
     if (access.kind === "none") return forward(call);
     if (access.kind === "object") {
       const response = await forward(call);
@@ -40,10 +40,9 @@ export function withOwnership(forward: Forward, owners: Owners): Forward {
  * The object in the path and those the body names (references.ts) must all be `key`'s: the
  * first that is not is a 404 naming its field, as if it did not exist, and nothing goes upstream.
  */
-async function refuseOthers(call: ProxyCall, inPath: Reference | undefined, key: string, owners: Owners): Promise<void> {
+async function refuseOthers(call: ProxyCall, inPath: Reference[], key: string, owners: Owners): Promise<void> {
   // only these take ids in their body: embeddings, images and audio calls are not read again
-  const wanted = REFERRING.has(call.operation) ? await referencesIn(call.body) : [];
-  if (inPath) wanted.unshift(inPath);
+  const wanted = [...inPath, ...(REFERRING.has(call.operation) ? await referencesIn(call.body) : [])];
   if (wanted.length === 0) return;
   const owner = await owners.ownersOf([...new Set(wanted.map((r) => r.id))]);
   const foreign = wanted.find((r) => owner.get(r.id) !== key);
@@ -73,6 +72,20 @@ async function claimSafely(owners: Owners, id: string, key: string): Promise<voi
   } catch {
     // no owner then: the object is for admin keys only (README "Object ownership")
   }
+}
+
+/**
+ * A list's `after` / `before` cursor is an object of that list: another key's would page
+ * through the collection from it (and tell by the answer whether it exists). The SDKs page
+ * from the `last_id` of what they were given, which is always the caller's own.
+ */
+function cursorsOf(query: string): Reference[] {
+  if (!query.includes("after=") && !query.includes("before=")) return [];
+  const params = new URLSearchParams(query);
+  return (["after", "before"] as const).flatMap((param) => {
+    const id = params.get(param);
+    return id ? [{ id, param }] : [];
+  });
 }
 
 /** The created object's id, claimed for `key`: from the JSON body, or the first events of a stream. */
