@@ -6,7 +6,7 @@
  * in the file yet.
  */
 import { loadConfig } from "../config/load.ts";
-import { parseDay, parseSince } from "../state/period.ts";
+import { parseDay, parseSince, periodProblem } from "../state/period.ts";
 import type { Prices } from "../state/prices.ts";
 import { buildReport, parseBy, reportCsv, reportTable } from "../state/report.ts";
 import { SqliteStore } from "../state/sqlite-store.ts";
@@ -26,6 +26,8 @@ export async function usageCommand(args: string[]): Promise<number> {
   if (since instanceof Error) throw new UsageError(`--since: ${since.message}`);
   const until = parseDay(flags.until ?? utcDay(now));
   if (until instanceof Error) throw new UsageError(`--until: ${until.message}`);
+  const problem = periodProblem(since, until);
+  if (problem) throw new UsageError(`--since: ${problem}`);
   const by = parseBy(flags.by ?? "key,model,day");
   if (typeof by === "string") throw new UsageError(`--by: ${by}`);
   const format = flags.format ?? "table";

@@ -5,7 +5,7 @@
  */
 import { Elysia } from "elysia";
 import { Failure } from "../lib/failure.ts";
-import { parseDay, parseSince } from "../state/period.ts";
+import { parseDay, parseSince, periodProblem } from "../state/period.ts";
 import type { Prices } from "../state/prices.ts";
 import { buildReport, parseBy, reportCsv } from "../state/report.ts";
 import type { Spending } from "../state/spending.ts";
@@ -27,6 +27,8 @@ export function adminUsage({ spending, prices, clock }: AdminUsageDeps) {
     if (since instanceof Error) throw invalid("since", since.message);
     const until = parseDay(query.get("until") ?? utcDay(now));
     if (until instanceof Error) throw invalid("until", until.message);
+    const problem = periodProblem(since, until);
+    if (problem) throw invalid("since", problem);
     const by = parseBy(query.get("by") ?? "key,model,day");
     if (typeof by === "string") throw invalid("by", by);
     const format = query.get("format") ?? "json";

@@ -50,9 +50,11 @@ export interface Operation {
   readonly renamesMaxTokens: boolean;
   /** A created answer is an object kept upstream (a stored response): it belongs to the key that made it. */
   readonly storesObject: boolean;
+  /** Its body may name objects by id (a previous response, a file): ownership checks they are the caller's. */
+  readonly refersToObjects: boolean;
 }
 
-type Defaulted = "streamEnd" | "routedByModel" | "fixups" | "streamUsage" | "meter" | "renamesMaxTokens" | "storesObject";
+type Defaulted = "streamEnd" | "routedByModel" | "fixups" | "streamUsage" | "meter" | "renamesMaxTokens" | "storesObject" | "refersToObjects";
 const op = (o: Omit<Operation, Defaulted> & Partial<Operation>): Operation =>
   Object.freeze({
     streamEnd: "done-marker",
@@ -62,6 +64,7 @@ const op = (o: Omit<Operation, Defaulted> & Partial<Operation>): Operation =>
     meter: o.routedByModel === false ? "none" : "answer",
     renamesMaxTokens: false,
     storesObject: false,
+    refersToObjects: false,
     ...o,
   });
 
@@ -76,6 +79,7 @@ export const CHAT_COMPLETIONS = op({
   fixups: "delta",
   streamUsage: "ask",
   renamesMaxTokens: true,
+  refersToObjects: true,
 });
 // Legacy completions: the v1 API's GA surface does not list them (§1.4), but Azure may serve them
 // (instruct models), so they are tried there too.
@@ -110,6 +114,7 @@ export const RESPONSES = op({
   streamUsage: "always",
   meter: "answer-or-prompt",
   storesObject: true,
+  refersToObjects: true,
 });
 
 /** Operations on a stored response: no model, so they go to the default upstream. */
@@ -136,4 +141,5 @@ export const V1_RESOURCE = op({
   dated: "none",
   v1: "ga",
   routedByModel: false,
+  refersToObjects: true,
 });

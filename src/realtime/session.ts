@@ -76,7 +76,8 @@ export function relaySession(info: SessionInfo, upstream: ClientSocket, deps: Se
     metrics.requests.inc({ route: "realtime", model: info.modelLabel, upstream: info.upstream, status: "101" });
     metrics.duration.observe({ route: "realtime", model: info.modelLabel }, ms / 1000);
     const totals = usage.totals();
-    deps.spending?.record({ key: info.client.name, model: info.model, upstream: info.upstream, prompt: totals.input_tokens, cached: totals.cached_tokens, completion: totals.output_tokens, at: Date.now() });
+    // the tokens are in the ledger already, one entry per response.done: the session itself is the call
+    deps.spending?.record({ key: info.client.name, model: info.model, upstream: info.upstream, prompt: 0, cached: 0, completion: 0, at: Date.now() });
     log.info("realtime session", {
       request_id: info.requestId,
       method: "GET",
@@ -115,6 +116,9 @@ export function relaySession(info: SessionInfo, upstream: ClientSocket, deps: Se
       const tokens = usage.observe(data);
       if (tokens) {
         deps.limiter.addTokens(info.client.name, tokens.input + tokens.output);
+        // in the ledger now, not at the session's end: its budget sees a long session's spend
+        // while it runs (refusing the key's next call), and a crash loses at most a second of it
+        deps.spending?.record({ requests: 0, key: info.client.name, model: info.model, upstream: info.upstream, prompt: tokens.input, cached: tokens.cached, completion: tokens.output, at: Date.now() });
         metrics.tokens.inc({ key: info.client.name, model: info.modelLabel, kind: "prompt" }, tokens.input);
         metrics.tokens.inc({ key: info.client.name, model: info.modelLabel, kind: "completion" }, tokens.output);
       }

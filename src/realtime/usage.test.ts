@@ -6,7 +6,7 @@ const done = (usage: unknown, prefix = "") => JSON.stringify({ ...(prefix ? { ev
 test("sums input/output tokens and their text/audio details over response.done events", () => {
   const usage = new SessionUsage();
   const first = usage.observe(done({ total_tokens: 30, input_tokens: 10, output_tokens: 20, input_token_details: { text_tokens: 4, audio_tokens: 6, cached_tokens: 2 }, output_token_details: { text_tokens: 5, audio_tokens: 15 } }, "event_abc123"));
-  expect(first).toEqual({ input: 10, output: 20 });
+  expect(first).toEqual({ input: 10, output: 20, cached: 2 });
   usage.observe(done({ input_tokens: 1, output_tokens: 2 }));
   expect(usage.responses).toBe(2);
   expect(usage.totals()).toEqual({ input_tokens: 11, output_tokens: 22, input_text_tokens: 4, input_audio_tokens: 6, cached_tokens: 2, output_text_tokens: 5, output_audio_tokens: 15 });

@@ -12,6 +12,8 @@ const TYPE_WITHIN = 160;
 export interface ResponseTokens {
   readonly input: number;
   readonly output: number;
+  /** The share of `input` served from the prompt cache. */
+  readonly cached: number;
 }
 
 interface Totals {
@@ -42,13 +44,13 @@ export class SessionUsage {
     const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : 0);
     const inDetails = (usage.input_token_details ?? {}) as Record<string, unknown>;
     const outDetails = (usage.output_token_details ?? {}) as Record<string, unknown>;
-    const tokens = { input: n(usage.input_tokens), output: n(usage.output_tokens) };
+    const tokens = { input: n(usage.input_tokens), output: n(usage.output_tokens), cached: n(inDetails.cached_tokens) };
     this.responses++;
     this.sum.input_tokens += tokens.input;
     this.sum.output_tokens += tokens.output;
     this.sum.input_text_tokens += n(inDetails.text_tokens);
     this.sum.input_audio_tokens += n(inDetails.audio_tokens);
-    this.sum.cached_tokens += n(inDetails.cached_tokens);
+    this.sum.cached_tokens += tokens.cached;
     this.sum.output_text_tokens += n(outDetails.text_tokens);
     this.sum.output_audio_tokens += n(outDetails.audio_tokens);
     return tokens;

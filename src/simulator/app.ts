@@ -10,7 +10,7 @@ import { faultsIn } from "./faults.ts";
 import { azureHeaders, faultResponse, sleep } from "./http.ts";
 import { handleSpeech } from "./operations/audio-speech.ts";
 import { handleTranscription, handleTranslation } from "./operations/audio-transcriptions.ts";
-import { cancelBatch, createBatch, getBatch, listBatches } from "./operations/batches.ts";
+import { cancelBatch, completeBatch, createBatch, getBatch, listBatches } from "./operations/batches.ts";
 import { handleChat } from "./operations/chat.ts";
 import { handleCompletions } from "./operations/completions.ts";
 import { field, json, newState, streamResponse, type OperationContext } from "./operations/context.ts";
@@ -116,6 +116,8 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       realtime.queueHandshakeFault(await request.text());
       return Response.json({ ok: true });
     }
+    const finished = /^\/_sim\/batches\/([^/]+)\/complete$/.exec(url.pathname);
+    if (finished && request.method === "POST") return completeBatch(state, finished[1]!);
     if (url.pathname.startsWith("/_sim/")) return control(url, request, recorder, quotas);
     if ((url.pathname === "/openai/v1/realtime/client_secrets" || url.pathname === "/openai/v1/realtime/calls") && request.method === "POST") return realtime.handleHttp(request, url);
     if (upgrade && (url.pathname === "/openai/v1/realtime" || url.pathname === "/openai/realtime") && request.headers.get("upgrade")?.toLowerCase() === "websocket") {

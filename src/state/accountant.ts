@@ -42,7 +42,7 @@ export class Accountant implements Spending {
     const cost = costOf(this.prices, entry.model, entry.prompt, entry.cached, entry.completion);
     const day = utcDay(entry.at);
     const id = rowKey(day, entry.key, entry.model, entry.upstream);
-    const sums = { requests: 1, prompt: entry.prompt, cached: entry.cached, completion: entry.completion, cost };
+    const sums = { requests: entry.requests ?? 1, prompt: entry.prompt, cached: entry.cached, completion: entry.completion, cost };
     const row = this.pending.get(id);
     if (row) addInto(row, sums);
     else this.pending.set(id, { day, key: entry.key, model: entry.model, upstream: entry.upstream, ...sums });

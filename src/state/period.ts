@@ -2,6 +2,19 @@
 import { utcDay } from "./usage-row.ts";
 
 const DAY_MS = 86_400_000;
+/**
+ * The longest report: Redis keeps a hash per day, read in one pipeline, and its reader stopped
+ * at this many days without a word (a report from 2020 on ended in 2022). Said up front instead.
+ */
+export const MAX_REPORT_DAYS = 800;
+
+/** Why `since`..`until` is not a period to report on, or undefined when it is one. */
+export function periodProblem(since: string, until: string): string | undefined {
+  if (since > until) return `must not be after until (${until}), got "${since}"`;
+  const days = (Date.parse(`${until}T00:00:00Z`) - Date.parse(`${since}T00:00:00Z`)) / DAY_MS + 1;
+  if (days > MAX_REPORT_DAYS) return `the period may be at most ${MAX_REPORT_DAYS} days, got ${days} (from "${since}")`;
+  return undefined;
+}
 
 /** The first day, or an error message. */
 export function parseSince(text: string, now: number): string | Error {

@@ -3,6 +3,7 @@
  * summed by the chosen dimensions, with totals and the models that had no price.
  */
 import { unpriced, type Prices } from "./prices.ts";
+import { csvField, terminalText } from "./report-text.ts";
 import { addInto, type UsageRow } from "./usage-row.ts";
 
 export const DIMENSIONS = ["key", "model", "upstream", "day"] as const;
@@ -84,7 +85,7 @@ export function reportCsv(report: Report): string {
 export function reportTable(report: Report): string {
   const head = [...report.by, "requests", "prompt", "cached", "completion", "total", "cost_usd"];
   const cells = (d: Partial<Record<Dimension, string>> & Omit<ReportLine, "group">) => [
-    ...report.by.map((b) => d[b] ?? ""),
+    ...report.by.map((b) => terminalText(d[b] ?? "")),
     ...COLUMNS.map((c) => (c === "cost_usd" ? d.cost_usd.toFixed(4) : d[c].toLocaleString("en-US"))),
   ];
   const body = report.data.map(cells);
@@ -96,12 +97,8 @@ export function reportTable(report: Report): string {
   const rule = widths.map((w) => "-".repeat(w)).join("  ");
   const lines = [`usage ${report.since} .. ${report.until} (UTC)`, format(head), rule, ...body.map(format), rule, format(totalRow)];
   if (report.data.length === 0) lines.splice(3, 0, "(no calls in this period)");
-  if (report.unpriced.length > 0) lines.push("", `unpriced (counted at 0 USD; add them to prices): ${report.unpriced.join(", ")}`);
+  if (report.unpriced.length > 0) lines.push("", `unpriced (counted at 0 USD; add them to prices): ${report.unpriced.map(terminalText).join(", ")}`);
   return `${lines.join("\n")}\n`;
-}
-
-function csvField(value: string): string {
-  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 function compareGroups(a: Partial<Record<Dimension, string>>, b: Partial<Record<Dimension, string>>, by: readonly Dimension[]): number {

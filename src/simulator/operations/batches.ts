@@ -44,6 +44,21 @@ export const listBatches = listing("batches");
 
 export const getBatch = lookup("batches", "Batch");
 
+/**
+ * Test control (POST /_sim/batches/{id}/complete): the batch ends `completed` with an output
+ * file, as Azure's would once it ran; a file Azure made, not the client.
+ */
+export function completeBatch(state: OperationContext["state"], id: string): Response {
+  const batch = state.batches.get(id);
+  if (!batch) return json(notFound("Batch", id), 404, new Headers());
+  const content = new TextEncoder().encode('{"custom_id":"1","response":{"status_code":200}}\n');
+  const file = { id: `file-${crypto.randomUUID().replaceAll("-", "")}`, object: "file" as const, bytes: content.length, created_at: unixNow(), filename: "batch_output.jsonl", purpose: "batch_output", status: "processed", content, contentType: "application/jsonl" };
+  state.files.put(file.id, file);
+  const done = { ...batch, status: "completed", completed_at: unixNow(), output_file_id: file.id };
+  state.batches.put(id, done);
+  return Response.json(done);
+}
+
 /** Answers `cancelling`, as OpenAI does; later reads see `cancelled`. */
 export function cancelBatch(ctx: OperationContext): Response {
   const batch = ctx.state.batches.get(ctx.params.id!);

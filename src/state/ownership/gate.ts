@@ -9,8 +9,10 @@
 import { Failure } from "../../lib/failure.ts";
 import { disposeBody, type ProxyCall } from "../../proxy/call.ts";
 import type { Forward } from "../../proxy/forward.ts";
+import { derivedFileIds, namesDerivedFiles } from "./derived.ts";
 import { accessOf } from "./object-path.ts";
 import type { Owners } from "./owners.ts";
+import { referencesIn, type Reference } from "./references.ts";
 
 const MAX_EXTRA_PAGES = 10;
 const CLAIM_SCAN_BYTES = 8192;
@@ -18,14 +20,13 @@ const CLAIM_SCAN_BYTES = 8192;
 export function withOwnership(forward: Forward, owners: Owners): Forward {
   return async (call) => {
     const access = accessOf(call);
-    if (access.kind === "none") return forward(call);
     const { admin, name } = call.client;
+    if (!admin) await refuseOthers(call, access.kind === "object" ? [{ id: access.id, param: "id" }] : access.kind === "list" ? cursorsOf(call.query) : [], name, owners);
+    if (access.kind === "none") return forward(call);
     if (access.kind === "object") {
-      if (!admin && (await owners.ownersOf([access.id])).get(access.id) !== name) {
-        disposeBody(call.body);
-        throw new Failure("not_found", `No such object: '${access.id}'.`, { param: "id", code: "not_found" });
-      }
-      return forward(call);
+      const forwarded = await forward(call);
+      if (!forwarded.response.ok || !namesDerivedFiles(call)) return forwarded;
+      return { response: await derivedClaimed(forwarded.response, access.id, admin ? undefined : name, owners), ended: forwarded.ended };
     }
     if (access.kind === "list" && admin) return forward(call);
     const forwarded = await forward(call);
@@ -33,6 +34,58 @@ export function withOwnership(forward: Forward, owners: Owners): Forward {
     const response = access.kind === "create" ? await claimed(forwarded.response, name, owners) : await filtered(forwarded.response, call, forward, owners);
     return { response, ended: forwarded.ended };
   };
+}
+
+/**
+ * The object in the path and those the body names (references.ts) must all be `key`'s: the
+ * first that is not is a 404 naming its field, as if it did not exist, and nothing goes upstream.
+ */
+async function refuseOthers(call: ProxyCall, inPath: Reference[], key: string, owners: Owners): Promise<void> {
+  // only these take ids in their body: embeddings, images and audio calls are not read again
+  const wanted = [...inPath, ...(call.operation.refersToObjects ? await referencesIn(call.body) : [])];
+  if (wanted.length === 0) return;
+  const owner = await owners.ownersOf([...new Set(wanted.map((r) => r.id))]);
+  const foreign = wanted.find((r) => owner.get(r.id) !== key);
+  if (!foreign) return;
+  disposeBody(call.body);
+  throw new Failure("not_found", `No such object: '${foreign.id}'.`, { param: foreign.param, code: "not_found" });
+}
+
+/** The answer as it is, once the files it names are claimed for the object's owner (`owner`, or looked up for an admin). */
+async function derivedClaimed(response: Response, id: string, owner: string | undefined, owners: Owners): Promise<Response> {
+  if (!(response.headers.get("content-type") ?? "").includes("json")) return response;
+  const text = await response.text();
+  const files = derivedFileIds(text);
+  const key = files.length > 0 ? (owner ?? (await owners.ownersOf([id])).get(id)) : undefined;
+  if (key !== undefined) for (const file of files) await claimSafely(owners, file, key);
+  return rebuilt(response, text);
+}
+
+/**
+ * A claim that fails (a worker's primary not answering, SQLite refusing the write) leaves the
+ * object without an owner, for admin keys only; the client still gets the object it made, and
+ * a rejection left to float would end the process (Bun and Deno exit on an unhandled one).
+ */
+async function claimSafely(owners: Owners, id: string, key: string): Promise<void> {
+  try {
+    await owners.claim(id, key);
+  } catch {
+    // no owner then: the object is for admin keys only (README "Object ownership")
+  }
+}
+
+/**
+ * A list's `after` / `before` cursor is an object of that list: another key's would page
+ * through the collection from it (and tell by the answer whether it exists). The SDKs page
+ * from the `last_id` of what they were given, which is always the caller's own.
+ */
+function cursorsOf(query: string): Reference[] {
+  if (!query.includes("after=") && !query.includes("before=")) return [];
+  const params = new URLSearchParams(query);
+  return (["after", "before"] as const).flatMap((param) => {
+    const id = params.get(param);
+    return id ? [{ id, param }] : [];
+  });
 }
 
 /** The created object's id, claimed for `key`: from the JSON body, or the first events of a stream. */
@@ -49,7 +102,7 @@ async function claimed(response: Response, key: string, owners: Owners): Promise
           const id = /"id"\s*:\s*"([^"]+)"/.exec(seen)?.[1];
           if (id || seen.length > CLAIM_SCAN_BYTES) {
             done = true;
-            if (id) void owners.claim(id, key);
+            if (id) void claimSafely(owners, id, key);
           }
         }
         controller.enqueue(chunk);
@@ -60,7 +113,7 @@ async function claimed(response: Response, key: string, owners: Owners): Promise
   if (!type.includes("json")) return response;
   const text = await response.text();
   const id = idOf(text);
-  if (id) await owners.claim(id, key);
+  if (id) await claimSafely(owners, id, key);
   return rebuilt(response, text);
 }
 

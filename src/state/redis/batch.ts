@@ -6,6 +6,7 @@
  */
 import { addInto, rowKey, utcDay, type UsageRow } from "../usage-row.ts";
 import type { RedisKeys } from "./keys.ts";
+import { MAX_REPORT_DAYS } from "../period.ts";
 
 const DAY_TTL_S = 3 * 86_400;
 const MONTH_TTL_S = 33 * 86_400;
@@ -110,7 +111,7 @@ export function rowsOfDay(day: string, hash: Record<string, string>): UsageRow[]
 }
 
 /** Every UTC day from `since` to `until`, at most `max` of them. */
-export function daysBetween(since: string, until: string, max = 800): string[] {
+export function daysBetween(since: string, until: string, max = MAX_REPORT_DAYS): string[] {
   const days: string[] = [];
   for (let t = Date.parse(`${since}T00:00:00Z`); days.length < max; t += 86_400_000) {
     const day = utcDay(t);

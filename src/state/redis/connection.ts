@@ -91,7 +91,13 @@ export class RedisConnection {
   }
 }
 
-/** A Redis URL without its password, for the log. */
+/**
+ * A Redis URL without its password, for the log. The credentials end at the last '@' (as
+ * ioredis and WHATWG URL parsing read them), so a password holding a raw '@' is cut whole:
+ * stopping at the first one logged the rest of it. A later '@' elsewhere only hides more.
+ */
 function redacted(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
+  const start = url.indexOf("//");
+  const at = url.lastIndexOf("@");
+  return start !== -1 && at > start ? `${url.slice(0, start + 2)}***${url.slice(at)}` : url;
 }

@@ -132,7 +132,7 @@ export class RedisState implements KeyLimits, Spending {
   record(entry: UsageEntry): void {
     const cost = costOf(this.prices, entry.model, entry.prompt, entry.cached, entry.completion);
     const day = utcDay(entry.at);
-    this.batch.addRow({ day, key: entry.key, model: entry.model, upstream: entry.upstream, requests: 1, prompt: entry.prompt, cached: entry.cached, completion: entry.completion, cost });
+    this.batch.addRow({ day, key: entry.key, model: entry.model, upstream: entry.upstream, requests: entry.requests ?? 1, prompt: entry.prompt, cached: entry.cached, completion: entry.completion, cost });
     const totals = this.totals.get(entry.key);
     if (totals) {
       // kept up to date for an outage; Redis's own count replaces it on the next admit
