@@ -25,7 +25,10 @@ const call = {
   client: { name: "alice", admin: false, models: null, limits: {} },
 } as unknown as ProxyCall;
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+/** A few turns of the event loop, no time passing: a rejection nobody handles is reported by then. */
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
 
 test("a streamed create whose claim fails still streams every event, and nothing is left unhandled", async () => {
   const events = 'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\nevent: response.completed\ndata: {"type":"response.completed"}\n\n';
