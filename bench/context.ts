@@ -110,7 +110,12 @@ export interface SseJob {
 
 /** Run the SSE client (sse-client.ts) on the load core against a target. */
 export async function sseClient(ctx: Ctx, target: Target, job: SseJob): Promise<SseReport> {
-  const full = { ...job, url: target.chatUrl, headers: { "content-type": "application/json", [target.keyHeader[0]]: target.keyHeader[1] }, body: target.body(true) };
+  const full = {
+    ...job,
+    url: target.chatUrl,
+    headers: { "content-type": "application/json", [target.keyHeader[0]]: target.keyHeader[1] },
+    body: target.body(true),
+  };
   const done = watchInterference(`sse ${job.mode}${job.concurrency ? ` x${job.concurrency}` : ""} ${target.name}`);
   const out = await runToEnd([ctx.bun, SSE_CLIENT, JSON.stringify(full)], {
     core: LOAD_CORE,

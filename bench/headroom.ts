@@ -46,12 +46,30 @@ export interface HeadroomRun {
   proxy_cpu_us_per_request: number;
 }
 
-async function runOnce(binary: string, dir: string, quota: DeploymentQuota | null, headroom: boolean, seconds: number, connections: number, core: number | null): Promise<HeadroomRun> {
+async function runOnce(
+  binary: string,
+  dir: string,
+  quota: DeploymentQuota | null,
+  headroom: boolean,
+  seconds: number,
+  connections: number,
+  core: number | null,
+): Promise<HeadroomRun> {
   const sims: RunningSimulator[] = [await startSimulator({ name: "a", quotas: quota ? { "gpt-4o": quota } : {} }), await startSimulator({ name: "b" })];
   const [a, b] = sims as [RunningSimulator, RunningSimulator];
   const config = join(dir, `headroom-${headroom ? "on" : "off"}.json`);
-  const upstream = (name: string, s: RunningSimulator, priority: number) => ({ name, endpoint: s.url, api_key: s.key, api_version: "2024-10-21", priority, deployments: { "gpt-4o": "gpt-4o" } });
-  writeFileSync(config, JSON.stringify({ upstreams: [upstream("a", a, 0), upstream("b", b, 1)], keys: [{ name: "bench", key: CLIENT_KEY }], routing: { headroom } }));
+  const upstream = (name: string, s: RunningSimulator, priority: number) => ({
+    name,
+    endpoint: s.url,
+    api_key: s.key,
+    api_version: "2024-10-21",
+    priority,
+    deployments: { "gpt-4o": "gpt-4o" },
+  });
+  writeFileSync(
+    config,
+    JSON.stringify({ upstreams: [upstream("a", a, 0), upstream("b", b, 1)], keys: [{ name: "bench", key: CLIENT_KEY }], routing: { headroom } }),
+  );
   const port = await freePort();
   const proxy = start(`headroom-${headroom ? "on" : "off"}`, [binary, "serve", "--config", config, "--workers", "1"], {
     core,
@@ -68,7 +86,11 @@ async function runOnce(binary: string, dir: string, quota: DeploymentQuota | nul
     const client = async () => {
       while (performance.now() < until) {
         const t0 = performance.now();
-        const response = await fetch(`${base}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" }, body });
+        const response = await fetch(`${base}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
+          body,
+        });
         await response.arrayBuffer();
         latencies.push(performance.now() - t0);
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
@@ -76,10 +98,15 @@ async function runOnce(binary: string, dir: string, quota: DeploymentQuota | nul
     };
     await Promise.all(Array.from({ length: connections }, client));
     const cpu = cpuMs(proxy.pid) - cpu0;
-    const quota = ((await (await fetch(`${a.url}/_sim/quota`)).json()) as Array<{ deployment: string; rejected: number }>).find((q) => q.deployment === "gpt-4o");
+    const quota = ((await (await fetch(`${a.url}/_sim/quota`)).json()) as Array<{ deployment: string; rejected: number }>).find(
+      (q) => q.deployment === "gpt-4o",
+    );
     // who served what, from the proxy's own counters (the simulators' recorders keep 1000 entries)
     const text = await (await fetch(`${base}/metrics`)).text();
-    const attempts = (upstream: string, outcome: string) => Number(new RegExp(`azure_proxy_upstream_attempts_total\\{upstream="${upstream}",deployment="gpt-4o",outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const attempts = (upstream: string, outcome: string) =>
+      Number(
+        new RegExp(`azure_proxy_upstream_attempts_total\\{upstream="${upstream}",deployment="gpt-4o",outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0,
+      );
     const requests = latencies.length;
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
@@ -122,13 +149,25 @@ export function headroomSection(results: Record<string, { on: HeadroomRun; off: 
     rows.push(
       { metric: `${name}: requests answered`, values: v("requests") },
       { metric: `${name}: client-visible 429s`, values: v("client_429"), target: "0", pass: on.client_429 === 0 },
-      { metric: `${name}: upstream 429s (A refused)`, values: v("upstream_429"), ...(SCENARIOS[name] ? { target: "on < off", pass: on.upstream_429 < off.upstream_429 } : {}) },
+      {
+        metric: `${name}: upstream 429s (A refused)`,
+        values: v("upstream_429"),
+        ...(SCENARIOS[name] ? { target: "on < off", pass: on.upstream_429 < off.upstream_429 } : {}),
+      },
       { metric: `${name}: served by A / by B`, values: { off: `${off.served_a} / ${off.served_b}`, on: `${on.served_a} / ${on.served_b}` }, ratio: "" },
       { metric: `${name}: latency p50 / p99 (ms)`, values: { off: `${off.p50_ms} / ${off.p99_ms}`, on: `${on.p50_ms} / ${on.p99_ms}` }, ratio: "" },
       { metric: `${name}: proxy CPU per request (µs)`, values: v("proxy_cpu_us_per_request") },
     );
   }
-  return { title: "headroom routing, off vs on: A (priority 0) has a quota, B none; 16 closed-loop clients", columns: [["off", "headroom off"], ["on", "headroom on"]], ratio: ["on", "off"], rows };
+  return {
+    title: "headroom routing, off vs on: A (priority 0) has a quota, B none; 16 closed-loop clients",
+    columns: [
+      ["off", "headroom off"],
+      ["on", "headroom on"],
+    ],
+    ratio: ["on", "off"],
+    rows,
+  };
 }
 
 /** Counts summed; latencies as the mean of the runs' figures. */
@@ -155,7 +194,14 @@ if (import.meta.main) {
   const binary = resolve(process.argv[2] ?? "dist/azure-proxy");
   const dir = mkdtempSync(join(tmpdir(), "azure-proxy-headroom-"));
   const scenarios = process.env.SCENARIOS?.split(",");
-  const result = await measureHeadroom({ binary, dir, seconds: Number(process.env.DURATION_S ?? 10), connections: Number(process.env.CONNECTIONS ?? 16), core: null, scenarios });
+  const result = await measureHeadroom({
+    binary,
+    dir,
+    seconds: Number(process.env.DURATION_S ?? 10),
+    connections: Number(process.env.CONNECTIONS ?? 16),
+    core: null,
+    scenarios,
+  });
   console.log(JSON.stringify(result, null, 2));
   console.log(renderSection(headroomSection(result)));
 }

@@ -16,19 +16,24 @@ const port = Number(process.argv[2] ?? 0);
 const apiKey = process.argv[3] ?? "bench-upstream-key";
 const encoder = new TextEncoder();
 
-const FILTERS = '{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}';
-const TAIL = '"created":1742460935,"id":"chatcmpl-BD5yZBfhSLLcuDtRtF48KwOywtED5","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","system_fingerprint":"fp_ded0d14823"}\n\n';
+const FILTERS =
+  '{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}';
+const TAIL =
+  '"created":1742460935,"id":"chatcmpl-BD5yZBfhSLLcuDtRtF48KwOywtED5","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","system_fingerprint":"fp_ded0d14823"}\n\n';
 const HEAD = encoder.encode(
   'data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}]}\n\n' +
     `data: {"choices":[{"content_filter_results":{},"delta":{"content":"","refusal":null,"role":"assistant"},"finish_reason":null,"index":0,"logprobs":null}],${TAIL}`,
 );
 // Distinct content per index (` t17`) so a reordering or duplication would be visible in a dump.
 const CONTENT = Array.from({ length: 1024 }, (_, i) =>
-  encoder.encode(`data: {"choices":[{"content_filter_results":${FILTERS},"delta":{"content":" t${i}"},"finish_reason":null,"index":0,"logprobs":null}],${TAIL}`),
+  encoder.encode(
+    `data: {"choices":[{"content_filter_results":${FILTERS},"delta":{"content":" t${i}"},"finish_reason":null,"index":0,"logprobs":null}],${TAIL}`,
+  ),
 );
-const END = encoder.encode(`data: {"choices":[{"content_filter_results":{},"delta":{},"finish_reason":"stop","index":0,"logprobs":null}],${TAIL}data: [DONE]\n\n`);
-const JSON_BODY =
-  `{"choices":[{"content_filter_results":${FILTERS},"finish_reason":"stop","index":0,"logprobs":null,"message":{"annotations":[],"content":"Response content here","refusal":null,"role":"assistant"}}],"created":1754396640,"id":"chatcmpl-C1AzwZZD1ea9wUuqXbOHCWwGHYVJX","model":"gpt-4.1-2025-04-14","object":"chat.completion","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}],"system_fingerprint":"fp_b663f05c2c","usage":{"completion_tokens":29,"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0},"prompt_tokens":26,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":0},"total_tokens":55}}`;
+const END = encoder.encode(
+  `data: {"choices":[{"content_filter_results":{},"delta":{},"finish_reason":"stop","index":0,"logprobs":null}],${TAIL}data: [DONE]\n\n`,
+);
+const JSON_BODY = `{"choices":[{"content_filter_results":${FILTERS},"finish_reason":"stop","index":0,"logprobs":null,"message":{"annotations":[],"content":"Response content here","refusal":null,"role":"assistant"}}],"created":1754396640,"id":"chatcmpl-C1AzwZZD1ea9wUuqXbOHCWwGHYVJX","model":"gpt-4.1-2025-04-14","object":"chat.completion","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}],"system_fingerprint":"fp_b663f05c2c","usage":{"completion_tokens":29,"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0},"prompt_tokens":26,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":0},"total_tokens":55}}`;
 // Headers Azure sends on every answer (docs/azure.md §5.3): the proxy has to copy them.
 const AZURE_HEADERS = {
   "apim-request-id": "0e3c4a4e-7b1e-4d5e-9a55-6c1b0f6c2f11",
@@ -41,7 +46,16 @@ const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache
 const PATH = /^\/openai\/deployments\/[^/]+\/chat\/completions$/;
 
 let config = { chunks: 64, delayMs: 0 };
-const fresh = () => ({ requests: 0, streamsStarted: 0, streamsCompleted: 0, streamsCancelled: 0, activeStreams: 0, maxActiveStreams: 0, streamBytes: 0, connections: new Set<number>() });
+const fresh = () => ({
+  requests: 0,
+  streamsStarted: 0,
+  streamsCompleted: 0,
+  streamsCancelled: 0,
+  activeStreams: 0,
+  maxActiveStreams: 0,
+  streamBytes: 0,
+  connections: new Set<number>(),
+});
 let stats = fresh();
 
 function sse(chunks: number, delayMs: number): ReadableStream<Uint8Array> {
@@ -96,7 +110,8 @@ const server = Bun.serve({
       const peer = srv.requestIP(request);
       if (peer) stats.connections.add(peer.port);
       const body = await request.text();
-      if (request.headers.get("api-key") !== apiKey) return Response.json({ error: { code: "401", message: "Access denied due to invalid subscription key." } }, { status: 401 });
+      if (request.headers.get("api-key") !== apiKey)
+        return Response.json({ error: { code: "401", message: "Access denied due to invalid subscription key." } }, { status: 401 });
       if (!url.searchParams.get("api-version")) return Response.json({ error: { code: "404", message: "Resource not found" } }, { status: 404 });
       if (!body.includes('"stream":true')) return new Response(JSON_BODY, { headers: JSON_HEADERS });
       srv.timeout(request, 0);

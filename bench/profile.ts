@@ -30,7 +30,10 @@ const seconds = Number(args.seconds);
 /** JSC's "Requesting GC because ..." lines (BUN_JSC_logGC=1), one per collection it asked for. */
 function gcLines(file: string): string[] {
   try {
-    return readFileSync(file, "latin1").replace(/\0/g, "").split("\n").filter((l) => l.startsWith("Requesting GC"));
+    return readFileSync(file, "latin1")
+      .replace(/\0/g, "")
+      .split("\n")
+      .filter((l) => l.startsWith("Requesting GC"));
   } catch {
     return [];
   }
@@ -57,7 +60,16 @@ function summarise(file: string) {
     const where = url ? `${relative(root, url.replace(/^file:\/\//, ""))}:${lineNumber + 1}` : "(native)";
     const fn = `${functionName || "(anonymous)"}  ${where}`;
     byFn.set(fn, (byFn.get(fn) ?? 0) + n);
-    const group = !url ? functionName.startsWith("(") ? functionName : "(native / runtime)" : url.includes("node_modules/") ? `node_modules/${url.split("node_modules/")[1]!.split("/")[0]}` : relative(root, url.replace(/^file:\/\//, "")).split("/").slice(0, 2).join("/");
+    const group = !url
+      ? functionName.startsWith("(")
+        ? functionName
+        : "(native / runtime)"
+      : url.includes("node_modules/")
+        ? `node_modules/${url.split("node_modules/")[1]!.split("/")[0]}`
+        : relative(root, url.replace(/^file:\/\//, ""))
+            .split("/")
+            .slice(0, 2)
+            .join("/");
     byGroup.set(group, (byGroup.get(group) ?? 0) + n);
   }
   // Native self time charged to the nearest JS frame that called it: what our code triggers.
@@ -68,7 +80,9 @@ function summarise(file: string) {
   for (const [id, n] of hits) {
     let node = byId.get(id);
     while (node && !node.callFrame.url) node = parent.get(node.id);
-    const key = node ? `${node.callFrame.functionName || "(anonymous)"}  ${relative(root, node.callFrame.url.replace(/^file:\/\//, ""))}:${node.callFrame.lineNumber + 1}` : `${byId.get(id)!.callFrame.functionName || "(anonymous)"} (native, called from the event loop)`;
+    const key = node
+      ? `${node.callFrame.functionName || "(anonymous)"}  ${relative(root, node.callFrame.url.replace(/^file:\/\//, ""))}:${node.callFrame.lineNumber + 1}`
+      : `${byId.get(id)!.callFrame.functionName || "(anonymous)"} (native, called from the event loop)`;
     byCaller.set(key, (byCaller.get(key) ?? 0) + n);
   }
   const top = (m: Map<string, number>, k: number) =>

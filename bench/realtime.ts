@@ -18,7 +18,10 @@ import { percentile, round } from "./lib/stats.ts";
 
 const KEY = "bench-realtime";
 
-async function session(url: string, headers: Record<string, string>): Promise<{ socket: ClientSocket; next: () => Promise<string | Uint8Array>; closed: Promise<number> }> {
+async function session(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ socket: ClientSocket; next: () => Promise<string | Uint8Array>; closed: Promise<number> }> {
   const socket = await connectWebSocket(new URL(url), { headers, timeoutMs: 10_000, maxMessageBytes: 1 << 24 });
   const queue: Array<string | Uint8Array> = [];
   let wake: (() => void) | undefined;
@@ -60,7 +63,15 @@ export async function measureRealtime(binary: string, sessions: number, frames: 
   const port = await freePort();
   const proc = start("realtime-proxy", [binary, "serve"], {
     core: null,
-    env: { HOST: "127.0.0.1", PORT: String(port), AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: sim.key, AUTH_KEY: KEY, LOG_LEVEL: "warn", AZURE_PROXY_WORKERS: "1" },
+    env: {
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      AZURE_OPENAI_ENDPOINT: sim.url,
+      AZURE_OPENAI_API_KEY: sim.key,
+      AUTH_KEY: KEY,
+      LOG_LEVEL: "warn",
+      AZURE_PROXY_WORKERS: "1",
+    },
   });
   try {
     await waitForHttp(`http://127.0.0.1:${port}/healthz`);
@@ -97,7 +108,16 @@ export async function measureRealtime(binary: string, sessions: number, frames: 
     await Promise.all(open.map((s) => s.closed));
     await Bun.sleep(2000);
     const after = rssMb(proc.pid);
-    const idle = { sessions, inflight_reported: inflight, open_all_ms: round(openedMs, 0), rss_before_mb: round(before, 1), rss_held_mb: round(held, 1), growth_mb: round(held - before, 1), per_session_kb: round(((held - before) * 1024) / sessions, 1), rss_after_close_mb: round(after, 1) };
+    const idle = {
+      sessions,
+      inflight_reported: inflight,
+      open_all_ms: round(openedMs, 0),
+      rss_before_mb: round(before, 1),
+      rss_held_mb: round(held, 1),
+      growth_mb: round(held - before, 1),
+      per_session_kb: round(((held - before) * 1024) / sessions, 1),
+      rss_after_close_mb: round(after, 1),
+    };
 
     // a client that stops reading while 256 MiB come its way
     const stalledBefore = rssMb(proc.pid);
@@ -105,7 +125,12 @@ export async function measureRealtime(binary: string, sessions: number, frames: 
     await stalled.next();
     stalled.socket.pause();
     const sampler = rssSampler(proc.pid, 5);
-    stalled.socket.send(JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: "[sim flood_mb=256]" }] } }));
+    stalled.socket.send(
+      JSON.stringify({
+        type: "conversation.item.create",
+        item: { type: "message", role: "user", content: [{ type: "input_text", text: "[sim flood_mb=256]" }] },
+      }),
+    );
     stalled.socket.send(JSON.stringify({ type: "response.create" }));
     const deadline = Date.now() + 30_000;
     let endedBy: string | undefined;
@@ -117,7 +142,14 @@ export async function measureRealtime(binary: string, sessions: number, frames: 
     const peak = sampler.stop();
     stalled.socket.resume();
     const code = await Promise.race([stalled.closed, Bun.sleep(5000).then(() => undefined)]);
-    const stall = { sent_by_upstream_mb: 256, rss_before_mb: round(stalledBefore, 1), rss_peak_mb: round(peak, 1), peak_growth_mb: round(peak - stalledBefore, 1), ended: endedBy ?? "not within 30 s", client_close_code: code };
+    const stall = {
+      sent_by_upstream_mb: 256,
+      rss_before_mb: round(stalledBefore, 1),
+      rss_peak_mb: round(peak, 1),
+      peak_growth_mb: round(peak - stalledBefore, 1),
+      ended: endedBy ?? "not within 30 s",
+      client_close_code: code,
+    };
     return { binary, latency, idle, stall };
   } finally {
     await proc.stop();

@@ -23,7 +23,12 @@ export interface Section {
   rows: Row[];
 }
 
-export const MAIN_COLUMNS = [["direct", "direct"], ["nginx", "nginx"], ["floor", "bun-floor"], ["ours", "ours"]] as const;
+export const MAIN_COLUMNS = [
+  ["direct", "direct"],
+  ["nginx", "nginx"],
+  ["floor", "bun-floor"],
+  ["ours", "ours"],
+] as const;
 
 /** A main-table row: figures for direct, nginx, ours. */
 export function row(metric: string, direct: Value, nginx: Value, ours: Value, extra: Omit<Row, "metric" | "values"> & { floor?: Value } = {}): Row {
@@ -60,7 +65,11 @@ export function renderSection(s: Section): string {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const last = head.length - 2;
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i >= last ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 || i >= last ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   const notes = s.rows.filter((r) => r.note).map((r) => `  * ${r.metric}: ${r.note}`);
   return [`## ${s.title}`, line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line), ...notes].join("\n");
 }

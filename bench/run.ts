@@ -94,7 +94,8 @@ async function main() {
   pinSelf(LOAD_CORE);
   const busyBefore = await machineBusy();
   const cpuAtStart = { machine: machineCpuMs(), ours: ourCpuMs(), at: performance.now() };
-  if (busyBefore > 0.1) progress(`warning: the machine is ${(busyBefore * 100).toFixed(0)}% busy before we start; figures will be noisy (ratios to nginx drift less)`);
+  if (busyBefore > 0.1)
+    progress(`warning: the machine is ${(busyBefore * 100).toFixed(0)}% busy before we start; figures will be noisy (ratios to nginx drift less)`);
   const binary = await binaryPath();
   dir = mkdtempSync(join(tmpdir(), "azure-proxy-bench-"));
   const mock = await startMock(await freePort(), LOAD_CORE, bun);
@@ -108,13 +109,25 @@ async function main() {
     const startup = await measureStartup({ binary, env: serveEnv, clientKey: CLIENT_KEY, runs: mode.startupRuns, core: PROXY_CORE });
     data.startup = startup;
     main.push(
-      row("cold start to first answer, median (ms)", undefined, undefined, startup.cold_start_ms.median, { target: "<= 100", pass: startup.cold_start_ms.median <= 100 }),
+      row("cold start to first answer, median (ms)", undefined, undefined, startup.cold_start_ms.median, {
+        target: "<= 100",
+        pass: startup.cold_start_ms.median <= 100,
+      }),
       row("idle RSS after first answer (MB)", undefined, undefined, startup.idle_rss_mb, { target: "<= 50", pass: startup.idle_rss_mb <= 50 }),
     );
   }
 
   const nginxPort = await freePort();
-  const nginxChild = await startNginx({ dir: join(dir, "nginx"), port: nginxPort, upstreamPort: mock.port, upstreamKey: UPSTREAM_KEY, clientKey: CLIENT_KEY, deployment: DEPLOYMENT, apiVersion: API_VERSION, core: PROXY_CORE });
+  const nginxChild = await startNginx({
+    dir: join(dir, "nginx"),
+    port: nginxPort,
+    upstreamPort: mock.port,
+    upstreamKey: UPSTREAM_KEY,
+    clientKey: CLIENT_KEY,
+    deployment: DEPLOYMENT,
+    apiVersion: API_VERSION,
+    core: PROXY_CORE,
+  });
   const oursPort = await freePort();
   const oursChild = await startOurs("ours", [binary], { mockPort: mock.port, port: oursPort, core: PROXY_CORE, dir });
   const floorPort = await freePort();
@@ -174,7 +187,12 @@ async function main() {
     data.workers = workers.data;
     sections.push(workers.section);
     const [tput] = workers.section.rows;
-    main.push(row(`${tput!.metric}, both cores: --workers 2 vs nginx 2 workers`, undefined, tput!.values.nginx, tput!.values.ours2, { target: tput!.target, pass: tput!.pass }));
+    main.push(
+      row(`${tput!.metric}, both cores: --workers 2 vs nginx 2 workers`, undefined, tput!.values.nginx, tput!.values.ours2, {
+        target: tput!.target,
+        pass: tput!.pass,
+      }),
+    );
   }
   if (only.has("state")) {
     const state = await statePhase(ctx);
@@ -212,7 +230,12 @@ async function main() {
       columns: [["ours", "ours"]],
       rows: [
         { metric: "scanner alone, 64 KiB reads (ms)", values: { ours: forms.scanner_parse_ms }, target: "< 1000", pass: forms.scanner_parse_ms < 1000 },
-        { metric: `proxy round trip, read + parse, answer ${forms.proxy_status} (ms)`, values: { ours: forms.proxy_round_trip_ms }, target: "< 1000", pass: forms.proxy_round_trip_ms < 1000 },
+        {
+          metric: `proxy round trip, read + parse, answer ${forms.proxy_status} (ms)`,
+          values: { ours: forms.proxy_round_trip_ms },
+          target: "< 1000",
+          pass: forms.proxy_round_trip_ms < 1000,
+        },
         { metric: "proxy CPU for the form (ms)", values: { ours: forms.proxy_cpu_ms } },
         { metric: "longest /healthz answer meanwhile (ms)", values: { ours: forms.healthz_max_ms }, target: "< 50", pass: forms.healthz_max_ms < 50 },
         { metric: `default limit: refused with ${forms.default_limit_status} after (ms)`, values: { ours: forms.default_limit_round_trip_ms } },
@@ -227,10 +250,14 @@ async function main() {
   const wallMs = performance.now() - cpuAtStart.at;
   const foreign = Math.max(0, machineCpuMs() - cpuAtStart.machine - (ourCpuMs() - cpuAtStart.ours)) / (wallMs * navigator.hardwareConcurrency);
   if (disturbed.length > 0) {
-    console.log(`warning: other work took over 10% of the machine during: ${disturbed.map((d) => `${d.label} (${Math.round(d.foreign * 100)}%)`).join(", ")}; those rows are skewed`);
+    console.log(
+      `warning: other work took over 10% of the machine during: ${disturbed.map((d) => `${d.label} (${Math.round(d.foreign * 100)}%)`).join(", ")}; those rows are skewed`,
+    );
   }
   if (foreign > 0.05) {
-    console.log(`warning: other work used ${(foreign * 100).toFixed(0)}% of the machine during the run (load average now ${load}): absolute figures and p99s are skewed, ratios less so`);
+    console.log(
+      `warning: other work used ${(foreign * 100).toFixed(0)}% of the machine during the run (load average now ${load}): absolute figures and p99s are skewed, ratios less so`,
+    );
   }
   const missed = main.filter((r) => r.pass === false).map((r) => r.metric);
   console.log(missed.length ? `targets missed: ${missed.join("; ")}` : "all targets met");

@@ -80,7 +80,14 @@ async function oneStream(abortAfter = Infinity): Promise<StreamResult> {
     return { status, ttfeMs, ms: performance.now() - started, frames: count.frames, done: count.done };
   } catch (error) {
     const aborted = controller.signal.aborted && !deadline.aborted;
-    return { status, ttfeMs, ms: performance.now() - started, frames: count.frames, done: count.done, error: aborted ? undefined : String((error as Error).name ?? error) };
+    return {
+      status,
+      ttfeMs,
+      ms: performance.now() - started,
+      frames: count.frames,
+      done: count.done,
+      error: aborted ? undefined : String((error as Error).name ?? error),
+    };
   }
 }
 

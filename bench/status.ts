@@ -21,7 +21,12 @@ import { Health } from "../src/upstream/health.ts";
 const now = Date.UTC(2026, 11, 31, 12);
 const models = ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "o3", "text-embedding-3-small"];
 const raw = {
-  upstreams: Array.from({ length: 20 }, (_, u) => ({ name: `up${u}`, endpoint: `https://r${u}.openai.azure.com`, api_key: "k", deployments: Object.fromEntries(models.map((m) => [m, m])) })),
+  upstreams: Array.from({ length: 20 }, (_, u) => ({
+    name: `up${u}`,
+    endpoint: `https://r${u}.openai.azure.com`,
+    api_key: "k",
+    deployments: Object.fromEntries(models.map((m) => [m, m])),
+  })),
   keys: Array.from({ length: 100 }, (_, k) => ({ name: `key${k}`, key: `secret-${k}-xxxxxxxx`, budget: { tokens_per_day: 1e6, usd_per_month: 100 } })),
   prices: { "gpt-4o": { input: 2.5, output: 10 } },
 };
@@ -41,7 +46,10 @@ const log = createLogger("error", "json", () => {});
 const store = new MemoryStore();
 const spending = new Accountant(store, config.prices, () => now, log);
 const monthStart = `${new Date(now).toISOString().slice(0, 8)}01`;
-for (let d = 0; d < 30; d++) for (let k = 0; k < 100; k++) for (const m of models.slice(0, 3)) spending.record({ key: `key${k}`, model: m, upstream: "up0", prompt: 100, cached: 0, completion: 50, at: now - d * day });
+for (let d = 0; d < 30; d++)
+  for (let k = 0; k < 100; k++)
+    for (const m of models.slice(0, 3))
+      spending.record({ key: `key${k}`, model: m, upstream: "up0", prompt: 100, cached: 0, completion: 50, at: now - d * day });
 
 const month = new MonthUsage(spending);
 async function answer(): Promise<string> {
@@ -58,10 +66,17 @@ for (let i = 0; i < n; i++) bytes = (await answer()).length;
 const used = process.cpuUsage(cpu);
 const rows = await spending.report(monthStart, new Date(now).toISOString().slice(0, 10));
 console.log(`answer ${bytes} bytes`);
-console.log(`the whole month: ${rows.length} rows; per answer: ${((performance.now() - started) / n).toFixed(3)} ms wall, ${((used.user + used.system) / 1000 / n).toFixed(3)} ms CPU`);
+console.log(
+  `the whole month: ${rows.length} rows; per answer: ${((performance.now() - started) / n).toFixed(3)} ms wall, ${((used.user + used.system) / 1000 / n).toFixed(3)} ms CPU`,
+);
 if (process.env.BREAKDOWN) {
   const today = new Date(now).toISOString().slice(0, 10);
-  const time = async (name: string, fn: () => unknown) => { const c = process.cpuUsage(); for (let i = 0; i < n; i++) await fn(); const u = process.cpuUsage(c); console.log(name, ((u.user + u.system) / 1000 / n).toFixed(3)); };
+  const time = async (name: string, fn: () => unknown) => {
+    const c = process.cpuUsage();
+    for (let i = 0; i < n; i++) await fn();
+    const u = process.cpuUsage(c);
+    console.log(name, ((u.user + u.system) / 1000 / n).toFixed(3));
+  };
   const part = await statusPartOf(metrics, headroom);
   await time("part", () => statusPartOf(metrics, headroom));
   await time("rows (whole month)", () => spending.report(monthStart, today));

@@ -30,7 +30,16 @@ const body = (stream: boolean) => JSON.stringify({ model: DEPLOYMENT, messages: 
 
 export function directTarget(mockPort: number): Target {
   const chatPath = `/openai/deployments/${DEPLOYMENT}/chat/completions?api-version=${API_VERSION}`;
-  return { name: "direct", port: mockPort, chatPath, chatUrl: `http://127.0.0.1:${mockPort}${chatPath}`, keyHeader: ["api-key", UPSTREAM_KEY], pid: null, body, expectedFrames: (n) => n };
+  return {
+    name: "direct",
+    port: mockPort,
+    chatPath,
+    chatUrl: `http://127.0.0.1:${mockPort}${chatPath}`,
+    keyHeader: ["api-key", UPSTREAM_KEY],
+    pid: null,
+    body,
+    expectedFrames: (n) => n,
+  };
 }
 
 export function proxiedTarget(name: string, port: number, pid: number, dropsPromptFilterChunk: boolean): Target {
@@ -70,7 +79,11 @@ export async function startFloor(binary: string, o: { mockPort: number; port: nu
 }
 
 /** Our proxy as a user runs it: `<cmd> serve`, logging at its default level to a file. */
-export async function startOurs(name: string, cmd: string[], o: { mockPort: number; port: number; core: number | null; dir: string; env?: Record<string, string> }): Promise<Child> {
+export async function startOurs(
+  name: string,
+  cmd: string[],
+  o: { mockPort: number; port: number; core: number | null; dir: string; env?: Record<string, string> },
+): Promise<Child> {
   const child = start(name, [...cmd, "serve"], { core: o.core, env: oursEnv(o.mockPort, o.port, o.env), log: join(o.dir, `${name}.log`) });
   await Promise.race([
     waitForHttp(`http://127.0.0.1:${o.port}/healthz`, 15_000),

@@ -26,7 +26,15 @@ export async function measureUploadMemory({ binary, fileMb, core }: { binary: st
   const port = await freePort();
   const proc = start("upload-proxy", [binary, "serve"], {
     core,
-    env: { HOST: "127.0.0.1", PORT: String(port), AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: sim.key, AUTH_KEY: "bench", LOG_LEVEL: "warn", AZURE_PROXY_MAX_BODY_BYTES: String((fileMb + 1) * 1024 * 1024) },
+    env: {
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      AZURE_OPENAI_ENDPOINT: sim.url,
+      AZURE_OPENAI_API_KEY: sim.key,
+      AUTH_KEY: "bench",
+      LOG_LEVEL: "warn",
+      AZURE_PROXY_MAX_BODY_BYTES: String((fileMb + 1) * 1024 * 1024),
+    },
   });
   try {
     const base = `http://127.0.0.1:${port}`;
@@ -36,7 +44,12 @@ export async function measureUploadMemory({ binary, fileMb, core }: { binary: st
       const form = new FormData();
       form.set("model", "whisper");
       form.set("file", new Blob([file], { type: "audio/wav" }), "big.wav");
-      const response = await fetch(`${base}/v1/audio/transcriptions`, { method: "POST", headers: { authorization: "Bearer bench" }, body: form, signal: AbortSignal.timeout(60_000) });
+      const response = await fetch(`${base}/v1/audio/transcriptions`, {
+        method: "POST",
+        headers: { authorization: "Bearer bench" },
+        body: form,
+        signal: AbortSignal.timeout(60_000),
+      });
       if (response.status !== 200) throw new Error(`upload answered ${response.status}: ${await response.text()}`);
       await response.text();
     };

@@ -20,14 +20,11 @@ const SCRIPT = resolve(import.meta.dir, "wrk/chat.lua");
 
 export async function wrk(target: Target, { connections, seconds, core }: { connections: number; seconds: number; core: number | null }): Promise<WrkResult> {
   const done = watchInterference(`wrk -c${connections} ${target.name}`);
-  const out = await runToEnd(
-    ["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", "-s", SCRIPT, target.chatUrl],
-    {
-      core,
-      env: { BENCH_BODY: target.body(false), BENCH_KEY_HEADER: target.keyHeader[0], BENCH_KEY_VALUE: target.keyHeader[1] },
-      timeoutMs: (seconds + 20) * 1000,
-    },
-  );
+  const out = await runToEnd(["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", "-s", SCRIPT, target.chatUrl], {
+    core,
+    env: { BENCH_BODY: target.body(false), BENCH_KEY_HEADER: target.keyHeader[0], BENCH_KEY_VALUE: target.keyHeader[1] },
+    timeoutMs: (seconds + 20) * 1000,
+  });
   done();
   const line = out.split("\n").find((l) => l.startsWith("BENCH_JSON "));
   if (!line) throw new Error(`wrk printed no result:\n${out}`);

@@ -93,7 +93,9 @@ describe("rings", () => {
   });
 
   test("elysia only in src/http", () => {
-    const misplaced = files.filter((f) => f.ring !== "http" && f.imports.some((i) => i.spec === "elysia" || i.spec.startsWith("@elysiajs/"))).map((f) => f.path);
+    const misplaced = files
+      .filter((f) => f.ring !== "http" && f.imports.some((i) => i.spec === "elysia" || i.spec.startsWith("@elysiajs/")))
+      .map((f) => f.path);
     expect(misplaced).toEqual([]);
   });
 

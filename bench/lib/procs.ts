@@ -56,7 +56,10 @@ export function start(name: string, cmd: string[], { core, env, log, cwd }: Star
 }
 
 /** Run a command to completion with a hard time limit; its stdout is returned. */
-export async function runToEnd(cmd: string[], { core, env, timeoutMs }: { core: number | null; env?: Record<string, string>; timeoutMs: number }): Promise<string> {
+export async function runToEnd(
+  cmd: string[],
+  { core, env, timeoutMs }: { core: number | null; env?: Record<string, string>; timeoutMs: number },
+): Promise<string> {
   const pin = core === null ? [] : ["taskset", "-c", String(core)];
   const proc = Bun.spawn([...pin, "setpriv", "--pdeathsig", "KILL", "--", ...cmd], {
     env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin`, HOME: process.env.HOME, ...env },
@@ -70,7 +73,8 @@ export async function runToEnd(cmd: string[], { core, env, timeoutMs }: { core: 
   try {
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     endedCpuMs += Number(proc.resourceUsage()?.cpuTime.total ?? 0) / 1000;
-    if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}${proc.signalCode ? ` (${proc.signalCode}, time limit ${timeoutMs} ms?)` : ""}: ${err.slice(-2000)}`);
+    if (code !== 0)
+      throw new Error(`${cmd.join(" ")} exited ${code}${proc.signalCode ? ` (${proc.signalCode}, time limit ${timeoutMs} ms?)` : ""}: ${err.slice(-2000)}`);
     return out;
   } finally {
     clearTimeout(timer);

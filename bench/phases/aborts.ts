@@ -60,9 +60,14 @@ export async function abortPhase(ctx: Ctx) {
   const rows: Row[] = [
     row(`RSS before ${n} aborted streams (MB)`, undefined, nginx?.rss_before_mb, ours.rss_before_mb),
     row(`RSS after ${n} aborted streams (MB)`, undefined, nginx ? nginx.rounds[0]!.rss_after_mb : undefined, ours.rounds[0]!.rss_after_mb),
-    row(`RSS growth over ${n} aborted streams (MB)`, undefined, nginx ? growth(nginx, 0) : undefined, growth(ours, 0), { ratio: "", target: "<= 10", pass: growth(ours, 0) <= 10 }),
+    row(`RSS growth over ${n} aborted streams (MB)`, undefined, nginx ? growth(nginx, 0) : undefined, growth(ours, 0), {
+      ratio: "",
+      target: "<= 10",
+      pass: growth(ours, 0) <= 10,
+    }),
   ];
-  if (ours.rounds.length > 1) rows.push(row(`RSS growth over a second ${n} (MB)`, undefined, undefined, growth(ours, 1), { target: "<= 10", pass: growth(ours, 1) <= 10 }));
+  if (ours.rounds.length > 1)
+    rows.push(row(`RSS growth over a second ${n} (MB)`, undefined, undefined, growth(ours, 1), { target: "<= 10", pass: growth(ours, 1) <= 10 }));
   const [o, g] = [ours.rounds[0]!, nginx?.rounds[0]];
   rows.push(
     row(`aborts that reached the upstream (of ${n})`, undefined, g?.upstream.streamsCancelled, o.upstream.streamsCancelled, {

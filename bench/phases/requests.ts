@@ -23,9 +23,24 @@ const ms = (us: number) => us / 1000;
 
 /** Per-figure median over slices; counts are summed. */
 function medianOfSlices(slices: WrkResult[]): WrkResult {
-  const med = (k: keyof WrkResult) => percentile(slices.map((x) => x[k]), 50);
+  const med = (k: keyof WrkResult) =>
+    percentile(
+      slices.map((x) => x[k]),
+      50,
+    );
   const sum = (k: keyof WrkResult) => slices.reduce((a, x) => a + x[k], 0);
-  return { requests: sum("requests"), rps: med("rps"), errors: sum("errors"), non2xx: sum("non2xx"), p50_us: med("p50_us"), p90_us: med("p90_us"), p99_us: med("p99_us"), p999_us: med("p999_us"), max_us: med("max_us"), mean_us: med("mean_us") };
+  return {
+    requests: sum("requests"),
+    rps: med("rps"),
+    errors: sum("errors"),
+    non2xx: sum("non2xx"),
+    p50_us: med("p50_us"),
+    p90_us: med("p90_us"),
+    p99_us: med("p99_us"),
+    p999_us: med("p999_us"),
+    max_us: med("max_us"),
+    mean_us: med("mean_us"),
+  };
 }
 
 export async function throughput(ctx: Ctx, target: Target): Promise<ThroughputResult> {
@@ -69,16 +84,31 @@ export async function requestPhase(ctx: Ctx, quiet: Target | null) {
     tput[t.name] = await throughput(ctx, t);
   }
 
-  const d = latency.direct!, n = latency.nginx!, o = latency.ours!, fl = latency["bun-floor"]!;
+  const d = latency.direct!,
+    n = latency.nginx!,
+    o = latency.ours!,
+    fl = latency["bun-floor"]!;
   const added = (x: WrkResult, key: "p50_us" | "p99_us") => round(ms(x[key] - d[key]), 3);
   const c = ctx.mode.throughputConnections;
   const [td, tn, to, tf] = [tput.direct!, tput.nginx!, tput.ours!, tput["bun-floor"]!];
   const rows: Row[] = [
     row("latency c1 p50 (ms)", ms(d.p50_us), ms(n.p50_us), ms(o.p50_us), { floor: ms(fl.p50_us) }),
     row("latency c1 p99 (ms)", ms(d.p99_us), ms(n.p99_us), ms(o.p99_us), { floor: ms(fl.p99_us) }),
-    row("added latency c1 p50 (ms)", undefined, added(n, "p50_us"), added(o, "p50_us"), { floor: added(fl, "p50_us"), target: "<= 0.3", pass: added(o, "p50_us") <= 0.3 }),
-    row("added latency c1 p99 (ms)", undefined, added(n, "p99_us"), added(o, "p99_us"), { floor: added(fl, "p99_us"), target: "<= 1", pass: added(o, "p99_us") <= 1 }),
-    row(`throughput c${c} (req/s)`, round(td.rps, 0), round(tn.rps, 0), round(to.rps, 0), { floor: round(tf.rps, 0), target: ">= 0.8x nginx", pass: to.rps >= 0.8 * tn.rps }),
+    row("added latency c1 p50 (ms)", undefined, added(n, "p50_us"), added(o, "p50_us"), {
+      floor: added(fl, "p50_us"),
+      target: "<= 0.3",
+      pass: added(o, "p50_us") <= 0.3,
+    }),
+    row("added latency c1 p99 (ms)", undefined, added(n, "p99_us"), added(o, "p99_us"), {
+      floor: added(fl, "p99_us"),
+      target: "<= 1",
+      pass: added(o, "p99_us") <= 1,
+    }),
+    row(`throughput c${c} (req/s)`, round(td.rps, 0), round(tn.rps, 0), round(to.rps, 0), {
+      floor: round(tf.rps, 0),
+      target: ">= 0.8x nginx",
+      pass: to.rps >= 0.8 * tn.rps,
+    }),
     row(`latency c${c} p99 (ms)`, ms(td.p99_us), ms(tn.p99_us), ms(to.p99_us), { floor: ms(tf.p99_us) }),
     row(`CPU per request c${c} (us)`, td.cpu_us_per_request, tn.cpu_us_per_request, to.cpu_us_per_request, {
       floor: tf.cpu_us_per_request,
@@ -90,7 +120,13 @@ export async function requestPhase(ctx: Ctx, quiet: Target | null) {
       note: `distinct client ports the mock saw over ${to.upstream_requests} requests (ours)`,
     }),
     row(`TIME_WAIT on upstream port after c${c} run`, undefined, tn.time_wait_added, to.time_wait_added, { floor: tf.time_wait_added }),
-    row("errors + non-2xx, all wrk runs", d.errors + d.non2xx + td.errors + td.non2xx, n.errors + n.non2xx + tn.errors + tn.non2xx, o.errors + o.non2xx + to.errors + to.non2xx, { ratio: "" }),
+    row(
+      "errors + non-2xx, all wrk runs",
+      d.errors + d.non2xx + td.errors + td.non2xx,
+      n.errors + n.non2xx + tn.errors + tn.non2xx,
+      o.errors + o.non2xx + to.errors + to.non2xx,
+      { ratio: "" },
+    ),
   ];
   if (quiet) {
     const q = tput[quiet.name]!;

@@ -21,18 +21,27 @@ async function slowRead(ctx: Ctx, target: Target) {
   const sampler = target.pid ? rssSampler(target.pid, 100) : null;
   let [produced, producedHalfway, rssHalfway, rssLate] = [NaN, NaN, NaN, NaN];
   const rss = () => (target.pid ? rssMb(target.pid) : NaN);
-  const half = setTimeout(async () => {
-    rssHalfway = rss();
-    producedHalfway = (await ctx.mock.stats()).streamBytes;
-  }, (seconds * 1000) / 2);
-  const late = setTimeout(async () => {
-    rssLate = rss();
-    produced = (await ctx.mock.stats()).streamBytes;
-  }, seconds * 1000 - 500);
-  const out = await runToEnd(["node", READER, String(target.port), target.chatPath, target.keyHeader[0], target.keyHeader[1], target.body(true), String(seconds)], {
-    core: LOAD_CORE,
-    timeoutMs: (seconds + 15) * 1000,
-  });
+  const half = setTimeout(
+    async () => {
+      rssHalfway = rss();
+      producedHalfway = (await ctx.mock.stats()).streamBytes;
+    },
+    (seconds * 1000) / 2,
+  );
+  const late = setTimeout(
+    async () => {
+      rssLate = rss();
+      produced = (await ctx.mock.stats()).streamBytes;
+    },
+    seconds * 1000 - 500,
+  );
+  const out = await runToEnd(
+    ["node", READER, String(target.port), target.chatPath, target.keyHeader[0], target.keyHeader[1], target.body(true), String(seconds)],
+    {
+      core: LOAD_CORE,
+      timeoutMs: (seconds + 15) * 1000,
+    },
+  );
   clearTimeout(half);
   clearTimeout(late);
   const peak = sampler?.stop() ?? NaN;
@@ -71,7 +80,9 @@ export async function slowReaderPhase(ctx: Ctx) {
       // bounded = once the buffers are full, neither the upstream's bytes nor our RSS still grow
       pass: o.rss_growth_second_half_mb < 2 && o.upstream_mb_at_end - o.upstream_mb_halfway < 1,
     }),
-    row("slow reader: upstream cancelled on hang-up", d.upstream_cancelled_after_hangup, n.upstream_cancelled_after_hangup, o.upstream_cancelled_after_hangup, { ratio: "" }),
+    row("slow reader: upstream cancelled on hang-up", d.upstream_cancelled_after_hangup, n.upstream_cancelled_after_hangup, o.upstream_cancelled_after_hangup, {
+      ratio: "",
+    }),
   ];
   return { data: result, rows };
 }

@@ -38,7 +38,10 @@ async function batchesWritten(port: number): Promise<number> {
 export async function statePhase(ctx: Ctx): Promise<{ section: Section; data: Record<string, unknown> }> {
   const dir = mkdtempSync(join(ctx.dir, "state-"));
   const redisPort = await freePort();
-  const redis = start("redis", ["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { core: LOAD_CORE, log: join(dir, "redis.log") });
+  const redis = start("redis", ["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], {
+    core: LOAD_CORE,
+    log: join(dir, "redis.log"),
+  });
   await waitForPort(redisPort);
   const variants = [
     { name: "plain", key: CLIENT_KEY, state: undefined },
@@ -54,7 +57,15 @@ export async function statePhase(ctx: Ctx): Promise<{ section: Section; data: Re
       writeFileSync(
         file,
         JSON.stringify({
-          upstreams: [{ name: "mock", endpoint: `http://127.0.0.1:${ctx.mock.port}`, api_key: UPSTREAM_KEY, api_version: "2024-10-21", deployments: { [DEPLOYMENT]: DEPLOYMENT } }],
+          upstreams: [
+            {
+              name: "mock",
+              endpoint: `http://127.0.0.1:${ctx.mock.port}`,
+              api_key: UPSTREAM_KEY,
+              api_version: "2024-10-21",
+              deployments: { [DEPLOYMENT]: DEPLOYMENT },
+            },
+          ],
           keys: [{ name: "limited", key: LIMITED_KEY, rpm: 1_000_000_000, budget: { tokens_per_day: 1_000_000_000_000 } }],
           prices: { [DEPLOYMENT]: { input: 2.5, output: 10 } },
           ...(v.state ? { state: v.state } : {}),
@@ -62,7 +73,13 @@ export async function statePhase(ctx: Ctx): Promise<{ section: Section; data: Re
         }),
       );
       const port = await freePort();
-      const child = await startOurs(`ours-state-${v.name}`, [ctx.binary], { mockPort: ctx.mock.port, port, core: PROXY_CORE, dir, env: { AZURE_PROXY_CONFIG: file } });
+      const child = await startOurs(`ours-state-${v.name}`, [ctx.binary], {
+        mockPort: ctx.mock.port,
+        port,
+        core: PROXY_CORE,
+        dir,
+        env: { AZURE_PROXY_CONFIG: file },
+      });
       const base = proxiedTarget(`state-${v.name}`, port, child.pid, true);
       const target = { ...base, keyHeader: ["authorization", `Bearer ${v.key}`] as const };
       try {
@@ -95,12 +112,22 @@ export async function statePhase(ctx: Ctx): Promise<{ section: Section; data: Re
   const added = (name: string) => round(results[name]!.cpu_us_per_request! - results.memory!.cpu_us_per_request!, 1);
   const section: Section = {
     title: `state layer: a key with rpm + budget, plain chat at ${c} connections (proxy on core ${PROXY_CORE}; Redis on core ${LOAD_CORE})`,
-    columns: [["plain", "no limits"], ["memory", "memory"], ["sqlite", "SQLite"], ["redis", "Redis"]],
+    columns: [
+      ["plain", "no limits"],
+      ["memory", "memory"],
+      ["sqlite", "SQLite"],
+      ["redis", "Redis"],
+    ],
     rows: [
       { metric: "throughput (req/s)", values: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.rps!])) },
       { metric: "proxy CPU per request (µs)", values: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.cpu_us_per_request!])) },
       { metric: "added CPU per request vs memory (µs)", values: { sqlite: added("sqlite"), redis: added("redis") } },
-      { metric: "Redis round trips before a call", values: { redis: results.redis!.redis_round_trips_before_call! }, target: "<= 1", pass: results.redis!.redis_round_trips_before_call! <= 1.01 },
+      {
+        metric: "Redis round trips before a call",
+        values: { redis: results.redis!.redis_round_trips_before_call! },
+        target: "<= 1",
+        pass: results.redis!.redis_round_trips_before_call! <= 1.01,
+      },
       { metric: "Redis commands per call (script-internal ones too)", values: { redis: results.redis!.redis_commands_per_call! } },
       { metric: "Redis usage batches written per second", values: { redis: results.redis!.redis_batches_per_second! } },
       { metric: "Redis's own CPU per request (µs)", values: { redis: results.redis!.redis_cpu_us_per_request! } },

@@ -64,7 +64,11 @@ export async function streamPhase(ctx: Ctx) {
     }
   }
   // per-figure median over the slices: a burst of other work spoils one slice, not the result
-  const med = (name: string, k: "p50" | "p99" | "max") => percentile(slices[name]!.map((r) => r.ttfe_ms[k]), 50);
+  const med = (name: string, k: "p50" | "p99" | "max") =>
+    percentile(
+      slices[name]!.map((r) => r.ttfe_ms[k]),
+      50,
+    );
   const ttft = Object.fromEntries(targets.map((t) => [t.name, { p50: med(t.name, "p50"), p99: med(t.name, "p99"), max: med(t.name, "max") }]));
   const f = (name: string) => ttft[name]!;
   const addedTtft = (name: string, k: "p50" | "p99") => round(f(name)[k] - f("direct")[k], 3);
@@ -89,7 +93,11 @@ export async function streamPhase(ctx: Ctx) {
     rows.push(
       row(`${c} streams: frames lost + errors`, ...v(lostOrErr), { ratio: "", ...(big ? { target: "0", pass: lostOrErr(r("ours")) === 0 } : {}) }),
       row(`${c} streams: first event p99 (ms)`, ...v((x) => x.ttfe_ms.p99)),
-      row(`${c} streams: longest stream (ms)`, ...v((x) => x.stream_ms.max), big ? { note: `the upstream alone takes ${ctx.mode.streamChunks * ctx.mode.streamDelayMs} ms per stream` } : {}),
+      row(
+        `${c} streams: longest stream (ms)`,
+        ...v((x) => x.stream_ms.max),
+        big ? { note: `the upstream alone takes ${ctx.mode.streamChunks * ctx.mode.streamDelayMs} ms per stream` } : {},
+      ),
     );
     if (big) {
       rows.push(
@@ -106,7 +114,13 @@ export async function streamPhase(ctx: Ctx) {
   const big = Math.max(...ctx.mode.concurrencies);
   ctx.progress(`${big} concurrent streams: ours with BUN_CONFIG_MAX_HTTP_REQUESTS=4096`);
   const port = await freePort();
-  const child = await startOurs("ours-maxhttp", [ctx.binary], { mockPort: ctx.mock.port, port, core: PROXY_CORE, dir: ctx.dir, env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "4096" } });
+  const child = await startOurs("ours-maxhttp", [ctx.binary], {
+    mockPort: ctx.mock.port,
+    port,
+    core: PROXY_CORE,
+    dir: ctx.dir,
+    env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "4096" },
+  });
   let raised: StreamRun;
   try {
     raised = await concurrent(ctx, proxiedTarget("ours-maxhttp", port, child.pid, true), big);
@@ -116,7 +130,10 @@ export async function streamPhase(ctx: Ctx) {
   const plain = runs.ours![big]!;
   const cap: Section = {
     title: `Bun's fetch cap: ${big} streams through ours, BUN_CONFIG_MAX_HTTP_REQUESTS unset (as shipped) vs 4096`,
-    columns: [["unset", "unset"], ["raised", "4096"]],
+    columns: [
+      ["unset", "unset"],
+      ["raised", "4096"],
+    ],
     rows: [
       { metric: "upstream streams in flight at once", values: { unset: plain.upstream_in_flight_max, raised: raised.upstream_in_flight_max } },
       { metric: "first event p50 (ms)", values: { unset: plain.ttfe_ms.p50, raised: raised.ttfe_ms.p50 } },

@@ -15,11 +15,29 @@ import { wrk, type WrkResult } from "../wrk.ts";
 
 export async function workersPhase(ctx: Ctx): Promise<{ section: Section; data: Record<string, unknown> }> {
   const nginxPort = await freePort();
-  const nginx = await startNginx({ dir: join(ctx.dir, "nginx-2"), port: nginxPort, upstreamPort: ctx.mock.port, upstreamKey: UPSTREAM_KEY, clientKey: CLIENT_KEY, deployment: DEPLOYMENT, apiVersion: API_VERSION, core: null, workers: 2 });
-  const targets: Array<{ target: Target; stop: () => Promise<unknown>; pid: number }> = [{ target: proxiedTarget("nginx-2", nginxPort, nginx.pid, false), stop: () => nginx.stop(), pid: nginx.pid }];
+  const nginx = await startNginx({
+    dir: join(ctx.dir, "nginx-2"),
+    port: nginxPort,
+    upstreamPort: ctx.mock.port,
+    upstreamKey: UPSTREAM_KEY,
+    clientKey: CLIENT_KEY,
+    deployment: DEPLOYMENT,
+    apiVersion: API_VERSION,
+    core: null,
+    workers: 2,
+  });
+  const targets: Array<{ target: Target; stop: () => Promise<unknown>; pid: number }> = [
+    { target: proxiedTarget("nginx-2", nginxPort, nginx.pid, false), stop: () => nginx.stop(), pid: nginx.pid },
+  ];
   for (const workers of [2, 1]) {
     const port = await freePort();
-    const child = await startOurs(`ours-${workers}`, [ctx.binary], { mockPort: ctx.mock.port, port, core: null, dir: ctx.dir, env: { AZURE_PROXY_WORKERS: String(workers) } });
+    const child = await startOurs(`ours-${workers}`, [ctx.binary], {
+      mockPort: ctx.mock.port,
+      port,
+      core: null,
+      dir: ctx.dir,
+      env: { AZURE_PROXY_WORKERS: String(workers) },
+    });
     targets.push({ target: proxiedTarget(`ours-${workers}`, port, child.pid, true), stop: () => child.stop(), pid: child.pid });
   }
   const c = ctx.mode.throughputConnections;
@@ -37,10 +55,19 @@ export async function workersPhase(ctx: Ctx): Promise<{ section: Section; data: 
   const [n, o2, o1] = [results["nginx-2"]!, results["ours-2"]!, results["ours-1"]!];
   const section: Section = {
     title: `both cores, not pinned (wrk and the mock share them): throughput at ${c} connections`,
-    columns: [["nginx", "nginx, 2 workers"], ["ours2", "ours, --workers 2"], ["ours1", "ours, --workers 1"]],
+    columns: [
+      ["nginx", "nginx, 2 workers"],
+      ["ours2", "ours, --workers 2"],
+      ["ours1", "ours, --workers 1"],
+    ],
     ratio: ["ours2", "nginx"],
     rows: [
-      { metric: `throughput c${c} (req/s)`, values: { nginx: round(n.rps, 0), ours2: round(o2.rps, 0), ours1: round(o1.rps, 0) }, target: ">= 0.8x nginx", pass: o2.rps >= 0.8 * n.rps },
+      {
+        metric: `throughput c${c} (req/s)`,
+        values: { nginx: round(n.rps, 0), ours2: round(o2.rps, 0), ours1: round(o1.rps, 0) },
+        target: ">= 0.8x nginx",
+        pass: o2.rps >= 0.8 * n.rps,
+      },
       { metric: `latency c${c} p99 (ms)`, values: { nginx: n.p99_us / 1000, ours2: o2.p99_us / 1000, ours1: o1.p99_us / 1000 } },
       { metric: "errors + non-2xx", values: { nginx: n.errors + n.non2xx, ours2: o2.errors + o2.non2xx, ours1: o1.errors + o1.non2xx }, ratio: "" },
       { metric: "RSS after, all processes (MB)", values: { nginx: n.rss_mb, ours2: o2.rss_mb, ours1: o1.rss_mb } },

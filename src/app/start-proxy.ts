@@ -148,7 +148,14 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
   // the cooldown bus exists before Health, which tells it; Redis's errors are counted in metrics
   // made after Health: the counter is looked up late
   let metrics: Metrics | undefined;
-  const redis = config.state.redis === undefined ? undefined : await openRedisState(config, log, lateCounter(() => metrics!.stateErrors));
+  const redis =
+    config.state.redis === undefined
+      ? undefined
+      : await openRedisState(
+          config,
+          log,
+          lateCounter(() => metrics!.stateErrors),
+        );
   if (redis && config.state.path !== undefined) log.warn("state.path is not used with state.redis: usage and budgets live in Redis");
   const tell: TellSiblings | undefined = redis
     ? (cooldown) => Promise.all([siblings?.tell(cooldown), redis.bus.publish(cooldown)]).then(() => {})

@@ -22,7 +22,8 @@ export function routingReport(config: Config): string {
   if (open.length > 0) lines.push(`  any other model → the deployment of the same name on ${open.join(", ")}`);
   for (const [group, members] of Object.entries(config.groups)) lines.push(`Group (Proxy-src: ${group}) → ${members.join(", ")}`);
   for (const u of config.upstreams) {
-    const auth = u.api_key !== undefined ? "api-key" : u.entra && "managed_identity" in u.entra ? "Entra ID (managed identity)" : "Entra ID (client credentials)";
+    const auth =
+      u.api_key !== undefined ? "api-key" : u.entra && "managed_identity" in u.entra ? "Entra ID (managed identity)" : "Entra ID (client credentials)";
     const spill = Object.entries(u.spillover ?? {}).map(([from, to]) => `${from} → ${to}`);
     lines.push(`Upstream ${u.name}: ${u.endpoint}, API ${u.api_version}, ${auth}${spill.length ? `, Azure spillover ${spill.join(", ")}` : ""}`);
   }

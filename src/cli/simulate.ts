@@ -17,7 +17,13 @@ export async function simulateCommand(args: string[], runtime: RuntimeAdapter): 
   }
   const simulator = createSimulator({ apiKey: key, quotas });
   const server = await runtime.serve({ hostname: flags.host ?? "127.0.0.1", port: portFlag(flags.port) ?? 9100, fetch: simulator.fetch });
-  console.log(JSON.stringify({ msg: "simulator listening", url: `http://${server.hostname}:${server.port}`, key_source: flags.key ? "--key" : process.env.SIMULATOR_KEY ? "SIMULATOR_KEY" : "default" }));
+  console.log(
+    JSON.stringify({
+      msg: "simulator listening",
+      url: `http://${server.hostname}:${server.port}`,
+      key_source: flags.key ? "--key" : process.env.SIMULATOR_KEY ? "SIMULATOR_KEY" : "default",
+    }),
+  );
   await untilStopSignal();
   await server.stop(true);
   return 0;

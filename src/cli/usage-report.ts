@@ -73,7 +73,10 @@ function stateOf(configPath: string | undefined): Where | { issues: string[] } {
   if (loaded.ok) {
     const { state } = loaded.config;
     if (state.redis !== undefined) return { redis: state.redis, prefix: state.key_prefix, prices: loaded.config.prices };
-    if (loaded.config.state.path === undefined) return { issues: ["no state file: set state.path in the config (or AZURE_PROXY_STATE_PATH); without it usage lives in the proxy's memory (GET /admin/usage)"] };
+    if (loaded.config.state.path === undefined)
+      return {
+        issues: ["no state file: set state.path in the config (or AZURE_PROXY_STATE_PATH); without it usage lives in the proxy's memory (GET /admin/usage)"],
+      };
     return { path: loaded.config.state.path, prices: loaded.config.prices };
   }
   // no upstream configured here (a reporting host): the file alone is enough

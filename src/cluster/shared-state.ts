@@ -89,11 +89,19 @@ export class SharedState {
           return true;
         case "owners-of":
           if (!this.owners) respond?.({});
-          else this.owners.ownersOf(message.ids).then((found) => respond?.(Object.fromEntries(found)), (error: Error) => respond?.(new Failure("internal", error.message)));
+          else
+            this.owners.ownersOf(message.ids).then(
+              (found) => respond?.(Object.fromEntries(found)),
+              (error: Error) => respond?.(new Failure("internal", error.message)),
+            );
           return true;
         case "owner-claim":
           if (!this.owners) respond?.(true);
-          else this.owners.claim(message.object, message.key).then(() => respond?.(true), (error: Error) => respond?.(new Failure("internal", error.message)));
+          else
+            this.owners.claim(message.object, message.key).then(
+              () => respond?.(true),
+              (error: Error) => respond?.(new Failure("internal", error.message)),
+            );
           return true;
         case "metrics":
           this.metrics().then(respond, (error: Error) => respond?.(new Failure("internal", `metrics: ${error.message}`)));

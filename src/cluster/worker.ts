@@ -40,39 +40,43 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
   const exited = new Promise<void>((resolve) => (stopped = resolve));
 
   // the primary gone (its channel closed or broken): finish what we serve and exit
-  const link: Link<ToPrimary, ToWorker> = new Link<ToPrimary, ToWorker>(process as unknown as Channel, (message, respond) => {
-    switch (message.t) {
-      case "start":
-        void start(message, respond!);
-        return;
-      case "config":
-        config = message.config;
-        proxy?.reload(withSpoolShare(config));
-        return;
-      case "cooldown":
-        if (proxy) proxy.health.coolUntil(message.cooldown);
-        else early.push(message.cooldown);
-        respond?.(true);
-        return;
-      case "collect":
-        if (proxy) proxy.metrics.registry.getMetricsAsJSON().then(respond, () => respond?.([]));
-        else respond?.([]);
-        return;
-      case "reload-failed":
-        proxy?.reloadFailed(message.issues);
-        return;
-      case "status-part":
-        if (proxy) proxy.statusPart().then(respond, (error: Error) => respond?.(new Failure("internal", error.message)));
-        else respond?.(new Failure("internal", "not serving yet"));
-        return;
-      case "drain":
-        void stop();
-        return;
-      case "cut":
-        proxy?.cut();
-        return;
-    }
-  }, () => void stop());
+  const link: Link<ToPrimary, ToWorker> = new Link<ToPrimary, ToWorker>(
+    process as unknown as Channel,
+    (message, respond) => {
+      switch (message.t) {
+        case "start":
+          void start(message, respond!);
+          return;
+        case "config":
+          config = message.config;
+          proxy?.reload(withSpoolShare(config));
+          return;
+        case "cooldown":
+          if (proxy) proxy.health.coolUntil(message.cooldown);
+          else early.push(message.cooldown);
+          respond?.(true);
+          return;
+        case "collect":
+          if (proxy) proxy.metrics.registry.getMetricsAsJSON().then(respond, () => respond?.([]));
+          else respond?.([]);
+          return;
+        case "reload-failed":
+          proxy?.reloadFailed(message.issues);
+          return;
+        case "status-part":
+          if (proxy) proxy.statusPart().then(respond, (error: Error) => respond?.(new Failure("internal", error.message)));
+          else respond?.(new Failure("internal", "not serving yet"));
+          return;
+        case "drain":
+          void stop();
+          return;
+        case "cut":
+          proxy?.cut();
+          return;
+      }
+    },
+    () => void stop(),
+  );
 
   async function start(message: Extract<ToWorker, { t: "start" }>, respond: Respond): Promise<void> {
     const initial = message.config;

@@ -50,12 +50,22 @@ export const EnvSchema = Type.Object({
   PORT: Type.Optional(Type.String({ pattern: "^\\d{1,5}$", hint: "a port number 0-65535", description: "Listen port (default 8000)." })),
   HOST: Type.Optional(Type.String({ minLength: 1, description: "Listen address (default 0.0.0.0)." })),
   AZURE_PROXY_WORKERS: Type.Optional(
-    Type.String({ pattern: "^(auto|[1-9]\\d{0,2})$", hint: "auto or a process count 1-256", description: "Processes serving the port (default auto: one per CPU core)." }),
+    Type.String({
+      pattern: "^(auto|[1-9]\\d{0,2})$",
+      hint: "auto or a process count 1-256",
+      description: "Processes serving the port (default auto: one per CPU core).",
+    }),
   ),
   LOG_LEVEL: Type.Optional(Type.String({ pattern: "^(debug|info|warn|error)$", hint: "debug, info, warn or error", description: "Log level (default info)." })),
-  LOG_FORMAT: Type.Optional(Type.String({ pattern: "^(json|pretty)$", hint: "json or pretty", description: "Log format (default json when stdout is not a TTY)." })),
+  LOG_FORMAT: Type.Optional(
+    Type.String({ pattern: "^(json|pretty)$", hint: "json or pretty", description: "Log format (default json when stdout is not a TTY)." }),
+  ),
   AZURE_AUTHORITY_HOST: Type.Optional(
-    Type.String({ pattern: "^https?://\\S+$", hint: "an http(s) URL", description: "Microsoft identity platform for Entra ID client credentials (sovereign clouds); the Azure SDKs' own name." }),
+    Type.String({
+      pattern: "^https?://\\S+$",
+      hint: "an http(s) URL",
+      description: "Microsoft identity platform for Entra ID client credentials (sovereign clouds); the Azure SDKs' own name.",
+    }),
   ),
   AZURE_PROXY_CONFIG: Type.Optional(Type.String({ minLength: 1, description: "Path of a config file, YAML or JSON (same as --config)." })),
   AZURE_PROXY_TLS_CERT: Type.Optional(Type.String({ minLength: 1, description: "PEM certificate file: serve HTTPS and WSS (server.tls.cert_file)." })),

@@ -27,5 +27,8 @@ export function parseModelMap(text: string): Record<string, string> {
 
 /** "a, b,,c" → ["a", "b", "c"] */
 export function parseList(text: string | undefined): string[] {
-  return (text ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return (text ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }

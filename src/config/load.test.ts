@@ -111,7 +111,13 @@ retry: { max_attempts: 3, max_wait_ms: 30000 }
   });
 
   test("JSON works too, and AUTH_KEY adds unnamed keys to the file's", () => {
-    const path = file("c.json", JSON.stringify({ upstreams: [{ name: "a", endpoint: "https://a.openai.azure.com", api_key: "x", deployments: { m: "d" } }], keys: [{ name: "bob", key: "b" }] }));
+    const path = file(
+      "c.json",
+      JSON.stringify({
+        upstreams: [{ name: "a", endpoint: "https://a.openai.azure.com", api_key: "x", deployments: { m: "d" } }],
+        keys: [{ name: "bob", key: "b" }],
+      }),
+    );
     const result = loadConfig({ env: { AUTH_KEY: "env-key" }, cli: { configPath: path } });
     if (!result.ok) throw new Error(result.issues.join("\n"));
     expect(result.config.keys.map((k) => k.name)).toEqual(["bob", "AUTH_KEY-1"]);
@@ -141,7 +147,15 @@ keys:
     expect(all).toContain("upstreams[0].api_version:");
     expect(all).toContain("upstreams[0].weight:");
     expect(all).toContain("upstreams[0].colour: unknown field");
-    const semantic = issues({}, { configPath: file("bad2.yaml", `upstreams:\n  - {name: a, endpoint: "https://a.openai.azure.com", api_key: x, deployments: {m: d}}\n  - {name: a, endpoint: "https://b.openai.azure.com", deployments: {m: d}}\ngroups: { g: [a, nope] }\nkeys:\n  - name: k\n`) }).join("\n");
+    const semantic = issues(
+      {},
+      {
+        configPath: file(
+          "bad2.yaml",
+          `upstreams:\n  - {name: a, endpoint: "https://a.openai.azure.com", api_key: x, deployments: {m: d}}\n  - {name: a, endpoint: "https://b.openai.azure.com", deployments: {m: d}}\ngroups: { g: [a, nope] }\nkeys:\n  - name: k\n`,
+        ),
+      },
+    ).join("\n");
     expect(semantic).toContain("upstreams[1].name: 'a' is used twice");
     expect(semantic).toContain("upstreams[1]: needs a credential");
     expect(semantic).toContain("groups.g[1]: no upstream is named 'nope'");

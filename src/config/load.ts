@@ -76,7 +76,8 @@ function readConfigFile(path: string, env: Record<string, string | undefined>): 
   } catch (error) {
     return { issues: [`config file ${path}: not valid YAML or JSON: ${(error as Error).message.split("\n")[0]}`] };
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return { issues: [`config file ${path}: must be a mapping (YAML) or an object (JSON)`] };
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    return { issues: [`config file ${path}: must be a mapping (YAML) or an object (JSON)`] };
   const issues: string[] = [];
   const value = substitute(parsed, "", env, issues) as Raw;
   return issues.length > 0 ? { issues } : { value };
@@ -130,10 +131,17 @@ function envLayer(env: Env, issues: string[]): Raw {
     host: env.HOST,
     port: env.PORT === undefined ? undefined : Number(env.PORT),
     workers: env.AZURE_PROXY_WORKERS === undefined || env.AZURE_PROXY_WORKERS === "auto" ? env.AZURE_PROXY_WORKERS : Number(env.AZURE_PROXY_WORKERS),
-    tls: env.AZURE_PROXY_TLS_CERT === undefined && env.AZURE_PROXY_TLS_KEY === undefined ? undefined : { cert_file: env.AZURE_PROXY_TLS_CERT, key_file: env.AZURE_PROXY_TLS_KEY },
+    tls:
+      env.AZURE_PROXY_TLS_CERT === undefined && env.AZURE_PROXY_TLS_KEY === undefined
+        ? undefined
+        : { cert_file: env.AZURE_PROXY_TLS_CERT, key_file: env.AZURE_PROXY_TLS_KEY },
   };
   if ((env.AZURE_PROXY_TLS_CERT === undefined) !== (env.AZURE_PROXY_TLS_KEY === undefined)) {
-    issues.push(env.AZURE_PROXY_TLS_CERT === undefined ? "AZURE_PROXY_TLS_CERT: required with AZURE_PROXY_TLS_KEY" : "AZURE_PROXY_TLS_KEY: required with AZURE_PROXY_TLS_CERT");
+    issues.push(
+      env.AZURE_PROXY_TLS_CERT === undefined
+        ? "AZURE_PROXY_TLS_CERT: required with AZURE_PROXY_TLS_KEY"
+        : "AZURE_PROXY_TLS_KEY: required with AZURE_PROXY_TLS_CERT",
+    );
   }
   layer.log = { level: env.LOG_LEVEL, format: env.LOG_FORMAT };
   layer.state = { path: env.AZURE_PROXY_STATE_PATH, redis: env.AZURE_PROXY_REDIS_URL };
@@ -167,8 +175,10 @@ function semanticIssues(config: Config, fromFile: boolean): string[] {
     names.add(u.name);
     const credentials = Number(u.api_key !== undefined) + Number(u.entra !== undefined);
     if (credentials !== 1 && !fromFile) issues.push("AZURE_OPENAI_API_KEY: required (the key of the Azure OpenAI resource)");
-    else if (credentials !== 1) issues.push(`upstreams[${i}]: ${credentials === 0 ? "needs a credential: api_key or entra" : "give api_key or entra, not both"}`);
-    if (!u.any_model && Object.keys(u.deployments).length === 0) issues.push(`upstreams[${i}].deployments: lists no model, so the upstream would serve nothing`);
+    else if (credentials !== 1)
+      issues.push(`upstreams[${i}]: ${credentials === 0 ? "needs a credential: api_key or entra" : "give api_key or entra, not both"}`);
+    if (!u.any_model && Object.keys(u.deployments).length === 0)
+      issues.push(`upstreams[${i}].deployments: lists no model, so the upstream would serve nothing`);
   });
   for (const [group, members] of Object.entries(config.groups)) {
     members.forEach((m, i) => {
@@ -203,13 +213,19 @@ function envIssues(env: Env): string[] {
     issues.push(`${name}: must be ${field?.hint ?? error.message}${got}`);
   }
   if (env.PORT !== undefined && Number(env.PORT) > 65535) issues.push("PORT: must be a port number 0-65535");
-  if (env.AZURE_PROXY_MAX_BODY_BYTES !== undefined && Number(env.AZURE_PROXY_MAX_BODY_BYTES) < 1024) issues.push("AZURE_PROXY_MAX_BODY_BYTES: must be at least 1024");
+  if (env.AZURE_PROXY_MAX_BODY_BYTES !== undefined && Number(env.AZURE_PROXY_MAX_BODY_BYTES) < 1024)
+    issues.push("AZURE_PROXY_MAX_BODY_BYTES: must be at least 1024");
   return issues;
 }
 
 /** "/upstreams/0/api_version" + TypeBox's message → "upstreams[0].api_version: ..." */
 function describeError(path: string, message: string, schema: { description?: string; pattern?: string }): string {
-  const where = path.split("/").filter(Boolean).map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join("") || "(root)";
+  const where =
+    path
+      .split("/")
+      .filter(Boolean)
+      .map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`))
+      .join("") || "(root)";
   if (message === "Unexpected property") return `${where}: unknown field (check its spelling against the README's config reference)`;
   if (message.startsWith("Expected string to match")) return `${where}: ${schema.description ?? message}`;
   return `${where}: ${message.charAt(0).toLowerCase()}${message.slice(1)}`;

@@ -28,11 +28,16 @@ function walk(node: Node, path: string, rows: string[], required: Set<string>): 
   for (const [name, child] of Object.entries(node.properties ?? {})) {
     const field = path ? `${path}.${name}` : name;
     const mark = required.has(name) && child.default === undefined ? " (required)" : "";
-    rows.push(`| \`${field}\` | ${typeOf(child)} | ${child.default === undefined || isEmptyObject(child.default) ? "" : `\`${JSON.stringify(child.default)}\``} | ${(child.description ?? "").replaceAll("|", "\\|")}${mark} |`);
+    rows.push(
+      `| \`${field}\` | ${typeOf(child)} | ${child.default === undefined || isEmptyObject(child.default) ? "" : `\`${JSON.stringify(child.default)}\``} | ${(child.description ?? "").replaceAll("|", "\\|")}${mark} |`,
+    );
     const childRequired = new Set((child as Node & { required?: string[] }).required ?? []);
     if (child.properties) walk(child, field, rows, childRequired);
-    if (child.type === "array" && child.items?.properties) walk(child.items, `${field}[]`, rows, new Set((child.items as Node & { required?: string[] }).required ?? []));
-    if (child.anyOf) for (const variant of child.anyOf) if (variant.properties) walk(variant, field, rows, new Set((variant as Node & { required?: string[] }).required ?? []));
+    if (child.type === "array" && child.items?.properties)
+      walk(child.items, `${field}[]`, rows, new Set((child.items as Node & { required?: string[] }).required ?? []));
+    if (child.anyOf)
+      for (const variant of child.anyOf)
+        if (variant.properties) walk(variant, field, rows, new Set((variant as Node & { required?: string[] }).required ?? []));
   }
 }
 

@@ -35,7 +35,11 @@ export const UpstreamSchema = Type.Object(
     endpoint: Type.String({ pattern: "^https?://[^/?#\\s]+$", description: "Resource base URL, e.g. https://myres.openai.azure.com (no path)." }),
     api_key: Type.Optional(Type.String({ minLength: 1, description: "Azure key, sent upstream as `api-key`. Secret. Give this or `entra`." })),
     entra: Type.Optional(Type.Union([EntraClientSchema, ManagedIdentitySchema], { description: "Microsoft Entra ID instead of a key." })),
-    api_version: Type.String({ pattern: API_VERSION_PATTERN, default: "v1", description: "A date selects the dated API; v1 or preview (or absent) the v1 API." }),
+    api_version: Type.String({
+      pattern: API_VERSION_PATTERN,
+      default: "v1",
+      description: "A date selects the dated API; v1 or preview (or absent) the v1 API.",
+    }),
     priority: Type.Integer({ minimum: 0, default: 0, description: "Lower is tried first; equal priorities share traffic by weight." }),
     weight: Type.Integer({ minimum: 1, default: 1, description: "Share of traffic within its priority." }),
     deployments: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
@@ -45,7 +49,8 @@ export const UpstreamSchema = Type.Object(
     any_model: Type.Boolean({ default: false, description: "Also serve models not in `deployments`, as the deployment of the same name." }),
     spillover: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
       default: {},
-      description: "Azure's own spillover: deployment → the deployment Azure should send its overflow to (sent as `x-ms-spillover-deployment`, typically a provisioned deployment → a standard one).",
+      description:
+        "Azure's own spillover: deployment → the deployment Azure should send its overflow to (sent as `x-ms-spillover-deployment`, typically a provisioned deployment → a standard one).",
     }),
   },
   { additionalProperties: false },
@@ -107,7 +112,8 @@ export const ConfigSchema = Type.Object(
         max_spool_bytes: Type.Integer({
           minimum: 1024,
           default: 1_073_741_824,
-          description: "Bytes all request bodies being read or held (memory and spool files) may take together; a body past it gets 503 with retry-after and is not forwarded. Each of several workers holds an equal share, at least max_body_bytes.",
+          description:
+            "Bytes all request bodies being read or held (memory and spool files) may take together; a body past it gets 503 with retry-after and is not forwarded. Each of several workers holds an equal share, at least max_body_bytes.",
         }),
         max_form_parts: Positive("Parts in one multipart form; more is a 400.", 1000),
       },
@@ -121,13 +127,24 @@ export const ConfigSchema = Type.Object(
         idle_ms: Positive("Silence between two chunks of an upstream's answer.", 600_000),
         client_body_ms: Positive("Silence while a client's request body arrives; then 408, and its spool is freed.", 60_000),
       },
-      { default: {}, additionalProperties: false, description: "Timeouts; an upstream one that fires is a clear error (or a failover, before the first byte)." },
+      {
+        default: {},
+        additionalProperties: false,
+        description: "Timeouts; an upstream one that fires is a clear error (or a failover, before the first byte).",
+      },
     ),
     retry: Type.Object(
       {
         max_attempts: Positive("Upstream attempts per request, the first included.", 3),
-        max_wait_ms: Type.Integer({ minimum: 0, default: 30_000, description: "No new attempt (on any deployment, tried or not) or backoff starts this long after the request came; cooldowns are never waited on." }),
-        default_cooldown_ms: Positive("Cooldown after a 429/503 without Retry-After, a 5xx or timeout (that deployment), an unreachable resource or refused credentials (the resource).", 10_000),
+        max_wait_ms: Type.Integer({
+          minimum: 0,
+          default: 30_000,
+          description: "No new attempt (on any deployment, tried or not) or backoff starts this long after the request came; cooldowns are never waited on.",
+        }),
+        default_cooldown_ms: Positive(
+          "Cooldown after a 429/503 without Retry-After, a 5xx or timeout (that deployment), an unreachable resource or refused credentials (the resource).",
+          10_000,
+        ),
         max_cooldown_ms: Positive("Longest cooldown a Retry-After can ask for.", 60_000),
       },
       { default: {}, additionalProperties: false, description: "Failover across upstream deployments, while nothing was sent to the client." },
@@ -136,9 +153,15 @@ export const ConfigSchema = Type.Object(
       {
         headroom: Type.Boolean({
           default: true,
-          description: "Steer by Azure's x-ratelimit-remaining-* and utilization headers: a deployment that would answer 429 is tried after those with headroom.",
+          description:
+            "Steer by Azure's x-ratelimit-remaining-* and utilization headers: a deployment that would answer 429 is tried after those with headroom.",
         }),
-        ptu_spill_at: Type.Number({ minimum: 0, maximum: 100, default: 95, description: "Provisioned (PTU) deployments: at or above this utilization % a deployment counts as full." }),
+        ptu_spill_at: Type.Number({
+          minimum: 0,
+          maximum: 100,
+          default: 95,
+          description: "Provisioned (PTU) deployments: at or above this utilization % a deployment counts as full.",
+        }),
       },
       { default: {}, additionalProperties: false, description: "How requests choose among the deployments that serve their model." },
     ),
@@ -147,13 +170,23 @@ export const ConfigSchema = Type.Object(
       { default: {}, additionalProperties: false, description: "The Prometheus endpoint." },
     ),
     shutdown: Type.Object(
-      { grace_ms: Type.Integer({ minimum: 0, default: 30_000, description: "On SIGTERM/SIGINT, how long requests and streams in flight may take to finish." }) },
+      {
+        grace_ms: Type.Integer({ minimum: 0, default: 30_000, description: "On SIGTERM/SIGINT, how long requests and streams in flight may take to finish." }),
+      },
       { default: {}, additionalProperties: false, description: "Stopping." },
     ),
     identity: Type.Object(
       {
-        authority_host: Type.String({ pattern: "^https?://", default: "https://login.microsoftonline.com", description: "Microsoft identity platform (client credentials)." }),
-        imds_endpoint: Type.String({ pattern: "^https?://", default: "http://169.254.169.254", description: "Azure instance metadata service (managed identity)." }),
+        authority_host: Type.String({
+          pattern: "^https?://",
+          default: "https://login.microsoftonline.com",
+          description: "Microsoft identity platform (client credentials).",
+        }),
+        imds_endpoint: Type.String({
+          pattern: "^https?://",
+          default: "http://169.254.169.254",
+          description: "Azure instance metadata service (managed identity).",
+        }),
         scope: Type.String({ default: "https://cognitiveservices.azure.com/.default", description: "Token scope for Azure OpenAI." }),
       },
       { default: {}, additionalProperties: false, description: "Where Entra ID tokens come from (set only for sovereign clouds or tests)." },
@@ -179,12 +212,14 @@ export const ConfigSchema = Type.Object(
           minimum: 5,
           maximum: 255,
           default: 20,
-          description: "Realtime sessions: a side quiet this long is pinged, and the session closed (1011) when no pong comes within another period. Below nginx's proxy_read_timeout.",
+          description:
+            "Realtime sessions: a side quiet this long is pinged, and the session closed (1011) when no pong comes within another period. Below nginx's proxy_read_timeout.",
         }),
         max_buffered_bytes: Type.Integer({
           minimum: 65_536,
           default: 4_194_304,
-          description: "Realtime sessions: bytes the proxy may hold for a side that is not reading; past it the session is closed (1008 to a slow client, 1011 when the upstream is slow).",
+          description:
+            "Realtime sessions: bytes the proxy may hold for a side that is not reading; past it the session is closed (1008 to a slow client, 1011 when the upstream is slow).",
         }),
         ephemeral_key_secret: Type.Optional(
           Type.String({
@@ -202,7 +237,8 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, description: "Listen port (0: any free port)." }),
         workers: Type.Union([Type.Literal("auto"), Type.Integer({ minimum: 1, maximum: 256 })], {
           default: "auto",
-          description: "Processes serving the port together (auto: one per usable CPU core, a cgroup CPU quota included; 1: a single process). Cooldowns, key limits and /metrics are shared between them.",
+          description:
+            "Processes serving the port together (auto: one per usable CPU core, a cgroup CPU quota included; 1: a single process). Cooldowns, key limits and /metrics are shared between them.",
         }),
         tls: Type.Optional(
           Type.Object(
@@ -212,21 +248,38 @@ export const ConfigSchema = Type.Object(
             },
             {
               additionalProperties: false,
-              description: "Serve HTTPS and WSS on the port with the runtime's own TLS (env AZURE_PROXY_TLS_CERT, AZURE_PROXY_TLS_KEY); absent: plain HTTP, TLS at a front such as nginx.",
+              description:
+                "Serve HTTPS and WSS on the port with the runtime's own TLS (env AZURE_PROXY_TLS_CERT, AZURE_PROXY_TLS_KEY); absent: plain HTTP, TLS at a front such as nginx.",
             },
           ),
         ),
       },
-      { default: {}, additionalProperties: false, description: "Where the proxy listens (HOST, PORT, AZURE_PROXY_WORKERS and --host, --port, --workers override it)." },
+      {
+        default: {},
+        additionalProperties: false,
+        description: "Where the proxy listens (HOST, PORT, AZURE_PROXY_WORKERS and --host, --port, --workers override it).",
+      },
     ),
     auth: Type.Object(
-      { insecure_no_auth: Type.Boolean({ default: false, description: "Serve without client keys: an open relay spends your Azure quota (also --insecure-no-auth)." }) },
+      {
+        insecure_no_auth: Type.Boolean({
+          default: false,
+          description: "Serve without client keys: an open relay spends your Azure quota (also --insecure-no-auth).",
+        }),
+      },
       { default: {}, additionalProperties: false, description: "Client authentication." },
     ),
     state: Type.Object(
       {
-        path: Type.Optional(Type.String({ minLength: 1, description: "SQLite file for the usage ledger and budgets (AZURE_PROXY_STATE_PATH); survives restarts. Absent: memory only." })),
-        redis: Type.Optional(Type.String({ pattern: "^rediss?://", description: "Redis URL shared by several instances (AZURE_PROXY_REDIS_URL). Secret (may hold a password)." })),
+        path: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: "SQLite file for the usage ledger and budgets (AZURE_PROXY_STATE_PATH); survives restarts. Absent: memory only.",
+          }),
+        ),
+        redis: Type.Optional(
+          Type.String({ pattern: "^rediss?://", description: "Redis URL shared by several instances (AZURE_PROXY_REDIS_URL). Secret (may hold a password)." }),
+        ),
         key_prefix: Type.String({ minLength: 1, default: "azure-proxy:", description: "Prefix of every Redis key." }),
       },
       { default: {}, additionalProperties: false, description: "State that outlives the process: usage ledger and budgets." },
@@ -237,8 +290,14 @@ export const ConfigSchema = Type.Object(
     }),
     log: Type.Object(
       {
-        level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], { default: "info", description: "Least severe level written." }),
-        format: Type.Union([Type.Literal("json"), Type.Literal("pretty")], { default: "json", description: "One JSON object per line, or short lines for a terminal (the default on a TTY)." }),
+        level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], {
+          default: "info",
+          description: "Least severe level written.",
+        }),
+        format: Type.Union([Type.Literal("json"), Type.Literal("pretty")], {
+          default: "json",
+          description: "One JSON object per line, or short lines for a terminal (the default on a TTY).",
+        }),
       },
       { default: {}, additionalProperties: false, description: "Logging (LOG_LEVEL, LOG_FORMAT)." },
     ),

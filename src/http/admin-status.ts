@@ -33,7 +33,16 @@ export function adminStatus({ config, health, spending, history, statusPart, clo
     const [part, rows] = await Promise.all([statusPart(), month.rows(now)]);
     // this very request is one of those in flight: the page shows the others
     const others = { ...part, inflight: { ...part.inflight, requests: Math.max(0, part.inflight.requests - 1) } };
-    const report = statusReport({ config, cooling: health.cooling(), part: others, rows, loadedAt: history.loadedAt, lastReload: history.lastReload, version: VERSION, now });
+    const report = statusReport({
+      config,
+      cooling: health.cooling(),
+      part: others,
+      rows,
+      loadedAt: history.loadedAt,
+      lastReload: history.lastReload,
+      version: VERSION,
+      now,
+    });
     return new Response(JSON.stringify(report), { headers: { "content-type": "application/json", "cache-control": "no-store" } });
   });
 }

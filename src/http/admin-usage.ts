@@ -42,7 +42,8 @@ export function adminUsage({ spending, prices, clock }: AdminUsageDeps) {
 /** Admin routes (/admin/*): a key that is not an admin's is a 403 (no key at all is client-auth.ts's 401). */
 export function requireAdmin(request: Request, path: string): void {
   const { client } = contextOf(request);
-  if (!client.admin) throw new Failure("forbidden", `The key '${client.name}' is not an admin key (keys[].admin); ${path} needs one.`, { code: "admin_key_required" });
+  if (!client.admin)
+    throw new Failure("forbidden", `The key '${client.name}' is not an admin key (keys[].admin); ${path} needs one.`, { code: "admin_key_required" });
 }
 
 function invalid(param: string, message: string): Failure {

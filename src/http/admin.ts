@@ -23,7 +23,12 @@ export function admin({ config, metrics, health, draining }: AdminDeps) {
     .get("/healthz", () => Response.json({ status: "ok" }))
     .get("/readyz", () => {
       if (draining()) return Response.json({ status: "draining" }, { status: 503 });
-      const cooling = new Set(health.cooling().filter((c) => c.deployment === null).map((c) => c.upstream));
+      const cooling = new Set(
+        health
+          .cooling()
+          .filter((c) => c.deployment === null)
+          .map((c) => c.upstream),
+      );
       const usable = config.upstreams.filter((u) => !cooling.has(u.name)).map((u) => u.name);
       if (usable.length === 0) return Response.json({ status: "no usable upstream", cooling: [...cooling] }, { status: 503 });
       return Response.json({ status: "ready", upstreams: usable });

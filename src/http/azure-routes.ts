@@ -26,11 +26,13 @@ export function azureRoutes(forward: Forward, bodyLimits: BodyLimits, access: Re
   const app = new Elysia({ name: "azure-routes", normalize: false, prefix: "/openai" });
   for (const { op, schema, deploymentSchema, check } of MODEL_ROUTES) {
     const parse = bodyParserFor(op, bodyLimits);
-    const fromBody = ({ body, request }: Ctx) => contextOf(request).answer(forward(callFrom(request, op, { shape: "azure", model: fields(body).model as string, body: fields(body), check })));
+    const fromBody = ({ body, request }: Ctx) =>
+      contextOf(request).answer(forward(callFrom(request, op, { shape: "azure", model: fields(body).model as string, body: fields(body), check })));
     if (op.deploymentScoped) {
       app.post(
         `/deployments/:deployment${op.suffix}`,
-        ({ body, params, request }: Ctx) => contextOf(request).answer(forward(callFrom(request, op, { shape: "azure", model: params.deployment, body: fields(body), check }))),
+        ({ body, params, request }: Ctx) =>
+          contextOf(request).answer(forward(callFrom(request, op, { shape: "azure", model: params.deployment, body: fields(body), check }))),
         { body: deploymentSchema, params: DeploymentParams, parse },
       );
     } else {

@@ -51,7 +51,10 @@ export function tooLarge(limit: number): Failure {
  * for another request (Bun closes it at once; Deno keeps it until the client goes).
  */
 function stalled(silenceMs: number): Failure {
-  return new Failure("request_timeout", `The request body stopped arriving: nothing came for ${silenceMs} ms.`, { code: "request_timeout", headers: { connection: "close" } });
+  return new Failure("request_timeout", `The request body stopped arriving: nothing came for ${silenceMs} ms.`, {
+    code: "request_timeout",
+    headers: { connection: "close" },
+  });
 }
 
 function spoolFull(): Failure {

@@ -81,6 +81,8 @@ function refuseEncodedSteps(rawUrl: string, pathname: string): void {
   const query = rawUrl.indexOf("?");
   const rawPath = query === -1 ? rawUrl : rawUrl.slice(0, query);
   if (ENCODED_STEP.test(rawPath) || !rawPath.endsWith(pathname)) {
-    throw new Failure("invalid_request", "The path may not contain an encoded '/', '\\' or '.' (%2F, %5C, %2E), nor '.' or '..' steps.", { code: "invalid_url" });
+    throw new Failure("invalid_request", "The path may not contain an encoded '/', '\\' or '.' (%2F, %5C, %2E), nor '.' or '..' steps.", {
+      code: "invalid_url",
+    });
   }
 }

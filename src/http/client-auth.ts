@@ -41,11 +41,9 @@ export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
     // ops endpoints are open, but a key they are given is still checked (metrics.require_key)
     if (!isProtected(path) && key === null) return;
     if (key === null) {
-      throw new Failure(
-        "unauthorized",
-        "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' (or the 'api-key' header).",
-        { code: "missing_api_key" },
-      );
+      throw new Failure("unauthorized", "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' (or the 'api-key' header).", {
+        code: "missing_api_key",
+      });
     }
     const index = findKey(key, digests);
     if (index === -1) {

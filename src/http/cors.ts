@@ -31,7 +31,15 @@ const ALLOWED_HEADERS = [
   "x-stainless-timeout",
   "x-stainless-helper-method",
 ];
-const EXPOSED_HEADERS = ["x-request-id", "apim-request-id", "retry-after", "retry-after-ms", "x-should-retry", "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens"];
+const EXPOSED_HEADERS = [
+  "x-request-id",
+  "apim-request-id",
+  "retry-after",
+  "retry-after-ms",
+  "x-should-retry",
+  "x-ratelimit-remaining-requests",
+  "x-ratelimit-remaining-tokens",
+];
 
 const METHODS = ["GET", "POST", "DELETE"];
 

@@ -2,7 +2,8 @@ import { expect, test } from "bun:test";
 import type { Failure } from "../lib/failure.ts";
 import { refuseFormBody } from "./form-guard.ts";
 
-const post = (contentType?: string, method = "POST") => new Request("http://h/v1/chat/completions", { method, headers: contentType ? { "content-type": contentType } : {} });
+const post = (contentType?: string, method = "POST") =>
+  new Request("http://h/v1/chat/completions", { method, headers: contentType ? { "content-type": contentType } : {} });
 const refused = (request: Request, multipart = false) => {
   try {
     refuseFormBody(request, multipart);

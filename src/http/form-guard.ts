@@ -17,9 +17,7 @@ export function refuseFormBody(request: Request, multipartAllowed = false): void
   const semicolon = header.indexOf(";");
   const type = (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase();
   if (!FORM_TYPES.has(type) || (multipartAllowed && type === "multipart/form-data")) return;
-  throw new Failure(
-    "unsupported_media_type",
-    `This endpoint takes a JSON body: send it with 'Content-Type: application/json' (not '${type}').`,
-    { code: "unsupported_media_type" },
-  );
+  throw new Failure("unsupported_media_type", `This endpoint takes a JSON body: send it with 'Content-Type: application/json' (not '${type}').`, {
+    code: "unsupported_media_type",
+  });
 }

@@ -16,10 +16,15 @@ const fields = (body: unknown) => body as Record<string, unknown>;
 export function openaiRoutes(forward: Forward, bodyLimits: BodyLimits, access: RelayAccess) {
   const app = new Elysia({ name: "openai-routes", normalize: false, prefix: "/v1" });
   for (const { op, schema, check } of MODEL_ROUTES) {
-    app.post(op.suffix, ({ body, request }: Ctx) => contextOf(request).answer(forward(callFrom(request, op, { shape: "openai", model: fields(body).model as string, body: fields(body), check }))), {
-      body: schema,
-      parse: bodyParserFor(op, bodyLimits),
-    });
+    app.post(
+      op.suffix,
+      ({ body, request }: Ctx) =>
+        contextOf(request).answer(forward(callFrom(request, op, { shape: "openai", model: fields(body).model as string, body: fields(body), check }))),
+      {
+        body: schema,
+        parse: bodyParserFor(op, bodyLimits),
+      },
+    );
   }
   for (const op of STORED_RESPONSE_OPERATIONS) {
     app.route(op.method, op.suffix, ({ params, request }: Ctx) => {

@@ -54,18 +54,20 @@ export function realtimeRoutes(realtime: RealtimeHttp, bodyLimits: BodyLimits) {
   };
   const clientSecret = ({ body, request }: { body: unknown; request: Request }) =>
     realtime.clientSecret({ ...common(request), body: body as Record<string, unknown>, client: contextOf(request).client });
-  const call = (prefix: string) => ({ body, request }: { body: unknown; request: Request }) => {
-    const { client, url } = contextOf(request);
-    return realtime.call({
-      ...common(request),
-      sdp: body as string,
-      contentType: request.headers.get("content-type"),
-      key: presentedKey(request.headers),
-      client: client.name === "anonymous" && presentedKey(request.headers)?.startsWith("ek_") ? null : client,
-      model: url.searchParams.get("model"),
-      prefix,
-    });
-  };
+  const call =
+    (prefix: string) =>
+    ({ body, request }: { body: unknown; request: Request }) => {
+      const { client, url } = contextOf(request);
+      return realtime.call({
+        ...common(request),
+        sdp: body as string,
+        contentType: request.headers.get("content-type"),
+        key: presentedKey(request.headers),
+        client: client.name === "anonymous" && presentedKey(request.headers)?.startsWith("ek_") ? null : client,
+        model: url.searchParams.get("model"),
+        prefix,
+      });
+    };
   return new Elysia({ name: "realtime-routes", normalize: false })
     .post("/v1/realtime/client_secrets", clientSecret, { parse: secretBody })
     .post("/openai/v1/realtime/client_secrets", clientSecret, { parse: secretBody })

@@ -27,7 +27,10 @@ export function relayAccess(routing: RelayRouting): RelayAccess {
   const home = routing.defaultUpstream.name;
   return (request, resource) => {
     if (!RELAY_METHODS.has(request.method)) {
-      throw new Failure("method_not_allowed", `${request.method} is not relayed; use GET, POST or DELETE.`, { code: "method_not_allowed", headers: { allow: "GET, POST, DELETE" } });
+      throw new Failure("method_not_allowed", `${request.method} is not relayed; use GET, POST or DELETE.`, {
+        code: "method_not_allowed",
+        headers: { allow: "GET, POST, DELETE" },
+      });
     }
     const { client } = contextOf(request);
     if (resource && client.models !== null) {
@@ -43,9 +46,13 @@ export function relayAccess(routing: RelayRouting): RelayAccess {
     const members = routing.groupMembers(group);
     if (!members) throw unknownGroupFailure(group);
     if (!members.has(home)) {
-      throw new Failure("forbidden", `Files, batches, vector stores, fine-tuning jobs and stored responses live on upstream '${home}', which the Proxy-src group '${group}' does not include.`, {
-        code: "group_not_allowed",
-      });
+      throw new Failure(
+        "forbidden",
+        `Files, batches, vector stores, fine-tuning jobs and stored responses live on upstream '${home}', which the Proxy-src group '${group}' does not include.`,
+        {
+          code: "group_not_allowed",
+        },
+      );
     }
   };
 }

@@ -59,7 +59,10 @@ export function jsonBodyParser(limits: BodyLimits) {
     // what is validated (the last value) must be what Azure reads, which may be the first
     const duplicate = duplicateTopLevelKey(text);
     if (duplicate !== undefined) {
-      throw new Failure("invalid_request", `The JSON body has the parameter '${duplicate}' more than once; send each parameter once.`, { param: duplicate, code: "duplicate_parameter" });
+      throw new Failure("invalid_request", `The JSON body has the parameter '${duplicate}' more than once; send each parameter once.`, {
+        param: duplicate,
+        code: "duplicate_parameter",
+      });
     }
     contextOf(request).keepBody({ kind: "json", text });
     return parsed;
@@ -112,7 +115,8 @@ function formFailure(error: unknown): unknown {
       code: "invalid_value",
     });
   }
-  if (error instanceof MultipartError) return new Failure("invalid_request", `The multipart body is malformed: ${error.message}.`, { code: "invalid_multipart" });
+  if (error instanceof MultipartError)
+    return new Failure("invalid_request", `The multipart body is malformed: ${error.message}.`, { code: "invalid_multipart" });
   return error;
 }
 
@@ -127,7 +131,10 @@ class FormFieldsBuilder {
     const { fields } = this;
     // a form parser that matches names case-insensitively (ASP.NET Core's) reads it as model
     if (part.name !== "model" && part.name.toLowerCase() === "model") {
-      throw new Failure("invalid_request", `The form field '${part.name}' may be read as 'model' upstream; send the model once, as 'model'.`, { param: part.name, code: "duplicate_parameter" });
+      throw new Failure("invalid_request", `The form field '${part.name}' may be read as 'model' upstream; send the model once, as 'model'.`, {
+        param: part.name,
+        code: "duplicate_parameter",
+      });
     }
     this.partsEnd = part.end;
     const value: string | FilePartInfo =

@@ -24,9 +24,13 @@ function badHost(): Failure {
 }
 
 function badTarget(): Failure {
-  return new Failure("invalid_request", "The request target is not a plain path: send it without dot segments, backslashes, '#', bytes a URL would rewrite or broken percent-encoding.", {
-    code: "invalid_request_target",
-  });
+  return new Failure(
+    "invalid_request",
+    "The request target is not a plain path: send it without dot segments, backslashes, '#', bytes a URL would rewrite or broken percent-encoding.",
+    {
+      code: "invalid_request_target",
+    },
+  );
 }
 
 // Character-level rules (RFC 9112 §3.2 / RFC 3986 §3.3: visible ASCII only, not `"<>\^`{|}`; a
@@ -49,9 +53,13 @@ export function requestTargetFailure(url: string): Failure | undefined {
   if (found === null) return undefined;
   const text = found[0];
   const shown = text.length > 1 || text === "%" ? `'${text}'` : text === "#" ? "'#'" : `the byte 0x${text.charCodeAt(0).toString(16).padStart(2, "0")}`;
-  return new Failure("invalid_request", `The request URL contains ${shown}, which a request target may not hold (RFC 3986); percent-encode names, and send no fragment.`, {
-    code: "invalid_url",
-  });
+  return new Failure(
+    "invalid_request",
+    `The request URL contains ${shown}, which a request target may not hold (RFC 3986); percent-encode names, and send no fragment.`,
+    {
+      code: "invalid_url",
+    },
+  );
 }
 
 /** The request's URL, or the Failure that refuses it. */

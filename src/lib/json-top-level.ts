@@ -78,7 +78,10 @@ export function setTopLevelValue(json: string, key: string, value: unknown): str
     return `${json.slice(0, open + 1)}${JSON.stringify(key)}:${encoded}${sep}${json.slice(open + 1)}`;
   }
   // JSON.parse keeps the last duplicate; replace them all so no reader sees the old value.
-  return splice(json, matches.map((e) => [e.valueStart, e.valueEnd, encoded] as const));
+  return splice(
+    json,
+    matches.map((e) => [e.valueStart, e.valueEnd, encoded] as const),
+  );
 }
 
 /**
@@ -89,7 +92,10 @@ export function renameTopLevelKey(json: string, from: string, to: string): strin
   const { entries } = topLevelEntries(json);
   if (entries.some((e) => e.key === to)) return json;
   const renamed = JSON.stringify(to);
-  return splice(json, entries.filter((e) => e.key === from).map((e) => [e.keyStart, e.keyEnd, renamed] as const));
+  return splice(
+    json,
+    entries.filter((e) => e.key === from).map((e) => [e.keyStart, e.keyEnd, renamed] as const),
+  );
 }
 
 function skipSpace(s: string, i: number): number {

@@ -4,7 +4,10 @@ import { boundaryOf, MultipartScanner, TextFieldTooLargeError, TooManyPartsError
 
 const encoder = new TextEncoder();
 
-function form(boundary: string, parts: Array<{ name: string; filename?: string; content: Uint8Array }>): { body: Uint8Array; offsets: Array<[number, number]> } {
+function form(
+  boundary: string,
+  parts: Array<{ name: string; filename?: string; content: Uint8Array }>,
+): { body: Uint8Array; offsets: Array<[number, number]> } {
   const chunks: Uint8Array[] = [];
   const offsets: Array<[number, number]> = [];
   let size = 0;
@@ -52,7 +55,11 @@ describe("MultipartScanner", () => {
       // contents that look like the start of a delimiter must not end a part early
       fc.constantFrom(encoder.encode("\r\n--"), encoder.encode("\r\n----formdata-test-7f"), encoder.encode(`--${boundary.slice(0, 10)}`)),
     );
-    const part = fc.record({ name: fc.stringMatching(/^[a-z_[\]]{1,12}$/), filename: fc.option(fc.stringMatching(/^[a-z.]{1,8}$/), { nil: undefined }), content });
+    const part = fc.record({
+      name: fc.stringMatching(/^[a-z_[\]]{1,12}$/),
+      filename: fc.option(fc.stringMatching(/^[a-z.]{1,8}$/), { nil: undefined }),
+      content,
+    });
     fc.assert(
       fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 20 }), (parts, cutsRaw) => {
         const { body, offsets } = form(boundary, parts);
@@ -120,7 +127,11 @@ describe("MultipartScanner", () => {
   });
 
   test("parse time is linear in the number of parts (10k vs 100k tiny parts, one read)", () => {
-    const tiny = (count: number) => form("----tiny", Array.from({ length: count }, () => ({ name: "a", content: encoder.encode("b") }))).body;
+    const tiny = (count: number) =>
+      form(
+        "----tiny",
+        Array.from({ length: count }, () => ({ name: "a", content: encoder.encode("b") })),
+      ).body;
     const small = tiny(10_000);
     const large = tiny(100_000);
     // the best of a few runs: the machine is shared, and a GC pause is not the parser's cost

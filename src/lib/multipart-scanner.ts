@@ -10,6 +10,7 @@
  * follows it; a header block split across many small reads is searched from where the last
  * search stopped; and the number of parts is bounded (`maxParts`).
  */
+import { concatBytes } from "./bytes.ts";
 export interface PartInfo {
   readonly name: string;
   readonly filename: string | null;
@@ -165,7 +166,7 @@ export class MultipartScanner {
     const { name, filename, contentType, start, text } = this.current!;
     this.current = null;
     this.count++;
-    this.onPart({ name, filename, contentType, start, end, text: text === null ? null : joined(text) });
+    this.onPart({ name, filename, contentType, start, end, text: text === null ? null : text.length === 1 ? text[0]! : concatBytes(text) });
   }
 }
 
@@ -184,19 +185,6 @@ export class TextFieldTooLargeError extends MultipartError {
   ) {
     super(`the form field '${field}' is larger than ${maxBytes} bytes`);
   }
-}
-
-function joined(pieces: Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
-  let size = 0;
-  for (const piece of pieces) size += piece.byteLength;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.byteLength;
-  }
-  return out;
 }
 
 const NAME_PARAM = /(?:^|;)\s*name\*?\s*=/gi;

@@ -46,7 +46,7 @@ export function createMetrics(health: CoolingSource, headroom?: HeadroomSource):
   const registers = [registry];
   new Gauge({
     name: "azure_proxy_upstream_cooldown",
-    help: "1 while an upstream deployment (or, with deployment=\"*\", the whole upstream) is cooling down after a 429, 503 or failure",
+    help: '1 while an upstream deployment (or, with deployment="*", the whole upstream) is cooling down after a 429, 503 or failure',
     labelNames: ["upstream", "deployment"],
     registers,
     // every worker knows every cooldown: 1, not the worker count
@@ -71,16 +71,38 @@ export function createMetrics(health: CoolingSource, headroom?: HeadroomSource):
   return {
     registry,
     render: () => registry.metrics(),
-    requests: new Counter({ name: "azure_proxy_requests_total", help: "Requests answered, by route, model, upstream and HTTP status", labelNames: ["route", "model", "upstream", "status"], registers }),
-    duration: new Histogram({ name: "azure_proxy_request_duration_seconds", help: "Time from request to the end of the answer (streams included)", labelNames: ["route", "model"], buckets: DURATION_BUCKETS, registers }),
-    timeToFirstToken: new Histogram({ name: "azure_proxy_time_to_first_token_seconds", help: "Time from request to the first byte of the answer's body", labelNames: ["model"], buckets: TTFT_BUCKETS, registers }),
+    requests: new Counter({
+      name: "azure_proxy_requests_total",
+      help: "Requests answered, by route, model, upstream and HTTP status",
+      labelNames: ["route", "model", "upstream", "status"],
+      registers,
+    }),
+    duration: new Histogram({
+      name: "azure_proxy_request_duration_seconds",
+      help: "Time from request to the end of the answer (streams included)",
+      labelNames: ["route", "model"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    timeToFirstToken: new Histogram({
+      name: "azure_proxy_time_to_first_token_seconds",
+      help: "Time from request to the first byte of the answer's body",
+      labelNames: ["model"],
+      buckets: TTFT_BUCKETS,
+      registers,
+    }),
     attempts: new Counter({
       name: "azure_proxy_upstream_attempts_total",
       help: "Upstream attempts by outcome (ok, spillover: served by Azure's spillover deployment, 429, 5xx, 4xx, timeout, connect_error, auth_error)",
       labelNames: ["upstream", "deployment", "outcome"],
       registers,
     }),
-    tokens: new Counter({ name: "azure_proxy_tokens_total", help: "Tokens used, from Azure's usage, by client key name, model and kind (prompt, completion)", labelNames: ["key", "model", "kind"], registers }),
+    tokens: new Counter({
+      name: "azure_proxy_tokens_total",
+      help: "Tokens used, from Azure's usage, by client key name, model and kind (prompt, completion)",
+      labelNames: ["key", "model", "kind"],
+      registers,
+    }),
     inflightRequests: new Gauge({ name: "azure_proxy_inflight_requests", help: "Requests being answered now (streams included)", registers }),
     inflightStreams: new Gauge({ name: "azure_proxy_inflight_streams", help: "SSE streams being relayed now", registers }),
     routingSkips: new Counter({
@@ -96,7 +118,12 @@ export function createMetrics(health: CoolingSource, headroom?: HeadroomSource):
       registers,
     }),
     inflightRealtimeSessions: new Gauge({ name: "azure_proxy_inflight_realtime_sessions", help: "Realtime WebSocket sessions open now", registers }),
-    stateErrors: new Counter({ name: "azure_proxy_state_errors_total", help: "Shared-state (Redis) operations that failed or were too slow and were served locally, by operation (admit, stream, write, publish, report)", labelNames: ["operation"], registers }),
+    stateErrors: new Counter({
+      name: "azure_proxy_state_errors_total",
+      help: "Shared-state (Redis) operations that failed or were too slow and were served locally, by operation (admit, stream, write, publish, report)",
+      labelNames: ["operation"],
+      registers,
+    }),
     minutes: new MinuteSeries(),
   };
 }

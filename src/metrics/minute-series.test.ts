@@ -71,7 +71,16 @@ test("counts from several processes add up, aligned on the newest minute", () =>
 });
 
 test("error kinds follow the status a client saw", () => {
-  expect([401, 403, 429, 408, 504, 502, 400, 413].map((s) => errorKindOf(s))).toEqual(["auth", "auth", "rate_limited", "timeout", "timeout", "upstream", "client", "client"]);
+  expect([401, 403, 429, 408, 504, 502, 400, 413].map((s) => errorKindOf(s))).toEqual([
+    "auth",
+    "auth",
+    "rate_limited",
+    "timeout",
+    "timeout",
+    "upstream",
+    "client",
+    "client",
+  ]);
   expect(errorKindOf(200, "client_closed")).toBeNull();
   expect(errorKindOf(200, "upstream_idle")).toBe("timeout");
   expect(errorKindOf(201)).toBeNull();

@@ -154,7 +154,10 @@ export interface Series {
 }
 
 export function seriesOf(counts: MinuteCounts): Series {
-  const errors = Object.fromEntries(ERROR_KINDS.map((kind, k) => [kind, counts.requests.map((_, i) => counts.errors[i * ERROR_KINDS.length + k]!)])) as Record<ErrorKind, number[]>;
+  const errors = Object.fromEntries(ERROR_KINDS.map((kind, k) => [kind, counts.requests.map((_, i) => counts.errors[i * ERROR_KINDS.length + k]!)])) as Record<
+    ErrorKind,
+    number[]
+  >;
   const quantiles = (hist: number[], q: number) => counts.requests.map((_, i) => quantile(hist, i * BUCKETS, q));
   return {
     start_ms: (counts.end - MINUTES + 1) * MINUTE_MS,

@@ -162,4 +162,3 @@ function errorName(error: unknown): string | undefined {
   if (error === undefined) return undefined;
   return (error as { code?: string }).code ?? (error as { name?: string }).name ?? "error";
 }
-

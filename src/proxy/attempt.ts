@@ -127,7 +127,11 @@ async function credential(call: ProxyCall, { upstream }: Target, deps: AttemptDe
     // the client learns which upstream and what kind of refusal; Azure's text, with the tenant
     // and application ids in it, goes to the operator's log only
     const summary = error instanceof TokenError ? error.message : "the token request failed";
-    deps.log.warn("Entra ID token refused", { request_id: call.requestId, upstream: upstream.name, reason: error instanceof TokenError ? error.detail : String(error) });
+    deps.log.warn("Entra ID token refused", {
+      request_id: call.requestId,
+      upstream: upstream.name,
+      reason: error instanceof TokenError ? error.detail : String(error),
+    });
     throw new Failure("upstream_auth", `could not get an Entra ID token for upstream '${upstream.name}': ${summary}. The proxy's log has Azure's message.`, {
       code: "upstream_auth_failed",
       origin: "token",

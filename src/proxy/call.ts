@@ -21,7 +21,6 @@ export type CallBody =
 
 export type Shape = "openai" | "azure";
 
-
 export interface ProxyCall {
   readonly operation: Operation;
   /** The client's method; for relayed v1 resources it is the operation. */

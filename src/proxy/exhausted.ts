@@ -9,7 +9,14 @@ import type { Route } from "../config/resolve.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Clock, Health } from "../upstream/health.ts";
 
-export function exhaustedFailure(model: string | undefined, candidates: readonly Route[], last: Failure | undefined, attempts: number, health: Health, clock: Clock): Failure {
+export function exhaustedFailure(
+  model: string | undefined,
+  candidates: readonly Route[],
+  last: Failure | undefined,
+  attempts: number,
+  health: Health,
+  clock: Clock,
+): Failure {
   const soonest = Math.min(...candidates.map((r) => health.availableAt(r.upstream.name, r.deployment)));
   const now = clock();
   const waitMs = soonest > now ? soonest - now : 0;

@@ -18,10 +18,12 @@ describe("the failure table", () => {
   });
 
   test("500/502/504 and timeouts before the first byte cool the deployment only, for the default; a 500 softly and once per request", () => {
-    for (const n of [500, 502, 504]) expect(rowFor(status(n))).toMatchObject({ retry: true, scope: "deployment", duration: "default", firstOnly: true, soft: true });
+    for (const n of [500, 502, 504])
+      expect(rowFor(status(n))).toMatchObject({ retry: true, scope: "deployment", duration: "default", firstOnly: true, soft: true });
     expect(classify(new Failure("upstream_timeout", "x", { origin: "first_byte" }))).toBe("first_byte_timeout");
     expect(classify(new Failure("upstream_timeout", "x", { origin: "idle" }))).toBe("idle_timeout");
-    for (const k of ["first_byte_timeout", "idle_timeout"] as const) expect(FAILURE_TABLE[k]).toMatchObject({ retry: true, scope: "deployment", duration: "default", outcome: "timeout" });
+    for (const k of ["first_byte_timeout", "idle_timeout"] as const)
+      expect(FAILURE_TABLE[k]).toMatchObject({ retry: true, scope: "deployment", duration: "default", outcome: "timeout" });
   });
 
   test("Azure refusing our credentials cools the resource, after one fresh token; a token we could not get cools it at once", () => {

@@ -101,5 +101,7 @@ export function outcomeOf(failure: Failure): string {
 
 /** How long a row's cooldown lasts: Azure's Retry-After (bounded), or retry.default_cooldown_ms. */
 export function cooldownMs(row: FailureRow, failure: Failure, retry: { readonly default_cooldown_ms: number; readonly max_cooldown_ms: number }): number {
-  return row.duration === "retry_after" ? retryDelayMs(failure.detail.headers ?? {}, retry.default_cooldown_ms, retry.max_cooldown_ms) : retry.default_cooldown_ms;
+  return row.duration === "retry_after"
+    ? retryDelayMs(failure.detail.headers ?? {}, retry.default_cooldown_ms, retry.max_cooldown_ms)
+    : retry.default_cooldown_ms;
 }

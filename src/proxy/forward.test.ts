@@ -35,7 +35,14 @@ function configWith(retry: Record<string, number>, upstreams: number) {
   writeFileSync(
     path,
     JSON.stringify({
-      upstreams: ENDPOINTS.slice(0, upstreams).map((endpoint, i) => ({ name: new URL(endpoint).hostname.split(".")[0], endpoint, api_key: "k", api_version: "2024-10-21", priority: i, deployments: { "gpt-4o": "gpt-4o" } })),
+      upstreams: ENDPOINTS.slice(0, upstreams).map((endpoint, i) => ({
+        name: new URL(endpoint).hostname.split(".")[0],
+        endpoint,
+        api_key: "k",
+        api_version: "2024-10-21",
+        priority: i,
+        deployments: { "gpt-4o": "gpt-4o" },
+      })),
       keys: [{ name: "team", key: "client-key" }],
       retry,
     }),
@@ -59,10 +66,16 @@ function upstream(answers: Record<string, Array<() => Response>>) {
 }
 
 const ok = () => Response.json({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 4 } }, { headers: { "content-length": "60" } });
-const status = (code: number, headers: Record<string, string> = {}) => () => Response.json({ error: { code: String(code), message: "no" } }, { status: code, headers });
+const status =
+  (code: number, headers: Record<string, string> = {}) =>
+  () =>
+    Response.json({ error: { code: String(code), message: "no" } }, { status: code, headers });
 
 /** The priority order as configured: the tests fix the order instead of drawing it. */
-const inOrder: Selector = { order: (candidates, availableAt, now) => [...candidates].sort((a, b) => Number(availableAt(a) > now) - Number(availableAt(b) > now) || a.upstream.priority - b.upstream.priority) };
+const inOrder: Selector = {
+  order: (candidates, availableAt, now) =>
+    [...candidates].sort((a, b) => Number(availableAt(a) > now) - Number(availableAt(b) > now) || a.upstream.priority - b.upstream.priority),
+};
 
 function setUp(answers: Record<string, Array<() => Response>>, retry: Record<string, number> = {}, upstreams = ENDPOINTS.length) {
   let now = 1_800_000_000_000;
@@ -166,7 +179,11 @@ describe("the attempt loop", () => {
   });
 
   test("every deployment cooling: a 429 with the soonest retry-after and x-should-retry false", async () => {
-    const { forward, asked } = setUp({ east: [status(429, { "retry-after": "5" })], west: [status(429, { "retry-after": "3" })], north: [status(429, { "retry-after": "9" })] });
+    const { forward, asked } = setUp({
+      east: [status(429, { "retry-after": "5" })],
+      west: [status(429, { "retry-after": "3" })],
+      north: [status(429, { "retry-after": "9" })],
+    });
     const failure = await failureOf(forward(call(observed().observer)));
     expect(asked).toEqual(["east", "west", "north"]);
     expect(failure.detail.status).toBe(429);
@@ -191,7 +208,10 @@ describe("the attempt loop", () => {
   });
 
   test("max_wait_ms bounds the backoff: no attempt starts after it", async () => {
-    const { forward, asked, slept } = setUp({ east: [status(500), status(500)], west: [status(500), status(500)], north: [status(500), status(500)] }, { max_attempts: 6, max_wait_ms: 400 });
+    const { forward, asked, slept } = setUp(
+      { east: [status(500), status(500)], west: [status(500), status(500)], north: [status(500), status(500)] },
+      { max_attempts: 6, max_wait_ms: 400 },
+    );
     const failure = await failureOf(forward(call(observed().observer)));
     expect(failure.detail.status).toBe(500);
     // the untried deployments first, without a wait; then the first one tried again that is not

@@ -72,7 +72,10 @@ export function createForwarder(deps: ForwardDeps): Forward {
     if (candidates.length === 0) {
       const known = routing.listedModels.length > 0 ? ` Available models: ${routing.listedModels.join(", ")}.` : "";
       const where = group === undefined ? "" : ` in the Proxy-src group '${group}'`;
-      throw new Failure("model_not_found", `The model '${model}' does not exist or is not served by this proxy${where}.${known}`, { param: "model", code: "model_not_found" });
+      throw new Failure("model_not_found", `The model '${model}' does not exist or is not served by this proxy${where}.${known}`, {
+        param: "model",
+        code: "model_not_found",
+      });
     }
     return candidates;
   }
@@ -134,7 +137,10 @@ export function createForwarder(deps: ForwardDeps): Forward {
       // untried first (a 500 is often transient, so a tried one may come round again); stable
       ready.sort((a, b) => (tries.get(a) ?? 0) - (tries.get(b) ?? 0));
       // nothing ready: a deployment cooling only by our guess (a 500) is better than no answer
-      if (ready.length === 0) ready = ordered.filter((r) => !lacking.has(r) && health.lastResort(r.upstream.name, r.deployment)).sort((a, b) => (tries.get(a) ?? 0) - (tries.get(b) ?? 0));
+      if (ready.length === 0)
+        ready = ordered
+          .filter((r) => !lacking.has(r) && health.lastResort(r.upstream.name, r.deployment))
+          .sort((a, b) => (tries.get(a) ?? 0) - (tries.get(b) ?? 0));
       const next = ready[0];
       if (!next) break;
       const tried = tries.get(next) ?? 0;
@@ -182,7 +188,9 @@ export function createForwarder(deps: ForwardDeps): Forward {
 
   /** Deployments short of headroom go behind the others; skips are counted on a request's first pass. */
   function byHeadroom(ready: Route[], estimateOf: () => number, count: boolean): Route[] {
-    const { order, moved } = moveShortBack(ready, (r) => (headroom.knows(r.upstream.name, r.deployment) ? headroom.shortOf(r.upstream.name, r.deployment, estimateOf(), ptuSpillAt) : null));
+    const { order, moved } = moveShortBack(ready, (r) =>
+      headroom.knows(r.upstream.name, r.deployment) ? headroom.shortOf(r.upstream.name, r.deployment, estimateOf(), ptuSpillAt) : null,
+    );
     if (count) for (const reason of moved) deps.metrics.routingSkips.inc({ reason });
     return order;
   }

@@ -96,11 +96,51 @@ export const COMPLETIONS = op({
   streamUsage: "ask",
 });
 export const EMBEDDINGS = op({ id: "embeddings", suffix: "/embeddings", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "ga" });
-export const IMAGE_GENERATIONS = op({ id: "images.generations", suffix: "/images/generations", method: "POST", deploymentScoped: true, body: "json", dated: "ga", v1: "preview" });
-export const IMAGE_EDITS = op({ id: "images.edits", suffix: "/images/edits", method: "POST", deploymentScoped: true, body: "multipart", dated: "preview", v1: "preview" });
-export const AUDIO_TRANSCRIPTIONS = op({ id: "audio.transcriptions", suffix: "/audio/transcriptions", method: "POST", deploymentScoped: true, body: "multipart", dated: "ga", v1: "preview" });
-export const AUDIO_TRANSLATIONS = op({ id: "audio.translations", suffix: "/audio/translations", method: "POST", deploymentScoped: true, body: "multipart", dated: "ga", v1: "preview" });
-export const AUDIO_SPEECH = op({ id: "audio.speech", suffix: "/audio/speech", method: "POST", deploymentScoped: true, body: "json", dated: "preview", v1: "preview" });
+export const IMAGE_GENERATIONS = op({
+  id: "images.generations",
+  suffix: "/images/generations",
+  method: "POST",
+  deploymentScoped: true,
+  body: "json",
+  dated: "ga",
+  v1: "preview",
+});
+export const IMAGE_EDITS = op({
+  id: "images.edits",
+  suffix: "/images/edits",
+  method: "POST",
+  deploymentScoped: true,
+  body: "multipart",
+  dated: "preview",
+  v1: "preview",
+});
+export const AUDIO_TRANSCRIPTIONS = op({
+  id: "audio.transcriptions",
+  suffix: "/audio/transcriptions",
+  method: "POST",
+  deploymentScoped: true,
+  body: "multipart",
+  dated: "ga",
+  v1: "preview",
+});
+export const AUDIO_TRANSLATIONS = op({
+  id: "audio.translations",
+  suffix: "/audio/translations",
+  method: "POST",
+  deploymentScoped: true,
+  body: "multipart",
+  dated: "ga",
+  v1: "preview",
+});
+export const AUDIO_SPEECH = op({
+  id: "audio.speech",
+  suffix: "/audio/speech",
+  method: "POST",
+  deploymentScoped: true,
+  body: "json",
+  dated: "preview",
+  v1: "preview",
+});
 export const RESPONSES = op({
   id: "responses",
   suffix: "/responses",

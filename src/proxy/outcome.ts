@@ -57,19 +57,34 @@ export async function failureFromUpstream(response: Response, { upstream, route 
  * `timedOut` names the proxy's own timer that aborted the call: the first-byte timeout, or the
  * idle timeout while the answer's body (an error body included) was still to come.
  */
-export function failureFromFetchError(error: unknown, upstream: UpstreamTarget, clientGone: boolean, timedOut: { kind: "first_byte" | "idle"; ms: number } | null): Failure {
+export function failureFromFetchError(
+  error: unknown,
+  upstream: UpstreamTarget,
+  clientGone: boolean,
+  timedOut: { kind: "first_byte" | "idle"; ms: number } | null,
+): Failure {
   const where = `upstream '${upstream.name}'`;
   if (clientGone) return new Failure("client_closed", "the client closed the request");
   const name = (error as { name?: string })?.name;
   const code = (error as { code?: string })?.code;
   if (timedOut?.kind === "first_byte") {
-    return new Failure("upstream_timeout", `${where} sent no response within ${timedOut.ms} ms (timeouts.first_byte_ms)`, { code: "upstream_timeout", origin: "first_byte" });
+    return new Failure("upstream_timeout", `${where} sent no response within ${timedOut.ms} ms (timeouts.first_byte_ms)`, {
+      code: "upstream_timeout",
+      origin: "first_byte",
+    });
   }
   if (timedOut?.kind === "idle") {
-    return new Failure("upstream_timeout", `${where} stopped sending its answer for ${timedOut.ms} ms (timeouts.idle_ms)`, { code: "upstream_timeout", origin: "idle" });
+    return new Failure("upstream_timeout", `${where} stopped sending its answer for ${timedOut.ms} ms (timeouts.idle_ms)`, {
+      code: "upstream_timeout",
+      origin: "idle",
+    });
   }
   if (name === "TimeoutError" || code === "ETIMEDOUT" || code === "CONNECT_TIMEOUT") {
-    return new Failure("upstream_timeout", `${where} did not answer in time${code === "CONNECT_TIMEOUT" ? " (no connection within timeouts.connect_ms)" : ""}`, { code: "upstream_timeout", origin: "connect_timeout" });
+    return new Failure(
+      "upstream_timeout",
+      `${where} did not answer in time${code === "CONNECT_TIMEOUT" ? " (no connection within timeouts.connect_ms)" : ""}`,
+      { code: "upstream_timeout", origin: "connect_timeout" },
+    );
   }
   return new Failure("upstream_unreachable", `could not reach ${where}${code ? ` (${code})` : ""}`, { code: "upstream_unreachable", origin: "connect" });
 }

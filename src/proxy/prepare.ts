@@ -84,7 +84,11 @@ function upstreamUrl(call: ProxyCall, upstream: UpstreamTarget, deployment: stri
     return `${upstream.endpoint}/openai/v1${path}${q ? `?${q}` : ""}`;
   }
   if (upstream.style === "dated") {
-    if (op.dated === "none" || (op.dated === "preview" && !upstream.apiVersion.endsWith("-preview")) || (op.datedSince && upstream.apiVersion < op.datedSince)) {
+    if (
+      op.dated === "none" ||
+      (op.dated === "preview" && !upstream.apiVersion.endsWith("-preview")) ||
+      (op.datedSince && upstream.apiVersion < op.datedSince)
+    ) {
       throw unavailable(op, upstream, `a dated API version of at least ${op.datedSince ?? "a …-preview release (2025-04-01-preview)"}, or the v1 API`);
     }
     const scope = op.deploymentScoped ? `/deployments/${encodeURIComponent(deployment!)}` : "";

@@ -17,7 +17,10 @@ export function candidatesFor(routing: RoutingTable, client: Client, model: stri
   const candidates = routing.candidates(model, group);
   if (candidates.length === 0) {
     const known = routing.listedModels.length > 0 ? ` Available models: ${routing.listedModels.join(", ")}.` : "";
-    throw new Failure("model_not_found", `The model '${model}' does not exist or is not served by this proxy.${known}`, { param: "model", code: "model_not_found" });
+    throw new Failure("model_not_found", `The model '${model}' does not exist or is not served by this proxy.${known}`, {
+      param: "model",
+      code: "model_not_found",
+    });
   }
   return candidates;
 }

@@ -3,10 +3,15 @@ import type { Config } from "../config/schema.ts";
 import { ephemeralKeys } from "./ephemeral-keys.ts";
 
 type Sealing = Pick<Config, "upstreams" | "keys" | "realtime">;
-const config = (apiKey: string) => ({ upstreams: [{ name: "east", endpoint: "https://e.example", api_key: apiKey }], keys: [{ name: "alice", key: "k" }], realtime: {} }) as unknown as Sealing;
+const config = (apiKey: string) =>
+  ({ upstreams: [{ name: "east", endpoint: "https://e.example", api_key: apiKey }], keys: [{ name: "alice", key: "k" }], realtime: {} }) as unknown as Sealing;
 /** Nothing secret in it: Entra managed identity, keys by digest only (a config anyone may read). */
 const open = (secret?: string) =>
-  ({ upstreams: [{ name: "east", endpoint: "https://e.example", entra: { managed_identity: true } }], keys: [{ name: "alice", key_sha256: "ab".repeat(32) }], realtime: secret ? { ephemeral_key_secret: secret } : {} }) as unknown as Sealing;
+  ({
+    upstreams: [{ name: "east", endpoint: "https://e.example", entra: { managed_identity: true } }],
+    keys: [{ name: "alice", key_sha256: "ab".repeat(32) }],
+    realtime: secret ? { ephemeral_key_secret: secret } : {},
+  }) as unknown as Sealing;
 const minted = { upstream: "east", keyName: "alice", expiresAt: 2000, value: "ek_abc.def" };
 
 test("a sealed key opens to what minted it, in any process with the same config, until it expires", () => {
@@ -49,5 +54,7 @@ test("realtime.ephemeral_key_secret seals alike in every process that has it, an
   const sealed = ephemeralKeys(open(secret)).seal(minted);
   expect(ephemeralKeys(open(secret)).open(sealed, 0)).toEqual(minted);
   expect(ephemeralKeys(open("t".repeat(32))).open(sealed, 0)).toBeUndefined();
-  expect(ephemeralKeys(config("a")).open(ephemeralKeys({ ...config("a"), realtime: { ephemeral_key_secret: secret } } as Sealing).seal(minted), 0)).toBeUndefined();
+  expect(
+    ephemeralKeys(config("a")).open(ephemeralKeys({ ...config("a"), realtime: { ephemeral_key_secret: secret } } as Sealing).seal(minted), 0),
+  ).toBeUndefined();
 });

@@ -35,7 +35,10 @@ export const RANDOM_SECRET = randomBytes(32).toString("base64url");
 
 /** Whether the config holds a secret no one without it can know, to derive the seal's key from. */
 export function holdsSecret(config: Pick<Config, "upstreams" | "keys">): boolean {
-  return config.upstreams.some((u) => u.api_key !== undefined || (u.entra !== undefined && "client_secret" in u.entra)) || config.keys.some((k) => k.key !== undefined);
+  return (
+    config.upstreams.some((u) => u.api_key !== undefined || (u.entra !== undefined && "client_secret" in u.entra)) ||
+    config.keys.some((k) => k.key !== undefined)
+  );
 }
 
 /**

@@ -93,13 +93,24 @@ export function createRealtimeGateway(deps: GatewayDeps): RealtimeGateway {
       }
     } catch (error) {
       release();
-      const failure = error instanceof Failure ? error : new Failure("internal", "The proxy failed while opening the Realtime session.", { code: "internal_error" });
+      const failure =
+        error instanceof Failure ? error : new Failure("internal", "The proxy failed while opening the Realtime session.", { code: "internal_error" });
       if (failure.kind === "internal") log.error("unexpected error", { request_id: requestId, error: String(error) });
       const status = deps.statusOf(failure);
       const label = model !== undefined && routing.isListed(model) ? model : model === undefined ? "none" : "other";
       metrics.realtimeSessions.inc({ model: label, upstream: "none", outcome: "refused" });
       metrics.requests.inc({ route: "realtime", model: label, upstream: "none", status: String(status) });
-      log.info("realtime session", { request_id: requestId, method: "GET", path, route: "realtime", key: client?.name ?? "anonymous", model, status, end: "refused", duration_ms: Math.round((performance.now() - started) * 10) / 10 });
+      log.info("realtime session", {
+        request_id: requestId,
+        method: "GET",
+        path,
+        route: "realtime",
+        key: client?.name ?? "anonymous",
+        model,
+        status,
+        end: "refused",
+        duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      });
       const response = deps.failureResponse(failure);
       response.headers.set("x-request-id", requestId);
       return response;

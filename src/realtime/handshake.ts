@@ -101,7 +101,11 @@ export async function failOver<T>(
         if (!(error instanceof Failure)) throw error;
         if (error.kind === "client_closed") throw error;
         // as attempt.ts: a deployment named by the client is a label only once Azure has served it
-        deps.metrics.attempts.inc({ upstream: next.upstream.name, deployment: deps.routing.isListed(call.model) ? next.deployment : "other", outcome: outcomeOf(error) });
+        deps.metrics.attempts.inc({
+          upstream: next.upstream.name,
+          deployment: deps.routing.isListed(call.model) ? next.deployment : "other",
+          outcome: outcomeOf(error),
+        });
         const row = rowFor(error);
         if (!row.retry) throw error;
         last = error;
@@ -113,7 +117,13 @@ export async function failOver<T>(
         }
         const telling = coolDown(next, error, deps, !deps.routing.isListed(call.model));
         if (telling) told.push(telling);
-        deps.log.warn("realtime upstream attempt failed", { request_id: call.requestId, upstream: next.upstream.name, deployment: next.deployment, status: error.detail.status ?? error.kind, attempt: attempts });
+        deps.log.warn("realtime upstream attempt failed", {
+          request_id: call.requestId,
+          upstream: next.upstream.name,
+          deployment: next.deployment,
+          status: error.detail.status ?? error.kind,
+          attempt: attempts,
+        });
       }
     }
   } finally {
@@ -128,7 +138,9 @@ async function dial(call: HandshakeCall, route: Route, deps: HandshakeDeps): Pro
   try {
     auth = await deps.credentials.header(route.upstream, deps.config.identity);
   } catch (error) {
-    throw new Failure("upstream_auth", `could not get a credential for upstream '${route.upstream.name}': ${(error as Error).message}`, { code: "upstream_auth_failed" });
+    throw new Failure("upstream_auth", `could not get a credential for upstream '${route.upstream.name}': ${(error as Error).message}`, {
+      code: "upstream_auth_failed",
+    });
   }
   try {
     return await connectWebSocket(realtimeUrl(route), {
@@ -140,11 +152,17 @@ async function dial(call: HandshakeCall, route: Route, deps: HandshakeDeps): Pro
   } catch (error) {
     if (error instanceof HandshakeRefused) {
       const response = new Response(error.body, { status: error.status, headers: error.headers });
-      return Promise.reject(await failureFromUpstream(response, { upstream: route.upstream, route }, { model: call.model } as ProxyCall, deps.config.timeouts.idle_ms));
+      return Promise.reject(
+        await failureFromUpstream(response, { upstream: route.upstream, route }, { model: call.model } as ProxyCall, deps.config.timeouts.idle_ms),
+      );
     }
     if (error instanceof HandshakeError && error.code === "ANSWER_TIMEOUT" && !call.signal.aborted) {
       // the resource took the connection: like a first-byte timeout, only this deployment is suspect
-      throw new Failure("upstream_timeout", `upstream '${route.upstream.name}' answered no Realtime handshake within ${deps.config.timeouts.connect_ms} ms (timeouts.connect_ms)`, { code: "upstream_timeout", origin: "first_byte" });
+      throw new Failure(
+        "upstream_timeout",
+        `upstream '${route.upstream.name}' answered no Realtime handshake within ${deps.config.timeouts.connect_ms} ms (timeouts.connect_ms)`,
+        { code: "upstream_timeout", origin: "first_byte" },
+      );
     }
     throw failureFromFetchError(error, route.upstream, call.signal.aborted, null);
   }
@@ -159,4 +177,3 @@ function coolDown(route: Route, failure: Failure, { health, config }: FailoverDe
   // a deployment named by the client (any_model) is capped in number (health.ts)
   return health.coolDown(route.upstream.name, route.deployment, ms, row.soft, clientNamed);
 }
-

@@ -74,7 +74,16 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
   const holderOf = (name: string) => (config.auth.insecure_no_auth ? ANONYMOUS_CLIENT : holders.get(name));
 
   /** POST to Azure; a status that is not 2xx is a Failure (for failover, or for the client). */
-  async function send(upstream: UpstreamTarget, route: Route | null, path: string, auth: readonly [string, string], body: string, contentType: string, model: string, signal: AbortSignal): Promise<Response> {
+  async function send(
+    upstream: UpstreamTarget,
+    route: Route | null,
+    path: string,
+    auth: readonly [string, string],
+    body: string,
+    contentType: string,
+    model: string,
+    signal: AbortSignal,
+  ): Promise<Response> {
     let response: Response;
     const timeout = AbortSignal.timeout(config.timeouts.first_byte_ms);
     try {
@@ -95,7 +104,9 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
     try {
       return await deps.credentials.header(upstream, config.identity);
     } catch (error) {
-      throw new Failure("upstream_auth", `could not get a credential for upstream '${upstream.name}': ${(error as Error).message}`, { code: "upstream_auth_failed" });
+      throw new Failure("upstream_auth", `could not get a credential for upstream '${upstream.name}': ${(error as Error).message}`, {
+        code: "upstream_auth_failed",
+      });
     }
   };
 
@@ -105,7 +116,10 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
       const session = body.session as Record<string, unknown> | undefined;
       const model = session?.model;
       if (typeof model !== "string" || model === "") {
-        throw new Failure("invalid_request", "Missing 'session.model': say which model the ephemeral key is for.", { param: "session.model", code: "missing_required_parameter" });
+        throw new Failure("invalid_request", "Missing 'session.model': say which model the ephemeral key is for.", {
+          param: "session.model",
+          code: "missing_required_parameter",
+        });
       }
       observer.begin("realtime.client_secrets", model, routing.isListed(model));
       const candidates = candidatesFor(routing, client, model, group);
@@ -119,7 +133,9 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
       const value = minted.value;
       const expiresAt = Number(minted.expires_at);
       if (typeof value !== "string" || !Number.isFinite(expiresAt)) {
-        throw new Failure("upstream_broke", `upstream '${route.upstream.name}' answered client_secrets without a value and expires_at`, { code: "upstream_bad_answer" });
+        throw new Failure("upstream_broke", `upstream '${route.upstream.name}' answered client_secrets without a value and expires_at`, {
+          code: "upstream_bad_answer",
+        });
       }
       const sealed = deps.keys.seal({ upstream: route.upstream.name, keyName: client.name, expiresAt, value });
       const headers = keptUpstreamHeaders(response.headers);
@@ -129,27 +145,51 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
 
     async call({ sdp, contentType, key, client, model, prefix, group, requestId, signal, observer }) {
       observer.begin("realtime.calls", undefined, false);
-      if (!contentType) throw new Failure("invalid_request", "Send the WebRTC offer with 'Content-Type: application/sdp'.", { param: "content-type", code: "invalid_content_type" });
+      if (!contentType)
+        throw new Failure("invalid_request", "Send the WebRTC offer with 'Content-Type: application/sdp'.", {
+          param: "content-type",
+          code: "invalid_content_type",
+        });
       const minted = client !== null || key === null ? undefined : deps.keys.open(key, Math.floor(Date.now() / 1000));
       let response: Response;
       if (client === null) {
         if (!minted) throw new Failure("unauthorized", "This ephemeral key was not minted by this proxy, or it has expired.", { code: "invalid_api_key" });
         const upstream = routing.upstreams.find((u) => u.name === minted.upstream);
-        if (!upstream) throw new Failure("unauthorized", `The ephemeral key was minted by upstream '${minted.upstream}', which this proxy no longer has.`, { code: "invalid_api_key" });
+        if (!upstream)
+          throw new Failure("unauthorized", `The ephemeral key was minted by upstream '${minted.upstream}', which this proxy no longer has.`, {
+            code: "invalid_api_key",
+          });
         const holder = holderOf(minted.keyName);
-        if (!holder) throw new Failure("unauthorized", `The ephemeral key was minted for the key '${minted.keyName}', which this proxy no longer has.`, { code: "invalid_api_key" });
+        if (!holder)
+          throw new Failure("unauthorized", `The ephemeral key was minted for the key '${minted.keyName}', which this proxy no longer has.`, {
+            code: "invalid_api_key",
+          });
         observer.chargedTo(minted.keyName);
         await deps.limiter.admit(holder);
         observer.attempt(upstream.name, undefined);
         response = await send(upstream, null, "calls", ["authorization", `Bearer ${minted.value}`], sdp, contentType, model ?? "realtime", signal);
       } else {
-        if (!model) throw new Failure("invalid_request", "Missing the 'model' query parameter: a call made with a client key needs one (or use an ephemeral key from client_secrets).", { param: "model", code: "missing_required_parameter" });
+        if (!model)
+          throw new Failure(
+            "invalid_request",
+            "Missing the 'model' query parameter: a call made with a client key needs one (or use an ephemeral key from client_secrets).",
+            { param: "model", code: "missing_required_parameter" },
+          );
         observer.begin("realtime.calls", model, routing.isListed(model));
         const candidates = candidatesFor(routing, client, model, group);
         await deps.limiter.admit(client);
         ({ value: response } = await failOver({ model, requestId }, candidates, deps, async (route) => {
           observer.attempt(route.upstream.name, route.deployment);
-          return send(route.upstream, route, `calls?model=${encodeURIComponent(route.deployment)}`, await credential(route.upstream), sdp, contentType, model, signal);
+          return send(
+            route.upstream,
+            route,
+            `calls?model=${encodeURIComponent(route.deployment)}`,
+            await credential(route.upstream),
+            sdp,
+            contentType,
+            model,
+            signal,
+          );
         }));
       }
       const headers = keptUpstreamHeaders(response.headers);

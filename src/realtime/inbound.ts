@@ -40,10 +40,16 @@ export function readRealtimeRequest(request: Request, url: URL, shape: RealtimeS
   const model = shape === "azure-preview" ? url.searchParams.get("deployment") : url.searchParams.get("model");
   if (!model) {
     const param = shape === "azure-preview" ? "deployment" : "model";
-    throw new Failure("invalid_request", `Missing the '${param}' query parameter: say which ${param} the Realtime session uses.`, { param, code: "missing_required_parameter" });
+    throw new Failure("invalid_request", `Missing the '${param}' query parameter: say which ${param} the Realtime session uses.`, {
+      param,
+      code: "missing_required_parameter",
+    });
   }
   if (shape === "azure-preview" && !url.searchParams.get("api-version")) {
-    throw new Failure("invalid_request", "Missing the 'api-version' query parameter (for example 2025-04-01-preview).", { param: "api-version", code: "missing_required_parameter" });
+    throw new Failure("invalid_request", "Missing the 'api-version' query parameter (for example 2025-04-01-preview).", {
+      param: "api-version",
+      code: "missing_required_parameter",
+    });
   }
   return {
     shape,
@@ -65,10 +71,14 @@ function protocolFor(offered: readonly string[]): string | undefined {
   if (offered.includes("realtime")) return "realtime";
   const plain = offered.find((p) => !p.startsWith(KEY_PROTOCOL));
   if (plain) return plain;
-  throw new Failure("invalid_request", "Offer the 'realtime' WebSocket subprotocol beside 'openai-insecure-api-key.…': the proxy never selects a subprotocol that holds a key.", {
-    param: "sec-websocket-protocol",
-    code: "invalid_subprotocol",
-  });
+  throw new Failure(
+    "invalid_request",
+    "Offer the 'realtime' WebSocket subprotocol beside 'openai-insecure-api-key.…': the proxy never selects a subprotocol that holds a key.",
+    {
+      param: "sec-websocket-protocol",
+      code: "invalid_subprotocol",
+    },
+  );
 }
 
 function keyOf(headers: Headers, url: URL, offered: readonly string[]): string | null {

@@ -118,7 +118,16 @@ export function relaySession(info: SessionInfo, upstream: ClientSocket, deps: Se
         deps.limiter.addTokens(info.client.name, tokens.input + tokens.output);
         // in the ledger now, not at the session's end: its budget sees a long session's spend
         // while it runs (refusing the key's next call), and a crash loses at most a second of it
-        deps.spending?.record({ requests: 0, key: info.client.name, model: info.model, upstream: info.upstream, prompt: tokens.input, cached: tokens.cached, completion: tokens.output, at: Date.now() });
+        deps.spending?.record({
+          requests: 0,
+          key: info.client.name,
+          model: info.model,
+          upstream: info.upstream,
+          prompt: tokens.input,
+          cached: tokens.cached,
+          completion: tokens.output,
+          at: Date.now(),
+        });
         metrics.tokens.inc({ key: info.client.name, model: info.modelLabel, kind: "prompt" }, tokens.input);
         metrics.tokens.inc({ key: info.client.name, model: info.modelLabel, kind: "completion" }, tokens.output);
       }

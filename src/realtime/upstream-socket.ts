@@ -24,7 +24,12 @@ export function realtimeUrl({ upstream, deployment }: Route): URL {
   return url;
 }
 
-export function realtimeHeaders(route: Route, [authName, authValue]: readonly [string, string], beta: string | null, requestId: string): Record<string, string> {
+export function realtimeHeaders(
+  route: Route,
+  [authName, authValue]: readonly [string, string],
+  beta: string | null,
+  requestId: string,
+): Record<string, string> {
   const headers: Record<string, string> = { [authName]: authValue, "user-agent": USER_AGENT };
   if (beta && route.upstream.style === "dated") headers["openai-beta"] = beta;
   if (UUID.test(requestId)) headers["x-ms-client-request-id"] = requestId;

@@ -28,7 +28,15 @@ interface Totals {
 
 export class SessionUsage {
   responses = 0;
-  private readonly sum: Totals = { input_tokens: 0, output_tokens: 0, input_text_tokens: 0, input_audio_tokens: 0, cached_tokens: 0, output_text_tokens: 0, output_audio_tokens: 0 };
+  private readonly sum: Totals = {
+    input_tokens: 0,
+    output_tokens: 0,
+    input_text_tokens: 0,
+    input_audio_tokens: 0,
+    cached_tokens: 0,
+    output_text_tokens: 0,
+    output_audio_tokens: 0,
+  };
 
   /** The tokens of one `response.done`, or undefined for any other frame. */
   observe(text: string): ResponseTokens | undefined {

@@ -5,7 +5,11 @@ import { denoSockets } from "./deno-web-sockets.ts";
 
 const Deno = (globalThis as any).Deno;
 
-const DRAINING = () => Response.json({ error: { message: "The proxy is shutting down; retry on another instance.", type: "server_error", param: null, code: "draining" } }, { status: 503, headers: { "retry-after": "1", connection: "close" } });
+const DRAINING = () =>
+  Response.json(
+    { error: { message: "The proxy is shutting down; retry on another instance.", type: "server_error", param: null, code: "draining" } },
+    { status: 503, headers: { "retry-after": "1", connection: "close" } },
+  );
 
 export const denoRuntime: RuntimeAdapter = {
   name: "deno",

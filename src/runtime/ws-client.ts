@@ -93,7 +93,12 @@ export function connectWebSocket(url: URL, options: ConnectOptions): Promise<Cli
     // connected but unanswered is not unreachable: the caller cools one deployment, not the resource
     let connected = false;
     const timer = setTimeout(
-      () => fail(connected ? new HandshakeError(`the connection is up but no WebSocket handshake answer came within ${options.timeoutMs} ms`, "ANSWER_TIMEOUT") : new HandshakeError(`no connection within ${options.timeoutMs} ms`, "CONNECT_TIMEOUT")),
+      () =>
+        fail(
+          connected
+            ? new HandshakeError(`the connection is up but no WebSocket handshake answer came within ${options.timeoutMs} ms`, "ANSWER_TIMEOUT")
+            : new HandshakeError(`no connection within ${options.timeoutMs} ms`, "CONNECT_TIMEOUT"),
+        ),
       options.timeoutMs,
     );
     const onAbort = () => fail(new HandshakeError("aborted", "ABORT_ERR"));
@@ -102,7 +107,14 @@ export function connectWebSocket(url: URL, options: ConnectOptions): Promise<Cli
     socket.once("close", () => fail(new HandshakeError("connection closed during the WebSocket handshake", "ECONNRESET")));
     socket.once(secure ? "secureConnect" : "connect", () => {
       connected = true;
-      const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, "Upgrade: websocket", "Connection: Upgrade", `Sec-WebSocket-Key: ${key}`, "Sec-WebSocket-Version: 13"];
+      const lines = [
+        `GET ${url.pathname}${url.search} HTTP/1.1`,
+        `Host: ${url.host}`,
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        `Sec-WebSocket-Key: ${key}`,
+        "Sec-WebSocket-Version: 13",
+      ];
       if (options.protocols?.length) lines.push(`Sec-WebSocket-Protocol: ${options.protocols.join(", ")}`);
       for (const [name, value] of Object.entries(options.headers)) lines.push(`${name}: ${value}`);
       socket.write(`${lines.join("\r\n")}\r\n\r\n`);
@@ -125,7 +137,9 @@ export function connectWebSocket(url: URL, options: ConnectOptions): Promise<Cli
       }
       const rest = head.subarray(end + 4);
       if (status !== 101) return readRefusal(status, headers, rest);
-      const expected = createHash("sha1").update(key + ACCEPT_GUID).digest("base64");
+      const expected = createHash("sha1")
+        .update(key + ACCEPT_GUID)
+        .digest("base64");
       if (headers.get("sec-websocket-accept") !== expected) return fail(new HandshakeError("the server's Sec-WebSocket-Accept does not match", "EPROTO"));
       settled = true;
       clearTimeout(timer);

@@ -4,7 +4,12 @@ import { encodeFrame, FrameError, FrameReader, OP } from "./ws-frames.ts";
 /** A server frame (unmasked), as a server sends it. */
 function serverFrame(opcode: number, payload: Uint8Array, fin = true): Uint8Array {
   const length = payload.byteLength;
-  const head = length < 126 ? [length] : length < 65536 ? [126, length >> 8, length & 0xff] : [127, 0, 0, 0, 0, (length >>> 24) & 0xff, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff];
+  const head =
+    length < 126
+      ? [length]
+      : length < 65536
+        ? [126, length >> 8, length & 0xff]
+        : [127, 0, 0, 0, 0, (length >>> 24) & 0xff, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff];
   return new Uint8Array([(fin ? 0x80 : 0) | opcode, ...head, ...payload]);
 }
 const text = (s: string) => new TextEncoder().encode(s);
@@ -12,7 +17,12 @@ const text = (s: string) => new TextEncoder().encode(s);
 test("frames split anywhere across chunks come out whole; fragments are joined with a ping between them", () => {
   const reader = new FrameReader(1 << 20);
   const big = new Uint8Array(70_000).map((_, i) => i % 256);
-  const bytes = new Uint8Array([...serverFrame(OP.text, text("hel"), false), ...serverFrame(OP.ping, text("p")), ...serverFrame(OP.continuation, text("lo")), ...serverFrame(OP.binary, big)]);
+  const bytes = new Uint8Array([
+    ...serverFrame(OP.text, text("hel"), false),
+    ...serverFrame(OP.ping, text("p")),
+    ...serverFrame(OP.continuation, text("lo")),
+    ...serverFrame(OP.binary, big),
+  ]);
   const out = [];
   for (let i = 0; i < bytes.byteLength; i += 7) out.push(...reader.push(bytes.subarray(i, i + 7)));
   expect(out.map((f) => f.opcode)).toEqual([OP.ping, OP.text, OP.binary]);

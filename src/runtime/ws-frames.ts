@@ -3,6 +3,7 @@
  * server sends are not. Fragmented messages are joined; control frames may come between
  * fragments (§5.4) and are handed out at once.
  */
+import { concatBytes } from "../lib/bytes.ts";
 export const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 export const OP = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
@@ -52,7 +53,7 @@ export class FrameReader {
   constructor(private readonly maxMessageBytes: number) {}
 
   push(chunk: Uint8Array): Frame[] {
-    this.buffered = this.buffered.byteLength === 0 ? chunk : concat([this.buffered, chunk]);
+    this.buffered = this.buffered.byteLength === 0 ? chunk : concatBytes([this.buffered, chunk]);
     const out: Frame[] = [];
     for (;;) {
       const frame = this.next();
@@ -108,21 +109,9 @@ export class FrameReader {
     if (this.fragmentBytes > this.maxMessageBytes) throw new FrameError("message too big", 1009);
     this.fragments.push(frame.payload);
     if (!frame.fin) return undefined;
-    const payload = concat(this.fragments);
+    const payload = concatBytes(this.fragments);
     this.fragments = [];
     this.fragmentBytes = 0;
     return { opcode: this.fragmentOpcode, payload };
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.byteLength;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }

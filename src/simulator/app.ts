@@ -69,19 +69,110 @@ const RESPONSES: DatedRule = { previewOnly: true, since: "2025-03-01-preview" };
 
 /** Every operation: §1.2 (scoped), §1.3 (dated), §1.4 (v1). */
 export const OPERATIONS: readonly OperationRow[] = [
-  { path: "/chat/completions", method: "POST", azureName: "ChatCompletions_Create", scoped: ANY, v1: "ga", body: "json", capability: "chatCompletion", handle: handleChat },
-  { path: "/completions", method: "POST", azureName: "Completions_Create", scoped: ANY, v1: "ga", body: "json", capability: "completion", handle: handleCompletions },
-  { path: "/embeddings", method: "POST", azureName: "Embeddings_Create", scoped: ANY, v1: "ga", body: "json", capability: "embeddings", handle: handleEmbeddings },
-  { path: "/images/generations", method: "POST", azureName: "ImageGenerations_Create", scoped: ANY, v1: "preview", body: "json", capability: "imageGenerations", filterBody: IMAGE_PROMPT_FILTERED, handle: handleImageGenerations },
-  { path: "/images/edits", method: "POST", azureName: "ImageEdits_Create", scoped: PREVIEW, v1: "preview", body: "multipart", capability: "imageEdits", filterBody: IMAGE_PROMPT_FILTERED, handle: handleImageEdits },
-  { path: "/audio/transcriptions", method: "POST", azureName: "Transcriptions_Create", scoped: ANY, v1: "preview", body: "multipart", capability: "audioTranscription", handle: handleTranscription },
-  { path: "/audio/translations", method: "POST", azureName: "Translations_Create", scoped: ANY, v1: "preview", body: "multipart", capability: "audioTranslation", handle: handleTranslation },
-  { path: "/audio/speech", method: "POST", azureName: "Speech_Create", scoped: PREVIEW, v1: "preview", body: "json", capability: "speech", handle: handleSpeech },
-  { path: "/responses", method: "POST", azureName: "Responses_Create", dated: RESPONSES, v1: "ga", body: "json", capability: "responses", handle: handleCreateResponse },
+  {
+    path: "/chat/completions",
+    method: "POST",
+    azureName: "ChatCompletions_Create",
+    scoped: ANY,
+    v1: "ga",
+    body: "json",
+    capability: "chatCompletion",
+    handle: handleChat,
+  },
+  {
+    path: "/completions",
+    method: "POST",
+    azureName: "Completions_Create",
+    scoped: ANY,
+    v1: "ga",
+    body: "json",
+    capability: "completion",
+    handle: handleCompletions,
+  },
+  {
+    path: "/embeddings",
+    method: "POST",
+    azureName: "Embeddings_Create",
+    scoped: ANY,
+    v1: "ga",
+    body: "json",
+    capability: "embeddings",
+    handle: handleEmbeddings,
+  },
+  {
+    path: "/images/generations",
+    method: "POST",
+    azureName: "ImageGenerations_Create",
+    scoped: ANY,
+    v1: "preview",
+    body: "json",
+    capability: "imageGenerations",
+    filterBody: IMAGE_PROMPT_FILTERED,
+    handle: handleImageGenerations,
+  },
+  {
+    path: "/images/edits",
+    method: "POST",
+    azureName: "ImageEdits_Create",
+    scoped: PREVIEW,
+    v1: "preview",
+    body: "multipart",
+    capability: "imageEdits",
+    filterBody: IMAGE_PROMPT_FILTERED,
+    handle: handleImageEdits,
+  },
+  {
+    path: "/audio/transcriptions",
+    method: "POST",
+    azureName: "Transcriptions_Create",
+    scoped: ANY,
+    v1: "preview",
+    body: "multipart",
+    capability: "audioTranscription",
+    handle: handleTranscription,
+  },
+  {
+    path: "/audio/translations",
+    method: "POST",
+    azureName: "Translations_Create",
+    scoped: ANY,
+    v1: "preview",
+    body: "multipart",
+    capability: "audioTranslation",
+    handle: handleTranslation,
+  },
+  {
+    path: "/audio/speech",
+    method: "POST",
+    azureName: "Speech_Create",
+    scoped: PREVIEW,
+    v1: "preview",
+    body: "json",
+    capability: "speech",
+    handle: handleSpeech,
+  },
+  {
+    path: "/responses",
+    method: "POST",
+    azureName: "Responses_Create",
+    dated: RESPONSES,
+    v1: "ga",
+    body: "json",
+    capability: "responses",
+    handle: handleCreateResponse,
+  },
   { path: "/responses/{id}", method: "GET", azureName: "Responses_Get", dated: RESPONSES, v1: "ga", body: "none", handle: getResponse },
   { path: "/responses/{id}", method: "DELETE", azureName: "Responses_Delete", dated: RESPONSES, v1: "ga", body: "none", handle: deleteResponse },
   { path: "/responses/{id}/cancel", method: "POST", azureName: "Responses_Cancel", dated: RESPONSES, v1: "ga", body: "none", handle: cancelResponse },
-  { path: "/responses/{id}/input_items", method: "GET", azureName: "Responses_ListInputItems", dated: RESPONSES, v1: "ga", body: "none", handle: listInputItems },
+  {
+    path: "/responses/{id}/input_items",
+    method: "GET",
+    azureName: "Responses_ListInputItems",
+    dated: RESPONSES,
+    v1: "ga",
+    body: "none",
+    handle: listInputItems,
+  },
   { path: "/models", method: "GET", azureName: "Models_List", dated: ANY, v1: "ga", body: "none", handle: listModels },
   { path: "/models/{id}", method: "GET", azureName: "Models_Get", dated: ANY, v1: "ga", body: "none", handle: getModel },
   { path: "/files", method: "POST", azureName: "Files_Upload", dated: ANY, v1: "ga", body: "multipart", handle: uploadFile },
@@ -119,8 +210,13 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     const finished = /^\/_sim\/batches\/([^/]+)\/complete$/.exec(url.pathname);
     if (finished && request.method === "POST") return completeBatch(state, finished[1]!);
     if (url.pathname.startsWith("/_sim/")) return control(url, request, recorder, quotas);
-    if ((url.pathname === "/openai/v1/realtime/client_secrets" || url.pathname === "/openai/v1/realtime/calls") && request.method === "POST") return realtime.handleHttp(request, url);
-    if (upgrade && (url.pathname === "/openai/v1/realtime" || url.pathname === "/openai/realtime") && request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+    if ((url.pathname === "/openai/v1/realtime/client_secrets" || url.pathname === "/openai/v1/realtime/calls") && request.method === "POST")
+      return realtime.handleHttp(request, url);
+    if (
+      upgrade &&
+      (url.pathname === "/openai/v1/realtime" || url.pathname === "/openai/realtime") &&
+      request.headers.get("upgrade")?.toLowerCase() === "websocket"
+    ) {
       // after an upgrade on Bun there is no response to give (undefined is what Bun.serve expects)
       return (await realtime.handle(request, url, upgrade)) as Response;
     }

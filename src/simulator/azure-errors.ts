@@ -16,7 +16,8 @@ export const AZURE_BODIES = {
   deploymentNotFound: {
     error: {
       code: "DeploymentNotFound",
-      message: "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
+      message:
+        "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
     },
   },
   promptFiltered: {

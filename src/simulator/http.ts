@@ -24,7 +24,13 @@ export function azureHeaders(region: string, request: Request): Headers {
  * `filterBody` is the operation's own prompt-filter answer (images have their own, §5.2);
  * `operation` is Azure's operation name for the 429 message (ChatCompletions_Create, …).
  */
-export function faultResponse(faults: Faults, operation: string, apiVersion: string, headers: Headers, filterBody: unknown = AZURE_BODIES.promptFiltered): Response | undefined {
+export function faultResponse(
+  faults: Faults,
+  operation: string,
+  apiVersion: string,
+  headers: Headers,
+  filterBody: unknown = AZURE_BODIES.promptFiltered,
+): Response | undefined {
   if (faults.filter === "prompt") return json(filterBody, 400, headers);
   if (faults.status === undefined) return undefined;
   if (faults.status === 429) {

@@ -52,11 +52,13 @@ export function realtimeSimulator(options: RealtimeSimOptions) {
     const headers = azureHeaders(options.region, request);
     options.recorder.record(request, url, "");
     const apiVersion = url.searchParams.get("api-version");
-    if (shape === "ga" && apiVersion !== null && apiVersion !== "v1" && apiVersion !== "preview") return json(AZURE_BODIES.apiVersionNotSupported, 400, headers);
+    if (shape === "ga" && apiVersion !== null && apiVersion !== "v1" && apiVersion !== "preview")
+      return json(AZURE_BODIES.apiVersionNotSupported, 400, headers);
     if (shape === "preview" && (apiVersion === null || !DATED_VERSION.test(apiVersion))) return json(AZURE_BODIES.resourceNotFound, 404, headers);
     const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
     const key = request.headers.get("api-key") ?? url.searchParams.get("api-key");
-    const authorised = key === options.apiKey || (shape === "ga" && bearer === options.apiKey) || (bearer !== undefined && options.acceptToken?.(bearer) === true);
+    const authorised =
+      key === options.apiKey || (shape === "ga" && bearer === options.apiKey) || (bearer !== undefined && options.acceptToken?.(bearer) === true);
     if (!authorised) return json(AZURE_BODIES.unauthorized, 401, headers);
     const deployment = shape === "ga" ? url.searchParams.get("model") : url.searchParams.get("deployment");
     const model = deployment ? options.deployments[deployment] : undefined;
@@ -71,7 +73,12 @@ export function realtimeSimulator(options: RealtimeSimOptions) {
     }
     const session = new SimSession(shape, deployment, model, options.name);
     return upgrade(request, {
-      protocol: (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim()).includes("realtime") ? "realtime" : undefined,
+      protocol: (request.headers.get("sec-websocket-protocol") ?? "")
+        .split(",")
+        .map((p) => p.trim())
+        .includes("realtime")
+        ? "realtime"
+        : undefined,
       headers: { "x-ms-region": options.region, "apim-request-id": headers.get("apim-request-id")! },
       handlers: {
         open: (socket) => session.open(socket),
@@ -92,7 +99,8 @@ export function realtimeSimulator(options: RealtimeSimOptions) {
     const fault = faultResponse(faultsIn(body, options.name), "Realtime_Create", "v1", headers);
     if (fault) return fault;
     const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
-    const keyAuthorised = request.headers.get("api-key") === options.apiKey || bearer === options.apiKey || (bearer !== undefined && options.acceptToken?.(bearer) === true);
+    const keyAuthorised =
+      request.headers.get("api-key") === options.apiKey || bearer === options.apiKey || (bearer !== undefined && options.acceptToken?.(bearer) === true);
     const now = Math.floor(Date.now() / 1000);
     if (url.pathname.endsWith("/client_secrets")) {
       if (!keyAuthorised) return json(AZURE_BODIES.unauthorized, 401, headers);
@@ -114,9 +122,21 @@ export function realtimeSimulator(options: RealtimeSimOptions) {
     const deployment = ephemeral && ephemeral.expiresAt > now ? ephemeral.deployment : keyAuthorised ? url.searchParams.get("model") : null;
     if (!deployment) return json(AZURE_BODIES.unauthorized, 401, headers);
     if (!(request.headers.get("content-type") ?? "").startsWith("application/sdp")) {
-      return json({ error: { message: "Unsupported content type: expected application/sdp.", type: "invalid_request_error", param: null, code: "unsupported_content_type" } }, 400, headers);
+      return json(
+        {
+          error: {
+            message: "Unsupported content type: expected application/sdp.",
+            type: "invalid_request_error",
+            param: null,
+            code: "unsupported_content_type",
+          },
+        },
+        400,
+        headers,
+      );
     }
-    if (!body.startsWith("v=0")) return json({ error: { message: "The SDP offer is invalid.", type: "invalid_request_error", param: null, code: "invalid_offer" } }, 400, headers);
+    if (!body.startsWith("v=0"))
+      return json({ error: { message: "The SDP offer is invalid.", type: "invalid_request_error", param: null, code: "invalid_offer" } }, 400, headers);
     const callId = `rtc_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
     headers.set("content-type", "application/sdp");
     headers.set("location", `/v1/realtime/calls/${callId}`);
@@ -197,7 +217,11 @@ class SimSession {
         void this.respond(event.response ?? {});
         return;
       default:
-        this.error("invalid_request_error", `Invalid value: '${String(event.type)}'. Supported values are: 'session.update', 'conversation.item.create', 'input_audio_buffer.append', 'input_audio_buffer.commit' and 'response.create'.`, "type");
+        this.error(
+          "invalid_request_error",
+          `Invalid value: '${String(event.type)}'. Supported values are: 'session.update', 'conversation.item.create', 'input_audio_buffer.append', 'input_audio_buffer.commit' and 'response.create'.`,
+          "type",
+        );
         return;
     }
   }
@@ -214,7 +238,12 @@ class SimSession {
     const ids = { response_id, item_id, output_index: 0, content_index: 0 };
     const steps: Record<string, unknown>[] = [
       { type: "response.created", response: { id: response_id, object: "realtime.response", status: "in_progress", output: [], usage: null } },
-      { type: "response.output_item.added", response_id, output_index: 0, item: { id: item_id, type: "message", role: "assistant", status: "in_progress", content: [] } },
+      {
+        type: "response.output_item.added",
+        response_id,
+        output_index: 0,
+        item: { id: item_id, type: "message", role: "assistant", status: "in_progress", content: [] },
+      },
       { type: "response.content_part.added", ...ids, part: audio ? { type: "audio", transcript: "" } : { type: "text", text: "" } },
     ];
     for (const word of words) {

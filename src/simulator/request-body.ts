@@ -36,7 +36,8 @@ export async function readBody(request: Request): Promise<ReadBody> {
   const files: RecordedFile[] = [];
   for (const part of parts) {
     if (part.filename === undefined) fields[part.name] = new TextDecoder().decode(part.data);
-    else files.push({ name: part.name, filename: part.filename, size: part.data.length, sha256: await sha256Hex(part.data), contentType: part.contentType ?? "" });
+    else
+      files.push({ name: part.name, filename: part.filename, size: part.data.length, sha256: await sha256Hex(part.data), contentType: part.contentType ?? "" });
   }
   return { bytes, text, digest: { ...digest, fields, files }, form };
 }

@@ -25,7 +25,11 @@ export async function openRedisState(config: Pick<Config, "state" | "prices">, l
   const connection = new RedisConnection(config.state.redis!, log, errors);
   const keys = new RedisKeys(config.state.key_prefix);
   const { RedisOwners } = await import("./redis/redis-owners.ts");
-  return { state: new RedisState(connection, keys, config.prices, Date.now, log), bus: new CooldownBus(connection, keys.cooldowns), owners: new RedisOwners(connection, keys.owners) };
+  return {
+    state: new RedisState(connection, keys, config.prices, Date.now, log),
+    bus: new CooldownBus(connection, keys.cooldowns),
+    owners: new RedisOwners(connection, keys.owners),
+  };
 }
 
 /** Object ownership needs a store that outlives the process (state.path; Redis has its own) and client keys. */

@@ -32,7 +32,10 @@ export interface Report {
 
 /** "key,model" → the dimensions, or an error message naming what is wrong. */
 export function parseBy(text: string): Dimension[] | string {
-  const parts = text.split(",").map((p) => p.trim()).filter(Boolean);
+  const parts = text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
   const wrong = parts.filter((p) => !(DIMENSIONS as readonly string[]).includes(p));
   if (wrong.length > 0 || parts.length === 0) return `unknown grouping '${wrong.join(",")}'; use one or more of ${DIMENSIONS.join(", ")}`;
   return [...new Set(parts)] as Dimension[];
@@ -59,9 +62,7 @@ export function buildReport(rows: readonly UsageRow[], by: readonly Dimension[],
     total_tokens: s.prompt + s.completion,
     cost_usd: roundUsd(s.cost),
   });
-  const data = [...groups.values()]
-    .sort((a, b) => compareGroups(a.group, b.group, by))
-    .map(({ group, sums }) => ({ ...group, ...line(sums) }));
+  const data = [...groups.values()].sort((a, b) => compareGroups(a.group, b.group, by)).map(({ group, sums }) => ({ ...group, ...line(sums) }));
   return { object: "usage_report", since, until, by, data, totals: line(total), unpriced: unpricedIn(rows, prices) };
 }
 
@@ -70,7 +71,10 @@ export function buildReport(rows: readonly UsageRow[], by: readonly Dimension[],
  * a report without the config (`usage` with only AZURE_PROXY_STATE_PATH) still names them.
  */
 function unpricedIn(rows: readonly UsageRow[], prices: Prices): string[] {
-  return unpriced(prices, rows.filter((r) => r.cost === 0 && r.prompt + r.completion > 0).map((r) => r.model));
+  return unpriced(
+    prices,
+    rows.filter((r) => r.cost === 0 && r.prompt + r.completion > 0).map((r) => r.model),
+  );
 }
 
 const COLUMNS = ["requests", "prompt_tokens", "cached_tokens", "completion_tokens", "total_tokens", "cost_usd"] as const;
@@ -93,7 +97,11 @@ export function reportTable(report: Report): string {
   const all = [head, ...body, totalRow];
   const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
   const named = head.length - COLUMNS.length;
-  const format = (r: string[]) => r.map((c, i) => (i < named ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  const format = (r: string[]) =>
+    r
+      .map((c, i) => (i < named ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   const rule = widths.map((w) => "-".repeat(w)).join("  ");
   const lines = [`usage ${report.since} .. ${report.until} (UTC)`, format(head), rule, ...body.map(format), rule, format(totalRow)];
   if (report.data.length === 0) lines.splice(3, 0, "(no calls in this period)");

@@ -28,8 +28,12 @@ export class SqliteStore implements UsageStore {
        ON CONFLICT (day, key, model, upstream) DO UPDATE SET requests = requests + excluded.requests, prompt = prompt + excluded.prompt,
        cached = cached + excluded.cached, completion = completion + excluded.completion, cost = cost + excluded.cost`,
     );
-    this.select = db.prepare("SELECT day, key, model, upstream, requests, prompt, cached, completion, cost FROM usage WHERE day >= ? AND day <= ? ORDER BY day, key, model, upstream");
-    this.sum = db.prepare("SELECT COALESCE(SUM(prompt + completion), 0) AS tokens, COALESCE(SUM(cost), 0) AS cost FROM usage WHERE key = ? AND day >= ? AND day <= ?");
+    this.select = db.prepare(
+      "SELECT day, key, model, upstream, requests, prompt, cached, completion, cost FROM usage WHERE day >= ? AND day <= ? ORDER BY day, key, model, upstream",
+    );
+    this.sum = db.prepare(
+      "SELECT COALESCE(SUM(prompt + completion), 0) AS tokens, COALESCE(SUM(cost), 0) AS cost FROM usage WHERE key = ? AND day >= ? AND day <= ?",
+    );
   }
 
   /** Open (and create, unless `readonly`) the file. */

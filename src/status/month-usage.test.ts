@@ -7,7 +7,12 @@ import { MonthUsage } from "./month-usage.ts";
 const DAY = 86_400_000;
 
 function ledger(now: { t: number }) {
-  const accountant = new Accountant(new MemoryStore(), { m: { input: 1, output: 1 } }, () => now.t, createLogger("error", "json", () => {}));
+  const accountant = new Accountant(
+    new MemoryStore(),
+    { m: { input: 1, output: 1 } },
+    () => now.t,
+    createLogger("error", "json", () => {}),
+  );
   const call = (key: string, at: number, tokens = 10) => accountant.record({ key, model: "m", upstream: "u", prompt: tokens, cached: 0, completion: 0, at });
   return { accountant, call };
 }

@@ -123,7 +123,8 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
             read = await reader.read();
             watch.got();
           } catch (error) {
-            if (!over) endWith(errorEvent(`the stream from upstream '${upstreamName}' broke before it ended`, "upstream_stream_broken"), "upstream_broke", error);
+            if (!over)
+              endWith(errorEvent(`the stream from upstream '${upstreamName}' broke before it ended`, "upstream_stream_broken"), "upstream_broke", error);
             return;
           }
           // the idle limit (or the client) ended the relay while this read was waiting
@@ -144,7 +145,11 @@ export function relaySse(source: ReadableStream<Uint8Array>, hooks: RelayHooks, 
             if (!(error instanceof SseEventTooLarge)) throw error;
             hooks.abortUpstream();
             reader.cancel().catch(() => {});
-            endWith(errorEvent(`upstream '${upstreamName}' sent an SSE event larger than ${error.limit} bytes`, "upstream_event_too_large"), "upstream_event_too_large", error);
+            endWith(
+              errorEvent(`upstream '${upstreamName}' sent an SSE event larger than ${error.limit} bytes`, "upstream_event_too_large"),
+              "upstream_event_too_large",
+              error,
+            );
             return;
           }
           if (!events) continue;
@@ -188,7 +193,14 @@ function transformBatch(batch: Uint8Array, transform: EventTransform): Uint8Arra
 }
 
 /** Relay any other body byte for byte; `tail` (when given) keeps its end, where `usage` is. */
-export function relayBody(source: ReadableStream<Uint8Array>, hooks: RelayHooks, idleMs: number, tail?: Tail, cut?: AbortSignal, timers?: Timers): ReadableStream<Uint8Array> {
+export function relayBody(
+  source: ReadableStream<Uint8Array>,
+  hooks: RelayHooks,
+  idleMs: number,
+  tail?: Tail,
+  cut?: AbortSignal,
+  timers?: Timers,
+): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let over = false;

@@ -54,22 +54,26 @@ describe("SseFramer: events spread over many reads", () => {
   test("property: LF and CRLF events cut into reads of 1-5 bytes come out whole, in the same bytes", () => {
     const event = fc.tuple(fc.constantFrom("data: x", "data: é€", ": c", "data: [DONE]"), fc.constantFrom("\n\n", "\r\n\r\n"));
     fc.assert(
-      fc.property(fc.array(event, { minLength: 1, maxLength: 10 }), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 20 }), (events, sizes) => {
-        const bytes = encoder.encode(events.map(([l, e]) => l + e).join(""));
-        const framer = new SseFramer();
-        const out: Uint8Array[] = [];
-        for (let at = 0, k = 0; at < bytes.length; k++) {
-          const size = sizes[k % sizes.length]!;
-          const piece = framer.push(bytes.slice(at, at + size));
-          at += size;
-          if (piece) out.push(piece);
-        }
-        expect(framer.partial).toBe(0);
-        const all = out.flatMap((piece) => [...piece]);
-        expect(new Uint8Array(all)).toEqual(bytes);
-        // every piece is whole events: as many pieces' events as the stream has
-        expect(out.reduce((n, piece) => n + splitEvents(piece).length, 0)).toBe(events.length);
-      }),
+      fc.property(
+        fc.array(event, { minLength: 1, maxLength: 10 }),
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 20 }),
+        (events, sizes) => {
+          const bytes = encoder.encode(events.map(([l, e]) => l + e).join(""));
+          const framer = new SseFramer();
+          const out: Uint8Array[] = [];
+          for (let at = 0, k = 0; at < bytes.length; k++) {
+            const size = sizes[k % sizes.length]!;
+            const piece = framer.push(bytes.slice(at, at + size));
+            at += size;
+            if (piece) out.push(piece);
+          }
+          expect(framer.partial).toBe(0);
+          const all = out.flatMap((piece) => [...piece]);
+          expect(new Uint8Array(all)).toEqual(bytes);
+          // every piece is whole events: as many pieces' events as the stream has
+          expect(out.reduce((n, piece) => n + splitEvents(piece).length, 0)).toBe(events.length);
+        },
+      ),
       { numRuns: 500 },
     );
   });

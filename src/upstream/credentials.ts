@@ -22,7 +22,8 @@ export class Credentials {
     const id = this.idOf(upstream, endpoints);
     let source = this.sources.get(id);
     if (!source) {
-      const fetcher = "managed_identity" in entra! ? managedIdentityFetcher(entra, endpoints, this.fetch) : clientCredentialsFetcher(entra!, endpoints, this.fetch);
+      const fetcher =
+        "managed_identity" in entra! ? managedIdentityFetcher(entra, endpoints, this.fetch) : clientCredentialsFetcher(entra!, endpoints, this.fetch);
       source = cachedTokenSource(fetcher, this.clock);
       this.sources.set(id, source);
     }

@@ -131,15 +131,25 @@ export class Headroom {
     for (const [key, s] of this.snapshots) {
       const age = now - s.at;
       const p = this.pending.get(key);
-      if (s.requests !== undefined && age < REQUESTS_TRUST_MS) yield { upstream: s.upstream, deployment: s.deployment, kind: "requests", value: Math.max(0, s.requests - (p?.requests ?? 0)) };
-      if (s.tokens !== undefined && age < TOKENS_TRUST_MS) yield { upstream: s.upstream, deployment: s.deployment, kind: "tokens", value: Math.max(0, s.tokens - (p?.tokens ?? 0)) };
-      if (s.utilization !== undefined && age < UTILIZATION_TRUST_MS) yield { upstream: s.upstream, deployment: s.deployment, kind: "utilization", value: s.utilization };
+      if (s.requests !== undefined && age < REQUESTS_TRUST_MS)
+        yield { upstream: s.upstream, deployment: s.deployment, kind: "requests", value: Math.max(0, s.requests - (p?.requests ?? 0)) };
+      if (s.tokens !== undefined && age < TOKENS_TRUST_MS)
+        yield { upstream: s.upstream, deployment: s.deployment, kind: "tokens", value: Math.max(0, s.tokens - (p?.tokens ?? 0)) };
+      if (s.utilization !== undefined && age < UTILIZATION_TRUST_MS)
+        yield { upstream: s.upstream, deployment: s.deployment, kind: "utilization", value: s.utilization };
     }
   }
 
   /** The last values Azure sent, however old, with when (the status page shows them with their age). */
   latest(): HeadroomSeen[] {
-    return [...this.snapshots.values()].map(({ upstream, deployment, requests, tokens, utilization, at }) => ({ upstream, deployment, requests, tokens, utilization, at }));
+    return [...this.snapshots.values()].map(({ upstream, deployment, requests, tokens, utilization, at }) => ({
+      upstream,
+      deployment,
+      requests,
+      tokens,
+      utilization,
+      at,
+    }));
   }
 
   get size(): number {

@@ -27,7 +27,12 @@ describe("cooldowns", () => {
     expect(health.lastResort("east", "a")).toBe(true);
     void health.coolDown("east", "a", 500);
     expect(health.lastResort("east", "a")).toBe(false);
-    expect(health.cooling().map((c) => c.soft ?? false).sort()).toEqual([false, true]);
+    expect(
+      health
+        .cooling()
+        .map((c) => c.soft ?? false)
+        .sort(),
+    ).toEqual([false, true]);
   });
 
   test("client-chosen deployment names cannot grow the map without bound; a resource's cooldown is never evicted", () => {

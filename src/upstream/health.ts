@@ -91,7 +91,10 @@ export class Health {
   cooling(): Cooldown[] {
     const now = this.clock();
     const out: Cooldown[] = [];
-    for (const [map, soft] of [[this.until, false], [this.softUntil, true]] as const) {
+    for (const [map, soft] of [
+      [this.until, false],
+      [this.softUntil, true],
+    ] as const) {
       for (const [key, until] of map) {
         if (until <= now) continue;
         const slash = key.indexOf("/");

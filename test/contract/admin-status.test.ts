@@ -24,7 +24,14 @@ let west: RunningSimulator;
 function config() {
   return {
     upstreams: [
-      { name: "east", endpoint: east.url, api_key: east.key, api_version: "2024-10-21", priority: 0, deployments: { "gpt-4o": "gpt-4o", "gpt-4o-mini": "gpt-4o-mini" } },
+      {
+        name: "east",
+        endpoint: east.url,
+        api_key: east.key,
+        api_version: "2024-10-21",
+        priority: 0,
+        deployments: { "gpt-4o": "gpt-4o", "gpt-4o-mini": "gpt-4o-mini" },
+      },
       { name: "west", endpoint: west.url, api_key: west.key, api_version: "2024-10-21", priority: 1, deployments: { "gpt-4o": "gpt-4o" } },
     ],
     keys: [
@@ -43,7 +50,8 @@ const status = async (proxy: RunningProxy): Promise<StatusReport> => {
 const chat = (proxy: RunningProxy, content: string, extra: Record<string, unknown> = {}) =>
   post(`${proxy.url}/v1/chat/completions`, chatBody(content, extra), { authorization: `Bearer ${TEAM}`, connection: "close" });
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-const deployment = (s: StatusReport, upstream: string, name: string) => s.upstreams.find((u) => u.name === upstream)!.deployments.find((d) => d.deployment === name)!;
+const deployment = (s: StatusReport, upstream: string, name: string) =>
+  s.upstreams.find((u) => u.name === upstream)!.deployments.find((d) => d.deployment === name)!;
 
 async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -122,7 +130,8 @@ describe("one process", () => {
     ]);
     expect(deployment(s, "east", "gpt-4o")).toMatchObject({ state: "ok", until: null, models: ["gpt-4o"] });
     expect(s.inflight).toEqual({ requests: 0, streams: 0, realtime_sessions: 0 });
-    for (const series of [s.series.requests, s.series.latency_p50_ms, s.series.latency_p99_ms, s.series.ttft_p50_ms, s.series.errors.rate_limited]) expect(series.length).toBe(MINUTES);
+    for (const series of [s.series.requests, s.series.latency_p50_ms, s.series.latency_p99_ms, s.series.ttft_p50_ms, s.series.errors.rate_limited])
+      expect(series.length).toBe(MINUTES);
     expect(s.series.start_ms + (MINUTES - 1) * s.series.minute_ms).toBeLessThanOrEqual(s.now);
     expect(s.series.start_ms + MINUTES * s.series.minute_ms).toBeGreaterThan(s.now);
     expect(s.keys.map((k) => k.name).sort()).toEqual(["ops", "team"]);
@@ -145,7 +154,12 @@ describe("one process", () => {
     // only what failed cools
     expect(deployment(cooling, "east", "gpt-4o-mini").state).toBe("ok");
     expect(deployment(cooling, "west", "gpt-4o").state).not.toBe("cooling");
-    const after = await until("east/gpt-4o ok again", () => status(proxy), (s) => deployment(s, "east", "gpt-4o").state !== "cooling", 6000);
+    const after = await until(
+      "east/gpt-4o ok again",
+      () => status(proxy),
+      (s) => deployment(s, "east", "gpt-4o").state !== "cooling",
+      6000,
+    );
     expect(after.now).toBeGreaterThanOrEqual(d.until!);
     expect(deployment(after, "east", "gpt-4o").until).toBeNull();
   });
@@ -169,7 +183,11 @@ describe("one process", () => {
     expect(refused.status).toBe(401);
     await refused.text();
     // the ledger is written in batches: the totals follow within a second or two
-    const after = await until("team's usage", () => status(proxy), (s) => team(s).today.requests >= team(before).today.requests + 4);
+    const after = await until(
+      "team's usage",
+      () => status(proxy),
+      (s) => team(s).today.requests >= team(before).today.requests + 4,
+    );
     expect(team(after).today.tokens).toBeGreaterThan(team(before).today.tokens);
     expect(team(after).month.tokens).toBeGreaterThanOrEqual(team(after).today.tokens);
     expect(team(after).month.cost_usd).toBeGreaterThan(0);
@@ -189,23 +207,44 @@ describe("one process", () => {
 
   test("a held stream counts as in flight while it runs", async () => {
     const controller = new AbortController();
-    const held = post(`${proxy.url}/v1/chat/completions`, chatBody("[sim stall_after=1 stall_ms=8000]", { stream: true }), { authorization: `Bearer ${TEAM}` }, controller.signal);
-    const during = await until("a stream in flight", () => status(proxy), (s) => s.inflight.streams === 1);
+    const held = post(
+      `${proxy.url}/v1/chat/completions`,
+      chatBody("[sim stall_after=1 stall_ms=8000]", { stream: true }),
+      { authorization: `Bearer ${TEAM}` },
+      controller.signal,
+    );
+    const during = await until(
+      "a stream in flight",
+      () => status(proxy),
+      (s) => s.inflight.streams === 1,
+    );
     expect(during.inflight.requests).toBeGreaterThanOrEqual(1);
     controller.abort();
     await held.then((r) => r.body?.cancel()).catch(() => {});
-    await until("nothing in flight", () => status(proxy), (s) => s.inflight.requests === 0 && s.inflight.streams === 0);
+    await until(
+      "nothing in flight",
+      () => status(proxy),
+      (s) => s.inflight.requests === 0 && s.inflight.streams === 0,
+    );
   });
 
   test("a reload the config check refuses is reported, with what was wrong", async () => {
     file.write({ ...config(), upstreams: "not a list" });
-    const s = await until("the refused reload", () => status(proxy), (r) => r.config.last_reload !== null);
+    const s = await until(
+      "the refused reload",
+      () => status(proxy),
+      (r) => r.config.last_reload !== null,
+    );
     expect(s.config.last_reload!.ok).toBe(false);
     expect(s.config.last_reload!.issues!.join(" ")).toContain("upstreams");
     // the running config stays
     expect(s.upstreams.map((u) => u.name)).toEqual(["east", "west"]);
     file.write(config());
-    const fixed = await until("the good reload", () => status(proxy), (r) => r.config.last_reload?.ok === true);
+    const fixed = await until(
+      "the good reload",
+      () => status(proxy),
+      (r) => r.config.last_reload?.ok === true,
+    );
     expect(fixed.config.loaded_at).toBeGreaterThanOrEqual(s.config.last_reload!.at);
   });
 
@@ -230,8 +269,18 @@ describe("with many keys", () => {
   const KEYS = 4000;
   let proxy: RunningProxy;
   beforeAll(async () => {
-    const keys = [{ name: "ops", key: ADMIN, admin: true }, ...Array.from({ length: KEYS }, (_, i) => ({ name: `key-${i}`, key: `status-many-key-${i}`, ...(i % 2 ? { budget: { tokens_per_day: 1000 + i } } : {}) }))];
-    const file = configFile({ upstreams: [{ name: "east", endpoint: east.url, api_key: east.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o" } }], keys });
+    const keys = [
+      { name: "ops", key: ADMIN, admin: true },
+      ...Array.from({ length: KEYS }, (_, i) => ({
+        name: `key-${i}`,
+        key: `status-many-key-${i}`,
+        ...(i % 2 ? { budget: { tokens_per_day: 1000 + i } } : {}),
+      })),
+    ];
+    const file = configFile({
+      upstreams: [{ name: "east", endpoint: east.url, api_key: east.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o" } }],
+      keys,
+    });
     proxy = await startProxy({ args: ["serve", "--config", file.path, "--workers", "1"] });
   });
   afterAll(async () => {
@@ -272,7 +321,10 @@ describe("every state a deployment can be in", () => {
         { name: "ptu", endpoint: ptu.url, api_key: ptu.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o" } },
         { name: "gone", endpoint: `http://127.0.0.1:${gonePort}`, api_key: "k", api_version: "2024-10-21", deployments: { "gpt-4o-mini": "gpt-4o-mini" } },
       ],
-      keys: [{ name: "ops", key: ADMIN, admin: true }, { name: "team", key: TEAM }],
+      keys: [
+        { name: "ops", key: ADMIN, admin: true },
+        { name: "team", key: TEAM },
+      ],
     });
     proxy = await startProxy({ args: ["serve", "--config", file.path, "--workers", "1"] });
   });
@@ -321,10 +373,20 @@ describe("with workers", () => {
       await r.text();
     }
     // a sum is kept up to a second: wait for one taken after the traffic
-    const after = await until("the sum of both workers", () => status(proxy), (s) => sum(s.series.requests) - sum(before.series.requests) >= n);
+    const after = await until(
+      "the sum of both workers",
+      () => status(proxy),
+      (s) => sum(s.series.requests) - sum(before.series.requests) >= n,
+    );
     expect(after.workers).toBe(2);
     // both workers served some (their access-log lines say which): the sum is not one worker's
-    const servedBy = new Set(proxy.output().split("\n").filter((l) => l.includes("worker traffic") || l.includes('"path":"/v1/chat/completions"')).map((l) => /"worker":(\d+)/.exec(l)?.[1]));
+    const servedBy = new Set(
+      proxy
+        .output()
+        .split("\n")
+        .filter((l) => l.includes("worker traffic") || l.includes('"path":"/v1/chat/completions"'))
+        .map((l) => /"worker":(\d+)/.exec(l)?.[1]),
+    );
     expect([...servedBy].filter(Boolean).sort()).toEqual(["1", "2"]);
     expect(sum(after.series.requests) - sum(before.series.requests)).toBe(n);
     const team = after.keys.find((k) => k.name === "team")!;

@@ -60,7 +60,12 @@ describe("LangChain (@langchain/openai)", () => {
   });
 
   test("OpenAIEmbeddings embeds documents and a query", async () => {
-    const embeddings = new OpenAIEmbeddings({ model: "text-embedding-3-small", apiKey: CLIENT_KEY, configuration: { baseURL: `${stack.proxy.url}/v1` }, maxRetries: 0 });
+    const embeddings = new OpenAIEmbeddings({
+      model: "text-embedding-3-small",
+      apiKey: CLIENT_KEY,
+      configuration: { baseURL: `${stack.proxy.url}/v1` },
+      maxRetries: 0,
+    });
     const vectors = await embeddings.embedDocuments(["first document", "second document"]);
     expect(vectors).toHaveLength(2);
     expect(vectors[0]!.length).toBeGreaterThan(0);

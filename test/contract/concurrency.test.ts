@@ -15,7 +15,14 @@ afterAll(() => stack.stop());
 
 test("300 concurrent calls that each wait 1 s upstream all finish in about 1 s (no queue at 256)", async () => {
   const burst = Bun.spawn(
-    [process.execPath, resolve(import.meta.dir, "../harness/burst.ts"), `${stack.proxy.url}/v1/chat/completions`, CLIENT_KEY, "300", JSON.stringify(chatBody("[sim first_byte_ms=1000]"))],
+    [
+      process.execPath,
+      resolve(import.meta.dir, "../harness/burst.ts"),
+      `${stack.proxy.url}/v1/chat/completions`,
+      CLIENT_KEY,
+      "300",
+      JSON.stringify(chatBody("[sim first_byte_ms=1000]")),
+    ],
     { env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: "1000" }, stdout: "pipe", stderr: "inherit" },
   );
   const results = JSON.parse(await new Response(burst.stdout).text()) as Array<{ ms: number; status: number }>;

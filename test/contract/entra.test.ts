@@ -93,7 +93,10 @@ describe("client credentials", () => {
       expect(error.message).toContain("the identity platform refused a token (HTTP 401, invalid_client, AADSTS7000215)");
       const sent = JSON.stringify(error);
       for (const secret of ["wrong-secret", "tenant-5f1c0a", "app-9d2e7b", "Trace ID"]) expect(sent).not.toContain(secret);
-      const logged = proxy.output().split("\n").find((line) => line.includes("Entra ID token refused"));
+      const logged = proxy
+        .output()
+        .split("\n")
+        .find((line) => line.includes("Entra ID token refused"));
       expect(logged).toContain('"upstream":"entra"');
       expect(logged).toContain("AADSTS7000215: Invalid client secret provided.");
       expect(logged).toContain("app-9d2e7b");
@@ -156,17 +159,32 @@ describe("Realtime with Entra ID", () => {
   test("the upstream handshake carries the bearer token in a header (preview path for a dated api_version), never a key or a query", async () => {
     identity.expiresIn = 3600;
     const file = configFile({
-      upstreams: [{ name: "entra", endpoint: sim.url, api_version: "2025-04-01-preview", entra: { tenant_id: "tenant-1", client_id: "app-1", client_secret: "right-secret" }, deployments: { "gpt-realtime": "gpt-realtime" } }],
+      upstreams: [
+        {
+          name: "entra",
+          endpoint: sim.url,
+          api_version: "2025-04-01-preview",
+          entra: { tenant_id: "tenant-1", client_id: "app-1", client_secret: "right-secret" },
+          deployments: { "gpt-realtime": "gpt-realtime" },
+        },
+      ],
       keys: [{ name: "t", key: KEY }],
       identity: { authority_host: identity.url, imds_endpoint: identity.url },
     });
     const proxy = await startProxy({ args: ["serve", "--config", file.path, "--workers", "1"] });
     try {
-      const socket = await connectWebSocket(new URL(`ws://127.0.0.1:${proxy.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 });
+      const socket = await connectWebSocket(new URL(`ws://127.0.0.1:${proxy.port}/v1/realtime?model=gpt-realtime`), {
+        headers: { authorization: `Bearer ${KEY}` },
+        timeoutMs: 5000,
+        maxMessageBytes: 1 << 20,
+      });
       const first = await new Promise<string>((resolve) => socket.on({ message: (d) => resolve(String(d)), pong() {}, drain() {}, close() {} }));
       expect(JSON.parse(first).type).toBe("session.created");
       socket.close(1000, "");
-      const seen = sim.recorder.all().filter((r) => r.path === "/openai/realtime").at(-1)!;
+      const seen = sim.recorder
+        .all()
+        .filter((r) => r.path === "/openai/realtime")
+        .at(-1)!;
       expect(seen.headers.authorization).toMatch(/^Bearer entra-token-\d+$/);
       expect(seen.headers["api-key"]).toBeUndefined();
       expect(seen.query).toEqual({ "api-version": "2025-04-01-preview", deployment: "gpt-realtime" });

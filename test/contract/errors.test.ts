@@ -40,7 +40,12 @@ describe("bad input is answered by the proxy and never forwarded", () => {
     ["a missing model", () => post(chatUrl(), { messages: [{ role: "user", content: "x" }] }), 400, { param: "model", code: "missing_required_parameter" }],
     ["missing messages", () => post(chatUrl(), { model: "gpt-4o" }), 400, { param: "messages", code: "missing_required_parameter" }],
     ["empty messages", () => post(chatUrl(), { model: "gpt-4o", messages: [] }), 400, { param: "messages" }],
-    ["a bad role", () => post(chatUrl(), chatBody("x", { messages: [{ role: "robot", content: "x" }] })), 400, { param: "messages[0].role", message: /"assistant"/ }],
+    [
+      "a bad role",
+      () => post(chatUrl(), chatBody("x", { messages: [{ role: "robot", content: "x" }] })),
+      400,
+      { param: "messages[0].role", message: /"assistant"/ },
+    ],
     ["content of the wrong type", () => post(chatUrl(), chatBody("x", { messages: [{ role: "user", content: 42 }] })), 400, { param: "messages[0].content" }],
     ["a string temperature", () => post(chatUrl(), chatBody("x", { temperature: "hot" })), 400, { param: "temperature", message: /number from 0 to 2/ }],
     ["stream as a string", () => post(chatUrl(), chatBody("x", { stream: "yes" })), 400, { param: "stream" }],
@@ -127,7 +132,10 @@ describe("Azure's failures keep their meaning", () => {
   test("Azure rejecting the proxy's own key is a 502 for the client, not a 401", async () => {
     const proxy = await startProxy({ env: { AZURE_OPENAI_ENDPOINT: stack.sim.url, AZURE_OPENAI_API_KEY: "revoked", AUTH_KEY: CLIENT_KEY } });
     try {
-      await expectError(await post(`${proxy.url}/v1/chat/completions`, chatBody()), 502, { code: "upstream_auth_failed", message: /rejected the proxy's credentials/ });
+      await expectError(await post(`${proxy.url}/v1/chat/completions`, chatBody()), 502, {
+        code: "upstream_auth_failed",
+        message: /rejected the proxy's credentials/,
+      });
     } finally {
       await proxy.stop();
     }

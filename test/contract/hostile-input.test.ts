@@ -23,7 +23,14 @@ let open: RunningProxy; // --insecure-no-auth, no CORS
 
 beforeAll(async () => {
   sim = await startSimulator();
-  const upstream = (name: string, priority: number) => ({ name, endpoint: sim.url, api_key: sim.key, priority, deployments: { "gpt-4o": "gpt-4o" }, any_model: true });
+  const upstream = (name: string, priority: number) => ({
+    name,
+    endpoint: sim.url,
+    api_key: sim.key,
+    priority,
+    deployments: { "gpt-4o": "gpt-4o" },
+    any_model: true,
+  });
   const file = configFile({
     upstreams: [upstream("home", 0), upstream("other", 1)],
     groups: { homegroup: ["home", "other"], elsewhere: ["other"] },
@@ -146,7 +153,11 @@ describe("relays respect the key", () => {
     ["GET", "/v1/vector_stores"],
   ];
   const send = (method: string, path: string, body: string | undefined, key: string, headers: Record<string, string> = {}) =>
-    fetch(`${proxy.url}${path}`, { method, body, headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}), ...headers } });
+    fetch(`${proxy.url}${path}`, {
+      method,
+      body,
+      headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}), ...headers },
+    });
 
   test("a key limited to some models gets 403 on every relay, in both shapes; nothing reaches Azure", async () => {
     const before = seen();
@@ -206,7 +217,11 @@ describe("browsers cannot smuggle calls", () => {
     const before = seen();
     for (const path of JSON_ROUTES) {
       for (const [contentType, body] of FORMS) {
-        const error = await expectError(await fetch(`${open.url}${path}`, { method: "POST", headers: { "content-type": contentType }, body }), 415, "unsupported_media_type");
+        const error = await expectError(
+          await fetch(`${open.url}${path}`, { method: "POST", headers: { "content-type": contentType }, body }),
+          415,
+          "unsupported_media_type",
+        );
         expect(error.message).toContain("Content-Type: application/json");
       }
     }
@@ -222,7 +237,11 @@ describe("browsers cannot smuggle calls", () => {
         await expectError(await fetch(`${open.url}${path}`, { method: "POST", headers: { "content-type": contentType }, body }), 415, "unsupported_media_type");
       }
     }
-    await expectError(await fetch(`${open.url}/v1/files`, { method: "POST", headers: { "content-type": "text/plain" }, body: "x" }), 415, "unsupported_media_type");
+    await expectError(
+      await fetch(`${open.url}/v1/files`, { method: "POST", headers: { "content-type": "text/plain" }, body: "x" }),
+      415,
+      "unsupported_media_type",
+    );
     expect(seen()).toBe(before);
     const form = new FormData();
     form.set("purpose", "batch");
@@ -241,10 +260,18 @@ describe("browsers cannot smuggle calls", () => {
     form.set("file", new File(["{}\n"], "batch.jsonl"));
     const navigate = { "sec-fetch-site": "same-site", "sec-fetch-mode": "navigate", origin: "https://evil.example.com" };
     await expectError(await fetch(`${open.url}/v1/files`, { method: "POST", headers: navigate, body: form }), 403, "cross_site_request");
-    await expectError(await fetch(`${proxy.url}/v1/files`, { headers: { ...crossSite, authorization: `Bearer ${FULL}`, origin: "https://evil.example.com" } }), 403, "cross_site_request");
+    await expectError(
+      await fetch(`${proxy.url}/v1/files`, { headers: { ...crossSite, authorization: `Bearer ${FULL}`, origin: "https://evil.example.com" } }),
+      403,
+      "cross_site_request",
+    );
     expect(seen()).toBe(before);
     // a listed origin's CORS call, the proxy's own pages, and a typed-in address pass
-    const passing: Record<string, string>[] = [{ "sec-fetch-site": "cross-site", "sec-fetch-mode": "cors", origin: ORIGIN }, { "sec-fetch-site": "same-origin" }, { "sec-fetch-site": "none" }];
+    const passing: Record<string, string>[] = [
+      { "sec-fetch-site": "cross-site", "sec-fetch-mode": "cors", origin: ORIGIN },
+      { "sec-fetch-site": "same-origin" },
+      { "sec-fetch-site": "none" },
+    ];
     for (const headers of passing) {
       expect((await fetch(`${proxy.url}/v1/files`, { headers: { ...headers, authorization: `Bearer ${FULL}` } })).status).toBe(200);
     }
@@ -276,7 +303,10 @@ describe("never a 5xx or an HTML page for bad input", () => {
     test(`Host ${JSON.stringify(host.length > 40 ? `${host.slice(0, 10)}…(${host.length})` : host)} → 400 JSON, nothing forwarded`, async () => {
       const before = seen();
       for (const [head, body] of [
-        [`POST /v1/chat/completions HTTP/1.1\r\nauthorization: Bearer ${FULL}\r\ncontent-type: application/json`, JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] })],
+        [
+          `POST /v1/chat/completions HTTP/1.1\r\nauthorization: Bearer ${FULL}\r\ncontent-type: application/json`,
+          JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }),
+        ],
         ["GET /healthz HTTP/1.1", ""],
       ] as const) {
         const { status, text } = await rawRequest(proxy.port, head, body, host);
@@ -309,7 +339,12 @@ describe("never a 5xx or an HTML page for bad input", () => {
   test("a path that does not percent-decode is a 400, not a guess sent on as 'null'", async () => {
     const before = seen();
     // well-formed escapes that are not UTF-8, and escapes that are not escapes at all
-    for (const [target, code] of [["/v1/responses/%E0%A4%A0%E0", "invalid_request_target"], ["/v1/models/%C3%28", "invalid_request_target"], ["/openai/v1/files/%zz/content", "invalid_url"], ["/v1/models/%E0%A4%A", "invalid_url"]]) {
+    for (const [target, code] of [
+      ["/v1/responses/%E0%A4%A0%E0", "invalid_request_target"],
+      ["/v1/models/%C3%28", "invalid_request_target"],
+      ["/openai/v1/files/%zz/content", "invalid_url"],
+      ["/v1/models/%E0%A4%A", "invalid_url"],
+    ]) {
       const { status, text } = await rawRequest(proxy.port, `GET ${target} HTTP/1.1\r\nauthorization: Bearer ${FULL}`, "");
       expect(status).toBe(400);
       expect(parseRaw(text).json.error.code).toBe(code);

@@ -41,10 +41,14 @@ describe("OpenAI class at /v1", () => {
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.status).toBe(429);
     expect(error.headers.get("retry-after")).toBe("3");
-    const bad = await client().chat.completions.create({ model: "gpt-4o", messages: [] }).catch((e) => e);
+    const bad = await client()
+      .chat.completions.create({ model: "gpt-4o", messages: [] })
+      .catch((e) => e);
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
     expect(bad.param).toBe("messages");
-    const wrongKey = await new OpenAI({ baseURL: `${stack.proxy.url}/v1`, apiKey: "nope", maxRetries: 0 }).chat.completions.create({ model: "gpt-4o", messages }).catch((e) => e);
+    const wrongKey = await new OpenAI({ baseURL: `${stack.proxy.url}/v1`, apiKey: "nope", maxRetries: 0 }).chat.completions
+      .create({ model: "gpt-4o", messages })
+      .catch((e) => e);
     expect(wrongKey).toBeInstanceOf(OpenAI.AuthenticationError);
   });
 

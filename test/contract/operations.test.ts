@@ -37,9 +37,19 @@ for (const style of STYLES) {
       expect(result.data).toHaveLength(2);
       expect(result.data[0]!.embedding).toHaveLength(8);
       expect(last().path).toBe(`${style.prefix("text-embedding-3-small")}/embeddings`);
-      const tokens = await client.embeddings.create({ model: "text-embedding-3-small", input: [[1, 2, 3], [4, 5]], encoding_format: "float" });
+      const tokens = await client.embeddings.create({
+        model: "text-embedding-3-small",
+        input: [
+          [1, 2, 3],
+          [4, 5],
+        ],
+        encoding_format: "float",
+      });
       expect(tokens.data).toHaveLength(2);
-      expect(JSON.parse(last().bodyText).input).toEqual([[1, 2, 3], [4, 5]]);
+      expect(JSON.parse(last().bodyText).input).toEqual([
+        [1, 2, 3],
+        [4, 5],
+      ]);
       const bad = await post(`${stack.proxy.url}/v1/embeddings`, { model: "text-embedding-3-small", input: "" });
       expect(bad.status).toBe(400);
       expect((await bad.json()).error.param).toBe("input");
@@ -67,7 +77,11 @@ for (const style of STYLES) {
     });
 
     test("audio transcription: the file arrives byte for byte, the format is kept", async () => {
-      const text = await client.audio.transcriptions.create({ model: "whisper-1", file: await toFile(wav, "a.wav", { type: "audio/wav" }), response_format: "text" });
+      const text = await client.audio.transcriptions.create({
+        model: "whisper-1",
+        file: await toFile(wav, "a.wav", { type: "audio/wav" }),
+        response_format: "text",
+      });
       expect(typeof text).toBe("string");
       const seen = last() as unknown as { files?: Array<{ sha256: string; size: number }>; fields?: Record<string, string> };
       expect(seen.files?.[0]?.sha256).toBe(sha(wav));
@@ -78,7 +92,11 @@ for (const style of STYLES) {
       const before = count();
       const form = new FormData();
       form.set("model", "whisper-1");
-      const missing = await fetch(`${stack.proxy.url}/v1/audio/transcriptions`, { method: "POST", headers: { authorization: `Bearer ${CLIENT_KEY}` }, body: form });
+      const missing = await fetch(`${stack.proxy.url}/v1/audio/transcriptions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${CLIENT_KEY}` },
+        body: form,
+      });
       expect(missing.status).toBe(400);
       expect((await missing.json()).error.param).toBe("file");
       expect(count()).toBe(before);
@@ -87,7 +105,9 @@ for (const style of STYLES) {
     test("audio translation with an upstream 500 keeps the status", async () => {
       const ok = await client.audio.translations.create({ model: "whisper-1", file: await toFile(wav, "a.wav") });
       expect(typeof ok.text).toBe("string");
-      const failed = await client.audio.translations.create({ model: "whisper-1", file: await toFile(wav, "a.wav"), prompt: "[sim status=500]" }).catch((e) => e);
+      const failed = await client.audio.translations
+        .create({ model: "whisper-1", file: await toFile(wav, "a.wav"), prompt: "[sim status=500]" })
+        .catch((e) => e);
       expect(failed.status).toBe(500);
     });
 
@@ -265,7 +285,11 @@ describe("reasoning models", () => {
         headers: { "api-key": CLIENT_KEY, "content-type": "application/json" },
         body: `{"messages":[{"role":"user","content":"hi"}],"max_tokens":7}`,
       });
-      expect(JSON.parse(stack.sim.recorder.all().at(-1)!.bodyText)).toEqual({ model: "gpt-4.1", messages: [{ role: "user", content: "hi" }], max_completion_tokens: 7 }); // v1 upstream: the deployment goes in `model`
+      expect(JSON.parse(stack.sim.recorder.all().at(-1)!.bodyText)).toEqual({
+        model: "gpt-4.1",
+        messages: [{ role: "user", content: "hi" }],
+        max_completion_tokens: 7,
+      }); // v1 upstream: the deployment goes in `model`
     } finally {
       await stack.stop();
     }
@@ -298,7 +322,12 @@ describe("each operation: bad input is a 400 that never reaches Azure; Azure's e
     ["/v1/embeddings", { model: "text-embedding-3-small", input: [""] }, "input", { model: "text-embedding-3-small", input: "[sim status=503]" }],
     ["/v1/images/generations", { model: "dall-e-3", prompt: "" }, "prompt", { model: "dall-e-3", prompt: "[sim status=429]" }],
     ["/v1/images/edits", form({ model: "gpt-image-1", prompt: "x" }, null), "image", form({ model: "gpt-image-1", prompt: "[sim status=500]" }, "image")],
-    ["/v1/audio/transcriptions", form({ model: "whisper", response_format: "mp4" }, "file"), "response_format", form({ model: "gpt-4o-transcribe", prompt: "[sim status=429]" }, "file")],
+    [
+      "/v1/audio/transcriptions",
+      form({ model: "whisper", response_format: "mp4" }, "file"),
+      "response_format",
+      form({ model: "gpt-4o-transcribe", prompt: "[sim status=429]" }, "file"),
+    ],
     ["/v1/audio/translations", form({ model: "whisper" }, null), "file", form({ model: "whisper", prompt: "[sim status=503]" }, "file")],
     ["/v1/audio/speech", { model: "tts", voice: "alloy", input: "hi", speed: 9 }, "speed", { model: "tts", voice: "alloy", input: "[sim status=429]" }],
     ["/v1/responses", { input: "hi" }, "model", { model: "gpt-4o", input: "[sim status=500]" }],

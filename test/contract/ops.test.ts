@@ -17,7 +17,16 @@ let proxy: RunningProxy;
 beforeAll(async () => {
   sim = await startSimulator();
   const file = configFile({
-    upstreams: [{ name: "main", endpoint: sim.url, api_key: sim.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o", "gpt-4.1": "gpt-4.1" }, any_model: true }],
+    upstreams: [
+      {
+        name: "main",
+        endpoint: sim.url,
+        api_key: sim.key,
+        api_version: "2024-10-21",
+        deployments: { "gpt-4o": "gpt-4o", "gpt-4.1": "gpt-4.1" },
+        any_model: true,
+      },
+    ],
     keys: [
       { name: "team", key: KEY },
       { name: "slow-lane", key: "rpm-key", rpm: 3 },
@@ -103,7 +112,11 @@ describe("metrics", () => {
     await (await chat("log me", { model: "gpt-4o" }, KEY, { "x-request-id": marker })).text();
     // the line is written when the answer has ended, which may be a moment after the client read it
     let line: string | undefined;
-    for (let i = 0; i < 100 && !line; i++, await Bun.sleep(20)) line = proxy.output().split("\n").find((l) => l.includes(marker) && l.includes('"msg":"request"'));
+    for (let i = 0; i < 100 && !line; i++, await Bun.sleep(20))
+      line = proxy
+        .output()
+        .split("\n")
+        .find((l) => l.includes(marker) && l.includes('"msg":"request"'));
     const last = JSON.parse(line!);
     expect(last).toMatchObject({ key: "team", model: "gpt-4o", upstream: "main", deployment: "gpt-4o", status: 200, route: "chat.completions", attempts: 1 });
     expect(last.duration_ms).toBeGreaterThan(0);
@@ -144,7 +157,11 @@ describe("CORS", () => {
   test("a listed origin's preflight is answered, SDK headers allowed, no key needed", async () => {
     const response = await fetch(`${proxy.url}/v1/chat/completions`, {
       method: "OPTIONS",
-      headers: { origin: "https://chat.example.com", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type,x-stainless-os" },
+      headers: {
+        origin: "https://chat.example.com",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,content-type,x-stainless-os",
+      },
     });
     expect(response.status).toBeLessThan(300);
     expect(response.headers.get("access-control-allow-origin")).toBe("https://chat.example.com");
@@ -162,10 +179,16 @@ describe("CORS", () => {
 describe("life-cycle", () => {
   test("SIGTERM: stops taking connections, lets the stream in flight finish, exits 0", async () => {
     const s = await startSimulator();
-    const file = configFile({ upstreams: [{ name: "m", endpoint: s.url, api_key: s.key, deployments: { "gpt-4o": "gpt-4o" } }], keys: [{ name: "t", key: KEY }], shutdown: { grace_ms: 10_000 } });
+    const file = configFile({
+      upstreams: [{ name: "m", endpoint: s.url, api_key: s.key, deployments: { "gpt-4o": "gpt-4o" } }],
+      keys: [{ name: "t", key: KEY }],
+      shutdown: { grace_ms: 10_000 },
+    });
     const p = await startProxy({ args: ["serve", "--config", file.path] });
     try {
-      const stream = await post(`${p.url}/v1/chat/completions`, chatBody("[sim chunk_ms=150 reply=finishing_in_flight]", { stream: true }), { authorization: `Bearer ${KEY}` });
+      const stream = await post(`${p.url}/v1/chat/completions`, chatBody("[sim chunk_ms=150 reply=finishing_in_flight]", { stream: true }), {
+        authorization: `Bearer ${KEY}`,
+      });
       process.kill(p.pid, "SIGTERM");
       await Bun.sleep(200);
       const refused = await fetch(`${p.url}/healthz`).then(
@@ -183,7 +206,11 @@ describe("life-cycle", () => {
 
   test("a stream longer than the grace period is cut at its end, and the process still exits 0", async () => {
     const s = await startSimulator();
-    const file = configFile({ upstreams: [{ name: "m", endpoint: s.url, api_key: s.key, deployments: { "gpt-4o": "gpt-4o" } }], keys: [{ name: "t", key: KEY }], shutdown: { grace_ms: 500 } });
+    const file = configFile({
+      upstreams: [{ name: "m", endpoint: s.url, api_key: s.key, deployments: { "gpt-4o": "gpt-4o" } }],
+      keys: [{ name: "t", key: KEY }],
+      shutdown: { grace_ms: 500 },
+    });
     const p = await startProxy({ args: ["serve", "--config", file.path] });
     try {
       const stream = await post(`${p.url}/v1/chat/completions`, chatBody("[sim chunk_ms=1000]", { stream: true }), { authorization: `Bearer ${KEY}` });

@@ -21,7 +21,11 @@ const KEYS = { alice: "owner-alice-key", bob: "owner-bob-key", ops: "owner-ops-k
 const clients = {} as Record<keyof typeof KEYS, OpenAI>;
 
 const upstreamCalls = (method: string, path: string) => sim.recorder.all().filter((r) => r.method === method && r.path === path).length;
-const statusOf = (promise: Promise<unknown>) => promise.then(() => 200, (error: { status?: number }) => error.status ?? -1);
+const statusOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 200,
+    (error: { status?: number }) => error.status ?? -1,
+  );
 
 beforeAll(async () => {
   sim = await startSimulator();
@@ -113,9 +117,46 @@ describe("objects belong to the key that created them", () => {
       ["/v1/responses", "POST", { model: "gpt-4o", input: marker, previous_response_id: response.id }, "previous_response_id"],
       // the same field behind a \u escape is still the same field to a JSON parser
       ["/v1/responses", "POST", { model: "gpt-4o", input: marker, ESCAPED: response.id }, "previous_response_id"],
-      ["/v1/responses", "POST", { model: "gpt-4o", input: [{ role: "user", content: [{ type: "input_file", file_id: file.id }, { type: "input_text", text: marker }] }] }, "file_id"],
-      ["/v1/responses", "POST", { model: "gpt-4o", input: marker, tools: [{ type: "file_search", vector_store_ids: [bobs.id, store.id] }] }, "vector_store_ids"],
-      ["/v1/chat/completions", "POST", { model: "gpt-4o", messages: [{ role: "user", content: [{ type: "text", text: marker }, { type: "file", file: { file_id: file.id } }] }] }, "file_id"],
+      [
+        "/v1/responses",
+        "POST",
+        {
+          model: "gpt-4o",
+          input: [
+            {
+              role: "user",
+              content: [
+                { type: "input_file", file_id: file.id },
+                { type: "input_text", text: marker },
+              ],
+            },
+          ],
+        },
+        "file_id",
+      ],
+      [
+        "/v1/responses",
+        "POST",
+        { model: "gpt-4o", input: marker, tools: [{ type: "file_search", vector_store_ids: [bobs.id, store.id] }] },
+        "vector_store_ids",
+      ],
+      [
+        "/v1/chat/completions",
+        "POST",
+        {
+          model: "gpt-4o",
+          messages: [
+            {
+              role: "user",
+              content: [
+                { type: "text", text: marker },
+                { type: "file", file: { file_id: file.id } },
+              ],
+            },
+          ],
+        },
+        "file_id",
+      ],
       ["/v1/batches", "POST", { input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h", metadata: { m: marker } }, "input_file_id"],
       ["/v1/fine_tuning/jobs", "POST", { model: "gpt-4o", training_file: file.id, suffix: marker }, "training_file"],
       [`/v1/vector_stores/${bobs.id}/files`, "POST", { file_id: file.id, attributes: { m: marker } }, "file_id"],
@@ -123,7 +164,11 @@ describe("objects belong to the key that created them", () => {
     ];
     for (const [path, method, body, param] of attempts) {
       const text = JSON.stringify(body).replace('"ESCAPED"', '"previous\\u005fresponse_id"');
-      const denied = await fetch(`${proxy.url}${path}`, { method, headers: { authorization: `Bearer ${KEYS.bob}`, "content-type": "application/json" }, body: text });
+      const denied = await fetch(`${proxy.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${KEYS.bob}`, "content-type": "application/json" },
+        body: text,
+      });
       expect({ path, param, status: denied.status }).toEqual({ path, param, status: 404 });
       expect(((await denied.json()) as { error: Record<string, unknown> }).error).toMatchObject({ type: "invalid_request_error", code: "not_found", param });
     }

@@ -120,7 +120,13 @@ describe("soft cooldowns on the handshake", () => {
 describe("what is logged", () => {
   test("a key-like query parameter in another case (API-Key) is redacted from the session's log line too", async () => {
     const secret = "review-rt-mistyped-query-key-5555";
-    const s = opened(await connectWebSocket(wsUrl(`/v1/realtime?model=gpt-realtime&API-Key=${secret}`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 }));
+    const s = opened(
+      await connectWebSocket(wsUrl(`/v1/realtime?model=gpt-realtime&API-Key=${secret}`), {
+        headers: { authorization: `Bearer ${KEY}` },
+        timeoutMs: 5000,
+        maxMessageBytes: 1 << 20,
+      }),
+    );
     await s.next("session.created");
     s.socket.close(1000, "");
     for (let i = 0; i < 50 && !proxy.output().includes("API-Key=REDACTED"); i++) await Bun.sleep(50);
@@ -140,7 +146,11 @@ describe("ephemeral keys keep the limits of the key that minted them", () => {
     const { value } = (await minted.json()) as { value: string };
     const calls = () => sim.recorder.all().filter((r) => r.method === "POST" && r.path === "/openai/v1/realtime/calls").length;
     const before = calls();
-    const call = await fetch(`${proxy.url}/v1/realtime/calls`, { method: "POST", headers: { authorization: `Bearer ${value}`, "content-type": "application/sdp" }, body: OFFER });
+    const call = await fetch(`${proxy.url}/v1/realtime/calls`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${value}`, "content-type": "application/sdp" },
+      body: OFFER,
+    });
     expect(call.status).toBe(429);
     const body = (await call.json()) as { error: Record<string, unknown> };
     expect(body.error.type).toBe("rate_limit_error");
@@ -153,7 +163,11 @@ describe("an ephemeral key opens nothing but the WebRTC call routes", () => {
     const before = sim.recorder.all().length;
     for (const path of ["/v1/files/realtime/calls", "/v1/vector_stores/vs_1/realtime/calls", "/openai/v1/files/realtime/calls"]) {
       for (const method of ["POST", "GET"]) {
-        const answer = await fetch(`${proxy.url}${path}`, { method, headers: { authorization: "Bearer ek_forged", "content-type": "application/json" }, ...(method === "POST" ? { body: "{}" } : {}) });
+        const answer = await fetch(`${proxy.url}${path}`, {
+          method,
+          headers: { authorization: "Bearer ek_forged", "content-type": "application/json" },
+          ...(method === "POST" ? { body: "{}" } : {}),
+        });
         expect({ path, method, status: answer.status }).toEqual({ path, method, status: 401 });
         expect(((await answer.json()) as { error: { code: string } }).error.code).toBe("invalid_api_key");
       }
@@ -166,7 +180,12 @@ describe("budgets and the usage ledger", () => {
   test("a session's response.done tokens reach /admin/usage; past its budget the key's next upgrade is 429 insufficient_quota with no upstream handshake", async () => {
     const s = opened(await connect(TIGHT));
     await s.next("session.created");
-    s.socket.send(JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: "spend [sim reply=one_two_three_four_five_six]" }] } }));
+    s.socket.send(
+      JSON.stringify({
+        type: "conversation.item.create",
+        item: { type: "message", role: "user", content: [{ type: "input_text", text: "spend [sim reply=one_two_three_four_five_six]" }] },
+      }),
+    );
     s.socket.send(JSON.stringify({ type: "response.create" }));
     const done = await s.next("response.done");
     const spent = done.response.usage.input_tokens + done.response.usage.output_tokens;
@@ -175,7 +194,9 @@ describe("budgets and the usage ledger", () => {
     let row: Record<string, any> | undefined;
     for (let i = 0; i < 50 && !row; i++) {
       await Bun.sleep(100);
-      const report = (await (await fetch(`${proxy.url}/admin/usage`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { data: Record<string, any>[] };
+      const report = (await (await fetch(`${proxy.url}/admin/usage`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
+        data: Record<string, any>[];
+      };
       row = report.data.find((r) => r.key === "tight" && r.model === "gpt-realtime");
     }
     expect(row).toBeDefined();
@@ -213,7 +234,11 @@ describe("a slow handshake cools one deployment, not the resource", () => {
 
   test("a realtime deployment that connects but answers its handshake too late: the client gets 504, and chat on the same resource still goes there", async () => {
     await fetch(`${a.url}/_sim/realtime/handshake`, { method: "POST", body: "[sim first_byte_ms=1500]" });
-    const error = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 }).then(
+    const error = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), {
+      headers: { authorization: `Bearer ${KEY}` },
+      timeoutMs: 5000,
+      maxMessageBytes: 1 << 20,
+    }).then(
       (s) => {
         s.close(1000, "");
         throw new Error("the upgrade was accepted");
@@ -247,7 +272,11 @@ describe("a slow handshake cools one deployment, not the resource", () => {
     waited = await startProxy({ args: ["serve", "--config", path] });
     const before = b.recorder.all().filter((r) => r.path.endsWith("/realtime")).length;
     await fetch(`${a.url}/_sim/realtime/handshake`, { method: "POST", body: "[sim first_byte_ms=1500]" });
-    const error = await connectWebSocket(new URL(`ws://127.0.0.1:${waited.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 }).then(
+    const error = await connectWebSocket(new URL(`ws://127.0.0.1:${waited.port}/v1/realtime?model=gpt-realtime`), {
+      headers: { authorization: `Bearer ${KEY}` },
+      timeoutMs: 5000,
+      maxMessageBytes: 1 << 20,
+    }).then(
       (s) => {
         s.close(1000, "");
         throw new Error("the upgrade was accepted");
@@ -269,7 +298,12 @@ describe("ephemeral keys from a config that holds no secret", () => {
   beforeAll(async () => {
     identity = await startIdentity();
     entraSim = await startSimulator({ name: "mi", acceptToken: (token) => identity.isValid(token) });
-    const path = configFile({ upstreams: upstreams(), keys, identity: { authority_host: identity.url, imds_endpoint: identity.url }, server: { workers: 2 } }).path;
+    const path = configFile({
+      upstreams: upstreams(),
+      keys,
+      identity: { authority_host: identity.url, imds_endpoint: identity.url },
+      server: { workers: 2 },
+    }).path;
     p = await startProxy({ args: ["serve", "--config", path] });
   });
   afterAll(async () => {
@@ -277,7 +311,8 @@ describe("ephemeral keys from a config that holds no secret", () => {
     await entraSim.stop();
     await identity.stop();
   });
-  const offer = (key: string) => fetch(`${p.url}/v1/realtime/calls`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/sdp" }, body: OFFER });
+  const offer = (key: string) =>
+    fetch(`${p.url}/v1/realtime/calls`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/sdp" }, body: OFFER });
   const calls = () => entraSim.recorder.all().filter((r) => r.method === "POST" && r.path === "/openai/v1/realtime/calls").length;
 
   test("a key sealed with what the config file alone gives (names, endpoint, digests) is a 401 and reaches no Azure; a minted one holds in every worker", async () => {
@@ -317,7 +352,14 @@ describe("a revoked Entra ID token on the handshake", () => {
     identity = await startIdentity();
     entraSim = await startSimulator({ name: "e", acceptToken: (token) => identity.isValid(token) });
     const path = configFile({
-      upstreams: [{ name: "e", endpoint: entraSim.url, entra: { tenant_id: "t", client_id: "c", client_secret: "right-secret" }, deployments: { "gpt-realtime": "gpt-realtime", "gpt-4o": "gpt-4o" } }],
+      upstreams: [
+        {
+          name: "e",
+          endpoint: entraSim.url,
+          entra: { tenant_id: "t", client_id: "c", client_secret: "right-secret" },
+          deployments: { "gpt-realtime": "gpt-realtime", "gpt-4o": "gpt-4o" },
+        },
+      ],
       keys: [{ name: "rt", key: KEY }],
       identity: { authority_host: identity.url, imds_endpoint: identity.url },
       server: { workers: 1 },
@@ -330,7 +372,13 @@ describe("a revoked Entra ID token on the handshake", () => {
     await identity.stop();
   });
   const session = async () => {
-    const s = opened(await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 }));
+    const s = opened(
+      await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), {
+        headers: { authorization: `Bearer ${KEY}` },
+        timeoutMs: 5000,
+        maxMessageBytes: 1 << 20,
+      }),
+    );
     await s.next("session.created");
     s.socket.close(1000, "");
   };
@@ -355,7 +403,11 @@ describe("deployment names a client makes up (any_model)", () => {
   let p: RunningProxy;
   beforeAll(async () => {
     open = await startSimulator({ name: "o" });
-    const path = configFile({ upstreams: [{ name: "o", endpoint: open.url, api_key: open.key, any_model: true, deployments: { "gpt-realtime": "gpt-realtime" } }], keys: [{ name: "rt", key: KEY }], server: { workers: 1 } }).path;
+    const path = configFile({
+      upstreams: [{ name: "o", endpoint: open.url, api_key: open.key, any_model: true, deployments: { "gpt-realtime": "gpt-realtime" } }],
+      keys: [{ name: "rt", key: KEY }],
+      server: { workers: 1 },
+    }).path;
     p = await startProxy({ args: ["serve", "--config", path] });
   });
   afterAll(async () => {
@@ -366,7 +418,11 @@ describe("deployment names a client makes up (any_model)", () => {
   test("Azure's 404 for a made-up name is the client's 404 (it was a 500 internal_error); such refusals add no series to /metrics: they count as deployment 'other'", async () => {
     const names = Array.from({ length: 5 }, (_, i) => `made-up-${i}-${Math.random().toString(36).slice(2, 8)}`);
     for (const name of names) {
-      const error = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=${name}`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 }).then(
+      const error = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=${name}`), {
+        headers: { authorization: `Bearer ${KEY}` },
+        timeoutMs: 5000,
+        maxMessageBytes: 1 << 20,
+      }).then(
         (s) => {
           s.close(1000, "");
           throw new Error("the upgrade was accepted");
@@ -396,7 +452,12 @@ describe("an upstream that stops reading", () => {
     });
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const port = (silent.address() as { port: number }).port;
-    const path = configFile({ upstreams: [{ name: "s", endpoint: `http://127.0.0.1:${port}`, api_key: "unused", deployments: { "gpt-realtime": "gpt-realtime" } }], keys: [{ name: "rt", key: KEY }], realtime: { max_buffered_bytes: 1_048_576 }, server: { workers: 1 } }).path;
+    const path = configFile({
+      upstreams: [{ name: "s", endpoint: `http://127.0.0.1:${port}`, api_key: "unused", deployments: { "gpt-realtime": "gpt-realtime" } }],
+      keys: [{ name: "rt", key: KEY }],
+      realtime: { max_buffered_bytes: 1_048_576 },
+      server: { workers: 1 },
+    }).path;
     p = await startProxy({ args: ["serve", "--config", path] });
   });
   afterAll(async () => {
@@ -405,9 +466,17 @@ describe("an upstream that stops reading", () => {
   });
 
   test("a client sending to it is closed with 1011 once max_buffered_bytes are queued, and the proxy's memory stays bounded", async () => {
-    const socket = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${KEY}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 });
+    const socket = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), {
+      headers: { authorization: `Bearer ${KEY}` },
+      timeoutMs: 5000,
+      maxMessageBytes: 1 << 20,
+    });
     let closed: { code: number; reason: string } | undefined;
-    socket.on({ message() {}, pong() {}, drain() {}, close: (code, reason) => {
+    socket.on({
+      message() {},
+      pong() {},
+      drain() {},
+      close: (code, reason) => {
         closed = { code, reason };
       },
     });
@@ -453,7 +522,12 @@ describe("two instances sharing one Redis", () => {
     await shared.stop();
     await redis.stop();
   });
-  const dial = (at: RunningProxy, key: string) => connectWebSocket(new URL(`ws://127.0.0.1:${at.port}/v1/realtime?model=gpt-realtime`), { headers: { authorization: `Bearer ${key}` }, timeoutMs: 5000, maxMessageBytes: 1 << 20 });
+  const dial = (at: RunningProxy, key: string) =>
+    connectWebSocket(new URL(`ws://127.0.0.1:${at.port}/v1/realtime?model=gpt-realtime`), {
+      headers: { authorization: `Bearer ${key}` },
+      timeoutMs: 5000,
+      maxMessageBytes: 1 << 20,
+    });
   const refusedAt = async (at: RunningProxy, key: string) => {
     const error = await dial(at, key).then(
       (s) => {
@@ -480,7 +554,12 @@ describe("two instances sharing one Redis", () => {
 
     const spend = opened(await dial(one, SPENDER));
     await spend.next("session.created");
-    spend.socket.send(JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: "spend [sim reply=one_two_three_four_five_six]" }] } }));
+    spend.socket.send(
+      JSON.stringify({
+        type: "conversation.item.create",
+        item: { type: "message", role: "user", content: [{ type: "input_text", text: "spend [sim reply=one_two_three_four_five_six]" }] },
+      }),
+    );
     spend.socket.send(JSON.stringify({ type: "response.create" }));
     await spend.next("response.done");
     spend.socket.close(1000, "");

@@ -28,8 +28,28 @@ function makeCa(): void {
 function makeServerCert(name: string, cn: string): string {
   writeFileSync(file("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
   openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", file(`${name}.key`), "-out", file(`${name}.csr`), "-subj", `/CN=${cn}`);
-  openssl("x509", "-req", "-in", file(`${name}.csr`), "-CA", file("ca.pem"), "-CAkey", file("ca.key"), "-CAcreateserial", "-out", file(`${name}.pem`), "-days", "2", "-extfile", file("san.ext"));
-  return openssl("x509", "-in", file(`${name}.pem`), "-noout", "-serial").toString().trim().split("=")[1]!.toUpperCase();
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    file(`${name}.csr`),
+    "-CA",
+    file("ca.pem"),
+    "-CAkey",
+    file("ca.key"),
+    "-CAcreateserial",
+    "-out",
+    file(`${name}.pem`),
+    "-days",
+    "2",
+    "-extfile",
+    file("san.ext"),
+  );
+  return openssl("x509", "-in", file(`${name}.pem`), "-noout", "-serial")
+    .toString()
+    .trim()
+    .split("=")[1]!
+    .toUpperCase();
 }
 
 /** The serial of the certificate the server presents now. */
@@ -77,7 +97,10 @@ async function sdk(...scenarios: string[]): Promise<Record<string, any>[]> {
   const timer = setTimeout(() => proc.kill(), 30_000);
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);
-  const lines = out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  const lines = out
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l));
   if (lines.length !== scenarios.length) throw new Error(`client printed ${lines.length} results:\n${out}\n${err}`);
   return lines;
 }
@@ -135,7 +158,11 @@ test("SIGHUP reads the certificate again: new connections get the new one, an op
 
 test("a missing or mismatched file is a start-up error that names it (exit 2)", async () => {
   const base = { AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: sim.key, AUTH_KEY: KEY, HOST: "127.0.0.1", PORT: "0" };
-  const missing = await runProxyCommand(["serve"], { ...base, AZURE_PROXY_TLS_CERT: file("nope.pem"), AZURE_PROXY_TLS_KEY: file("server.key") }, proxyCommand());
+  const missing = await runProxyCommand(
+    ["serve"],
+    { ...base, AZURE_PROXY_TLS_CERT: file("nope.pem"), AZURE_PROXY_TLS_KEY: file("server.key") },
+    proxyCommand(),
+  );
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain(`server.tls.cert_file: cannot read '${file("nope.pem")}'`);
   makeServerCert("other", "other");

@@ -46,7 +46,9 @@ beforeAll(async () => {
     { name: "a", endpoint: simA.url, api_key: simA.key, priority: 0, deployments: { "gpt-realtime": "gpt-realtime" } },
     { name: "b", endpoint: simB.url, api_key: simB.key, priority: 1, deployments: { "gpt-realtime": "gpt-realtime" } },
   ];
-  const preview = [{ name: "p", endpoint: simA.url, api_key: simA.key, api_version: "2025-04-01-preview", deployments: { "gpt-4o-realtime": "gpt-4o-realtime-preview" } }];
+  const preview = [
+    { name: "p", endpoint: simA.url, api_key: simA.key, api_version: "2025-04-01-preview", deployments: { "gpt-4o-realtime": "gpt-4o-realtime-preview" } },
+  ];
   [proxy, dated] = await Promise.all([startProxy({ args: ["serve", "--config", config(both)] }), startProxy({ args: ["serve", "--config", config(preview)] })]);
 });
 afterAll(async () => {
@@ -84,7 +86,10 @@ async function open(url: URL, headers: Record<string, string> = { authorization:
   let seen = 0;
   const next = (type: string, timeoutMs = 5000) =>
     new Promise<Record<string, any>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${type} within ${timeoutMs} ms; got ${events.map((e) => (e instanceof Uint8Array ? "binary" : e.type)).join(",")}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no ${type} within ${timeoutMs} ms; got ${events.map((e) => (e instanceof Uint8Array ? "binary" : e.type)).join(",")}`)),
+        timeoutMs,
+      );
       const look = () => {
         for (; seen < events.length; seen++) {
           const e = events[seen]!;
@@ -114,8 +119,13 @@ async function refusal(url: URL, headers: Record<string, string>, protocols?: st
   return error;
 }
 
-const say = (text: string) => JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text }] } });
-const lastHandshake = (sim: RunningSimulator) => sim.recorder.all().filter((r) => r.path.endsWith("/realtime")).at(-1)!;
+const say = (text: string) =>
+  JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text }] } });
+const lastHandshake = (sim: RunningSimulator) =>
+  sim.recorder
+    .all()
+    .filter((r) => r.path.endsWith("/realtime"))
+    .at(-1)!;
 
 describe("a session through the proxy", () => {
   test("OpenAI shape: session.created, an answer with text deltas and response.done, one log line with the tokens", async () => {
@@ -128,7 +138,10 @@ describe("a session through the proxy", () => {
     await s.next("conversation.item.added");
     s.socket.send(JSON.stringify({ type: "response.create" }));
     const done = await s.next("response.done");
-    const text = s.events.filter((e): e is Record<string, any> => !(e instanceof Uint8Array) && e.type === "response.output_text.delta").map((e) => e.delta).join("");
+    const text = s.events
+      .filter((e): e is Record<string, any> => !(e instanceof Uint8Array) && e.type === "response.output_text.delta")
+      .map((e) => e.delta)
+      .join("");
     expect(text).toBe("one two three");
     s.socket.close(1000, "done here");
     await s.closed;
@@ -137,15 +150,29 @@ describe("a session through the proxy", () => {
     expect(up.query).toEqual({ model: "gpt-realtime" });
     expect(up.headers["api-key"]).toBe(simA.key);
     expect(up.headers.authorization).toBeUndefined();
-    const line = await logLine(proxy, (l) => l.msg === "realtime session" && l.end === "client_closed" && l.output_tokens === done.response.usage.output_tokens);
-    expect(line).toMatchObject({ key: "rt", model: "gpt-realtime", upstream: "a", status: 101, close_code: 1000, responses: 1, input_tokens: done.response.usage.input_tokens });
+    const line = await logLine(
+      proxy,
+      (l) => l.msg === "realtime session" && l.end === "client_closed" && l.output_tokens === done.response.usage.output_tokens,
+    );
+    expect(line).toMatchObject({
+      key: "rt",
+      model: "gpt-realtime",
+      upstream: "a",
+      status: 101,
+      close_code: 1000,
+      responses: 1,
+      input_tokens: done.response.usage.input_tokens,
+    });
   });
 
   test("Azure GA shape with api-key; Azure preview shape goes to the preview path with OpenAI-Beta and preview event names", async () => {
     const ga = await open(wsUrl(proxy, "/openai/v1/realtime?model=gpt-realtime"), { "api-key": KEY });
     await ga.next("session.created");
     ga.socket.close(1000, "");
-    const p = await open(wsUrl(dated, "/openai/realtime?api-version=2025-04-01-preview&deployment=gpt-4o-realtime"), { "api-key": KEY, "openai-beta": "realtime=v1" });
+    const p = await open(wsUrl(dated, "/openai/realtime?api-version=2025-04-01-preview&deployment=gpt-4o-realtime"), {
+      "api-key": KEY,
+      "openai-beta": "realtime=v1",
+    });
     await p.next("session.created");
     p.socket.send(JSON.stringify({ type: "session.update", session: { modalities: ["text", "audio"] } }));
     await p.next("session.updated");
@@ -370,7 +397,11 @@ describe("backpressure and shutdown", () => {
 
   test("SIGTERM: an open session may go on for shutdown.grace_ms, then is closed with 1001 and the proxy exits 0", async () => {
     const p = await startProxy({
-      args: ["serve", "--config", config([{ name: "a", endpoint: simA.url, api_key: simA.key, deployments: { "gpt-realtime": "gpt-realtime" } }], { shutdown: { grace_ms: 600 } })],
+      args: [
+        "serve",
+        "--config",
+        config([{ name: "a", endpoint: simA.url, api_key: simA.key, deployments: { "gpt-realtime": "gpt-realtime" } }], { shutdown: { grace_ms: 600 } }),
+      ],
     });
     const s = await open(wsUrl(p, "/v1/realtime?model=gpt-realtime"));
     await s.next("session.created");
@@ -390,9 +421,17 @@ describe("backpressure and shutdown", () => {
 describe("ephemeral keys and WebRTC calls", () => {
   const OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
   const mint = (prefix: string, session: Record<string, unknown>) =>
-    fetch(`${proxy.url}${prefix}/realtime/client_secrets`, { method: "POST", headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, body: JSON.stringify({ session: { type: "realtime", ...session } }) });
+    fetch(`${proxy.url}${prefix}/realtime/client_secrets`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ session: { type: "realtime", ...session } }),
+    });
   const offer = (prefix: string, key: string, query = "", contentType = "application/sdp") =>
-    fetch(`${proxy.url}${prefix}/realtime/calls${query}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": contentType }, body: OFFER });
+    fetch(`${proxy.url}${prefix}/realtime/calls${query}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": contentType },
+      body: OFFER,
+    });
   const posts = (sim: RunningSimulator, path: string) => sim.recorder.all().filter((r) => r.method === "POST" && r.path === path);
 
   test("client_secrets mints upstream (failing over like any call); calls with that key go to the resource that minted it, Location on the proxy", async () => {
@@ -457,7 +496,13 @@ describe("liveness", () => {
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
     const silentPort = (silent.address() as { port: number }).port;
     const p = await startProxy({
-      args: ["serve", "--config", config([{ name: "silent", endpoint: `http://127.0.0.1:${silentPort}`, api_key: "x", deployments: { "gpt-realtime": "gpt-realtime" } }], { realtime: { ping_s: 5 } })],
+      args: [
+        "serve",
+        "--config",
+        config([{ name: "silent", endpoint: `http://127.0.0.1:${silentPort}`, api_key: "x", deployments: { "gpt-realtime": "gpt-realtime" } }], {
+          realtime: { ping_s: 5 },
+        }),
+      ],
     });
     try {
       const s = await open(wsUrl(p, "/v1/realtime?model=gpt-realtime"));
@@ -478,7 +523,11 @@ describe("liveness", () => {
 describe("with worker processes", () => {
   test("sessions open in any worker, and an ephemeral key minted in one is honoured by all", async () => {
     const p = await startProxy({
-      args: ["serve", "--config", config([{ name: "a", endpoint: simA.url, api_key: simA.key, deployments: { "gpt-realtime": "gpt-realtime" } }], { server: { workers: 2 } })],
+      args: [
+        "serve",
+        "--config",
+        config([{ name: "a", endpoint: simA.url, api_key: simA.key, deployments: { "gpt-realtime": "gpt-realtime" } }], { server: { workers: 2 } }),
+      ],
     });
     try {
       for (let i = 0; i < 4; i++) {
@@ -486,13 +535,21 @@ describe("with worker processes", () => {
         await s.next("session.created");
         s.socket.close(1000, "");
       }
-      const minted = await fetch(`${p.url}/v1/realtime/client_secrets`, { method: "POST", headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, body: JSON.stringify({ session: { type: "realtime", model: "gpt-realtime" } }) });
+      const minted = await fetch(`${p.url}/v1/realtime/client_secrets`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ session: { type: "realtime", model: "gpt-realtime" } }),
+      });
       const { value } = (await minted.json()) as { value: string };
       const mintedBy = (await logLine(p, (l) => l.route === "realtime.client_secrets")).worker;
       // new connections each time: the kernel spreads them over the workers, until one lands elsewhere
       let elsewhere: Record<string, any> | undefined;
       for (let i = 0; i < 60 && !elsewhere; i++) {
-        const answer = await fetch(`${p.url}/v1/realtime/calls`, { method: "POST", headers: { authorization: `Bearer ${value}`, "content-type": "application/sdp", connection: "close" }, body: "v=0\r\n" });
+        const answer = await fetch(`${p.url}/v1/realtime/calls`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${value}`, "content-type": "application/sdp", connection: "close" },
+          body: "v=0\r\n",
+        });
         expect(answer.status).toBe(201);
         await answer.body?.cancel();
         const id = answer.headers.get("x-request-id");

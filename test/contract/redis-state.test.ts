@@ -21,7 +21,14 @@ let a: RunningProxy;
 let b: RunningProxy;
 
 function config() {
-  const upstream = (name: string, sim: RunningSimulator, priority: number) => ({ name, endpoint: sim.url, api_key: sim.key, api_version: "2024-10-21", priority, deployments: { "gpt-4o": "gpt-4o" } });
+  const upstream = (name: string, sim: RunningSimulator, priority: number) => ({
+    name,
+    endpoint: sim.url,
+    api_key: sim.key,
+    api_version: "2024-10-21",
+    priority,
+    deployments: { "gpt-4o": "gpt-4o" },
+  });
   return {
     upstreams: [upstream("east", east, 0), upstream("west", west, 1)],
     keys: [
@@ -42,7 +49,8 @@ const chat = (proxy: RunningProxy, key: string, content: string, extra: Record<s
   post(`${proxy.url}/v1/chat/completions`, chatBody(content, extra), { authorization: `Bearer ${key}`, connection: "close" });
 const served = (sim: RunningSimulator, marker: string) => sim.recorder.all().filter((r) => r.bodyText.includes(marker)).length;
 type Report = { data: Array<Record<string, unknown>>; totals: { requests: number } };
-const usage = async (proxy: RunningProxy, query: string) => (await (await fetch(`${proxy.url}/admin/usage${query}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as Report;
+const usage = async (proxy: RunningProxy, query: string) =>
+  (await (await fetch(`${proxy.url}/admin/usage${query}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as Report;
 const requestsOf = (report: Report, key: string) => (report.data.find((d) => d.key === key)?.requests as number | undefined) ?? 0;
 
 const stateErrors = (metrics: string) => [...metrics.matchAll(/^azure_proxy_state_errors_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
@@ -75,7 +83,8 @@ describe("two instances (one of two workers) sharing one Redis", () => {
   });
 
   test("max_streams 2 holds across both", async () => {
-    const slow = (proxy: RunningProxy, i: number) => chat(proxy, "two-streams-key", `stream ${i} [sim chunk_ms=100 reply=one_two_three_four]`, { stream: true });
+    const slow = (proxy: RunningProxy, i: number) =>
+      chat(proxy, "two-streams-key", `stream ${i} [sim chunk_ms=100 reply=one_two_three_four]`, { stream: true });
     const answers = await Promise.all([slow(a, 1), slow(b, 2), slow(a, 3), slow(b, 4)]);
     expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 429, 429]);
     await Promise.all(answers.map((r) => r.arrayBuffer()));
@@ -95,7 +104,10 @@ describe("two instances (one of two workers) sharing one Redis", () => {
     const refused = await chat(a, "tight-budget-key", "budget call three marker-b7d1");
     expect(refused.status).toBe(429);
     expect(refused.headers.get("x-should-retry")).toBe("false");
-    expect(((await refused.json()) as { error: { type: string; message: string } }).error).toMatchObject({ type: "insufficient_quota", message: expect.stringContaining("tokens_per_day") });
+    expect(((await refused.json()) as { error: { type: string; message: string } }).error).toMatchObject({
+      type: "insufficient_quota",
+      message: expect.stringContaining("tokens_per_day"),
+    });
     expect(served(east, "marker-b7d1") + served(west, "marker-b7d1")).toBe(0);
   });
 
@@ -126,7 +138,11 @@ describe("two instances (one of two workers) sharing one Redis", () => {
 describe("object ownership through Redis", () => {
   test("an object created on one instance is its creator's on the other too", async () => {
     const call = (proxy: RunningProxy, key: string, method: string, path: string, body?: unknown) =>
-      fetch(`${proxy.url}/v1/${path}`, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      fetch(`${proxy.url}/v1/${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     const created = await call(a, "owner-key", "POST", "vector_stores", { name: "shared" });
     expect(created.status).toBe(200);
     const { id } = (await created.json()) as { id: string };
@@ -198,7 +214,11 @@ describe("Redis going away", () => {
 
   test("an object created while Redis is away is still its creator's, on the other instance too, once Redis is back", async () => {
     const call = (proxy: RunningProxy, key: string, path: string, body?: unknown) =>
-      fetch(`${proxy.url}/v1/${path}`, { method: body ? "POST" : "GET", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+      fetch(`${proxy.url}/v1/${path}`, {
+        method: body ? "POST" : "GET",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: body ? JSON.stringify(body) : undefined,
+      });
     await redis.kill();
     const created = await call(b, "owner-key", "vector_stores", { name: "made while redis was down" });
     expect(created.status).toBe(200);

@@ -43,7 +43,8 @@ describe("reload", () => {
     proxy = await startProxy({ args: ["serve", "--config", file.path] });
   });
   afterAll(() => proxy.stop());
-  const chat = (model = "gpt-4o", text = "hi", extra = {}) => post(`${proxy.url}/v1/chat/completions`, chatBody(text, { model, ...extra }), { authorization: `Bearer ${KEY}` });
+  const chat = (model = "gpt-4o", text = "hi", extra = {}) =>
+    post(`${proxy.url}/v1/chat/completions`, chatBody(text, { model, ...extra }), { authorization: `Bearer ${KEY}` });
 
   test("a file change switches upstreams; a stream in flight finishes on the old one", async () => {
     const marker = crypto.randomUUID();

@@ -30,7 +30,13 @@ async function startBodyStack(file: object): Promise<BodyStack> {
   const spoolDir = mkdtempSync(join(tmpdir(), "azure-proxy-spool-"));
   const proxy = await startProxy({
     args: ["serve", "--config", configFile(file).path],
-    env: { AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: sim.key, AUTH_KEY: CLIENT_KEY, AZURE_OPENAI_MODEL_MAP: "whisper-1=whisper,gpt-4o=gpt-4o", TMPDIR: spoolDir },
+    env: {
+      AZURE_OPENAI_ENDPOINT: sim.url,
+      AZURE_OPENAI_API_KEY: sim.key,
+      AUTH_KEY: CLIENT_KEY,
+      AZURE_OPENAI_MODEL_MAP: "whisper-1=whisper,gpt-4o=gpt-4o",
+      TMPDIR: spoolDir,
+    },
   });
   return {
     sim,
@@ -117,7 +123,10 @@ describe("a body that stops arriving (timeouts.client_body_ms)", () => {
   ] as const) {
     test(`${name}: 408 JSON after the silence`, async () => {
       const before = stack.sim.recorder.all().length;
-      const request = holdRequest(stack.proxy.port, requestHead("/v1/chat/completions", { "content-type": "application/json", "content-length": String(length) }));
+      const request = holdRequest(
+        stack.proxy.port,
+        requestHead("/v1/chat/completions", { "content-type": "application/json", "content-length": String(length) }),
+      );
       await request.write(`{"model":"gpt-4o","messages":[{"role":"user","content":"${"x".repeat(sent - 50)}`);
       const answer = await request.answer;
       expectError(answer, 408, "request_timeout");
@@ -129,7 +138,10 @@ describe("a body that stops arriving (timeouts.client_body_ms)", () => {
 
   test("a slow body that never pauses as long as the limit is read to the end", async () => {
     const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x".repeat(200_000) }] });
-    const request = holdRequest(stack.proxy.port, requestHead("/v1/chat/completions", { "content-type": "application/json", "content-length": String(body.length) }));
+    const request = holdRequest(
+      stack.proxy.port,
+      requestHead("/v1/chat/completions", { "content-type": "application/json", "content-length": String(body.length) }),
+    );
     // 5 pieces, each after a pause shorter than the limit: longer in all than the limit
     const piece = Math.ceil(body.length / 5);
     for (let at = 0; at < body.length; at += piece) {
@@ -217,9 +229,33 @@ describe("a refusal is readable by a client that is still writing", () => {
   afterAll(() => stack.stop());
 
   const cases: Array<[string, string, Record<string, string>, boolean, string, number, string]> = [
-    ["JSON, Content-Length over the limit", "/v1/chat/completions", { "content-type": "application/json", "content-length": String(TOTAL) }, false, "{", 413, "request_too_large"],
-    ["JSON, chunked past the limit", "/v1/chat/completions", { "content-type": "application/json", "transfer-encoding": "chunked" }, true, "{", 413, "request_too_large"],
-    ["file upload, chunked past the limit", "/v1/files", { ...multipart, "transfer-encoding": "chunked" }, true, formHead({ purpose: "assistants" }), 413, "request_too_large"],
+    [
+      "JSON, Content-Length over the limit",
+      "/v1/chat/completions",
+      { "content-type": "application/json", "content-length": String(TOTAL) },
+      false,
+      "{",
+      413,
+      "request_too_large",
+    ],
+    [
+      "JSON, chunked past the limit",
+      "/v1/chat/completions",
+      { "content-type": "application/json", "transfer-encoding": "chunked" },
+      true,
+      "{",
+      413,
+      "request_too_large",
+    ],
+    [
+      "file upload, chunked past the limit",
+      "/v1/files",
+      { ...multipart, "transfer-encoding": "chunked" },
+      true,
+      formHead({ purpose: "assistants" }),
+      413,
+      "request_too_large",
+    ],
     [
       "a form with too many parts, still sending its file",
       "/v1/audio/transcriptions",
@@ -242,7 +278,9 @@ describe("a refusal is readable by a client that is still writing", () => {
       expect(request.writeError()).toBeNull();
       expect(request.written()).toBeGreaterThanOrEqual(TOTAL);
       expect(stack.sim.recorder.all().length).toBe(before);
-      console.log(`${name}: ${status} after ${answer.ms.toFixed(0)} ms, ${answer.writtenAtAnswer} bytes written by then, ${request.written()} in all, write error: ${request.writeError()}`);
+      console.log(
+        `${name}: ${status} after ${answer.ms.toFixed(0)} ms, ${answer.writtenAtAnswer} bytes written by then, ${request.written()} in all, write error: ${request.writeError()}`,
+      );
       request.destroy();
     });
   }

@@ -38,7 +38,8 @@ const chat = (p: RunningProxy, content: string, extra: Record<string, unknown> =
   post(`${p.url}/v1/chat/completions`, chatBody(content, extra), { authorization: `Bearer ${KEY}`, ...headers });
 const served = (s: RunningSimulator, marker: string) => s.recorder.all().filter((r) => r.bodyText.includes(marker)).length;
 const metrics = async (p: RunningProxy) => (await fetch(`${p.url}/metrics`)).text();
-const quotaOf = async (s: RunningSimulator, deployment: string) => ((await (await fetch(`${s.url}/_sim/quota`)).json()) as QuotaUse[]).find((q) => q.deployment === deployment)!;
+const quotaOf = async (s: RunningSimulator, deployment: string) =>
+  ((await (await fetch(`${s.url}/_sim/quota`)).json()) as QuotaUse[]).find((q) => q.deployment === deployment)!;
 
 /** Send `content` on `model`; return which of a and b served it. */
 async function where(p: RunningProxy, a: RunningSimulator, b: RunningSimulator, model: string, extra: Record<string, unknown> = {}, directive = "") {
@@ -60,7 +61,11 @@ describe("cooldown scope follows what failed", () => {
   for (const [kind, directive] of deploymentRows) {
     test(`${kind} cools that deployment only: the resource's other deployments keep their traffic`, async () => {
       const [a, b] = [await sim("a"), await sim("b")];
-      const p = await proxy({ upstreams: [upstream("a", a, { priority: 0 }), upstream("b", b, { priority: 1 })], timeouts: { first_byte_ms: 600 }, retry: { default_cooldown_ms: 5000 } });
+      const p = await proxy({
+        upstreams: [upstream("a", a, { priority: 0 }), upstream("b", b, { priority: 1 })],
+        timeouts: { first_byte_ms: 600 },
+        retry: { default_cooldown_ms: 5000 },
+      });
       expect(await where(p, a, b, "gpt-4o", {}, directive)).toEqual({ status: 200, a: 1, b: 1 });
       // the failed deployment is skipped now, the same resource's others are not
       expect(await where(p, a, b, "gpt-4o")).toEqual({ status: 200, a: 0, b: 1 });
@@ -94,7 +99,10 @@ describe("cooldown scope follows what failed", () => {
     const stalling = await stallingUpstream(200);
     const b = await sim("b");
     const p = await proxy({
-      upstreams: [{ name: "a", endpoint: stalling.url, api_key: "k", api_version: "2024-10-21", deployments: DEPLOYMENTS, priority: 0 }, upstream("b", b, { priority: 1 })],
+      upstreams: [
+        { name: "a", endpoint: stalling.url, api_key: "k", api_version: "2024-10-21", deployments: DEPLOYMENTS, priority: 0 },
+        upstream("b", b, { priority: 1 }),
+      ],
       timeouts: { idle_ms: 300 },
       retry: { default_cooldown_ms: 5000 },
     });
@@ -114,7 +122,10 @@ describe("cooldown scope follows what failed", () => {
     const stalling = await stallingUpstream(500);
     const b = await sim("b");
     const p = await proxy({
-      upstreams: [{ name: "a", endpoint: stalling.url, api_key: "k", api_version: "2024-10-21", deployments: DEPLOYMENTS, priority: 0 }, upstream("b", b, { priority: 1 })],
+      upstreams: [
+        { name: "a", endpoint: stalling.url, api_key: "k", api_version: "2024-10-21", deployments: DEPLOYMENTS, priority: 0 },
+        upstream("b", b, { priority: 1 }),
+      ],
       timeouts: { idle_ms: 300 },
     });
     const started = Date.now();
@@ -130,7 +141,9 @@ describe("cooldown scope follows what failed", () => {
     const port = new URL(gone.url).port;
     await gone.stop();
     const b = await sim("b");
-    const p = await proxy({ upstreams: [{ name: "gone", endpoint: `http://127.0.0.1:${port}`, api_key: "x", deployments: DEPLOYMENTS }, upstream("b", b, { priority: 1 })] });
+    const p = await proxy({
+      upstreams: [{ name: "gone", endpoint: `http://127.0.0.1:${port}`, api_key: "x", deployments: DEPLOYMENTS }, upstream("b", b, { priority: 1 })],
+    });
     expect((await chat(p, "x", { model: "gpt-4o" })).status).toBe(200);
     expect((await chat(p, "x", { model: "gpt-4.1" })).status).toBe(200);
     const text = await metrics(p);
@@ -154,7 +167,15 @@ describe("cooldown scope follows what failed", () => {
     const a = await startSimulator({ acceptToken: (token) => identity.isValid(token) });
     running.push(a);
     const p = await proxy({
-      upstreams: [{ name: "entra", endpoint: a.url, api_version: "2024-10-21", entra: { tenant_id: "t", client_id: "c", client_secret: "right-secret" }, deployments: DEPLOYMENTS }],
+      upstreams: [
+        {
+          name: "entra",
+          endpoint: a.url,
+          api_version: "2024-10-21",
+          entra: { tenant_id: "t", client_id: "c", client_secret: "right-secret" },
+          deployments: DEPLOYMENTS,
+        },
+      ],
       identity: { authority_host: identity.url, imds_endpoint: identity.url },
     });
     expect((await chat(p, "first")).status).toBe(200);
@@ -172,7 +193,10 @@ describe("cooldown scope follows what failed", () => {
 
   test("cooldowns of deployments named by clients (any_model) are capped: random names cannot grow them", async () => {
     const failing = await stallingUpstream(503, true);
-    const p = await proxy({ upstreams: [{ name: "open", endpoint: failing.url, api_key: "k", api_version: "2024-10-21", any_model: true, deployments: { "gpt-4o": "gpt-4o" } }], retry: { max_attempts: 1 } });
+    const p = await proxy({
+      upstreams: [{ name: "open", endpoint: failing.url, api_key: "k", api_version: "2024-10-21", any_model: true, deployments: { "gpt-4o": "gpt-4o" } }],
+      retry: { max_attempts: 1 },
+    });
     for (let batch = 0; batch < 6; batch++) {
       await Promise.all(Array.from({ length: 25 }, () => chat(p, "x", { model: `random-${crypto.randomUUID().slice(0, 8)}` }).then((r) => r.text())));
     }
@@ -254,7 +278,12 @@ describe("headroom: steer before the 429", () => {
     await chat(p, "fill b", { model: "gpt-4o", max_tokens: 2500 }, { "proxy-src": "bonly" }).then((r) => r.text());
     const marker = crypto.randomUUID();
     await chat(p, marker, { model: "gpt-4o", max_tokens: 1000 }, { "proxy-src": "all" }).then((r) => r.text());
-    const seen = [a, b].flatMap((s) => s.recorder.all().filter((r) => r.bodyText.includes(marker)).map((r) => ({ s, at: r.receivedAt, seq: r.seq })));
+    const seen = [a, b].flatMap((s) =>
+      s.recorder
+        .all()
+        .filter((r) => r.bodyText.includes(marker))
+        .map((r) => ({ s, at: r.receivedAt, seq: r.seq })),
+    );
     expect(seen.length).toBe(2);
     // priority order: A first
     expect(served(a, marker)).toBe(1);
@@ -285,7 +314,15 @@ describe("Azure's own spillover", () => {
 
   test("check shows headroom and spillover settings in its routing table", async () => {
     const file = configFile({
-      upstreams: [{ name: "eastus", endpoint: "https://res.openai.azure.com", api_key: "k", deployments: { "gpt-4o": "gpt-4o-ptu" }, spillover: { "gpt-4o-ptu": "gpt-4o-paygo" } }],
+      upstreams: [
+        {
+          name: "eastus",
+          endpoint: "https://res.openai.azure.com",
+          api_key: "k",
+          deployments: { "gpt-4o": "gpt-4o-ptu" },
+          spillover: { "gpt-4o-ptu": "gpt-4o-paygo" },
+        },
+      ],
       routing: { ptu_spill_at: 90 },
       keys: [{ name: "t", key: KEY }],
     });
@@ -294,7 +331,11 @@ describe("Azure's own spillover", () => {
     expect(on.stdout).toContain("eastus/gpt-4o-ptu (priority 0, weight 1, spillover → gpt-4o-paygo)");
     expect(on.stdout).toContain("Headroom: on");
     expect(on.stdout).toContain(">= 90% utilization");
-    file.write({ upstreams: [{ name: "eastus", endpoint: "https://res.openai.azure.com", api_key: "k", deployments: { "gpt-4o": "gpt-4o" } }], routing: { headroom: false }, keys: [{ name: "t", key: KEY }] });
+    file.write({
+      upstreams: [{ name: "eastus", endpoint: "https://res.openai.azure.com", api_key: "k", deployments: { "gpt-4o": "gpt-4o" } }],
+      routing: { headroom: false },
+      keys: [{ name: "t", key: KEY }],
+    });
     const off = await runProxyCommand(["check", "--config", file.path]);
     expect(off.stdout).toContain("Headroom: off");
   });
@@ -302,7 +343,10 @@ describe("Azure's own spillover", () => {
 
 describe("the simulator's quota, from the command line", () => {
   test("simulate --quota: remaining headers count down, then Azure's 429 with the time to the window's end", async () => {
-    const proc = Bun.spawn([...proxyCommand(), "simulate", "--port", "0", "--key", "k", "--quota", "gpt-4o:requests=2,tokens=100000,window_ms=30000"], { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([...proxyCommand(), "simulate", "--port", "0", "--key", "k", "--quota", "gpt-4o:requests=2,tokens=100000,window_ms=30000"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     running.push({
       stop: async () => {
         proc.kill();
@@ -313,7 +357,12 @@ describe("the simulator's quota, from the command line", () => {
     let out = "";
     while (!/"url":"([^"]+)"/.test(out)) out += new TextDecoder().decode((await reader.read()).value);
     const url = /"url":"([^"]+)"/.exec(out)![1]!;
-    const call = () => fetch(`${url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, { method: "POST", headers: { "api-key": "k", "content-type": "application/json" }, body: JSON.stringify(chatBody("x", { max_tokens: 50 })) });
+    const call = () =>
+      fetch(`${url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, {
+        method: "POST",
+        headers: { "api-key": "k", "content-type": "application/json" },
+        body: JSON.stringify(chatBody("x", { max_tokens: 50 })),
+      });
     const first = await call();
     expect(first.headers.get("x-ratelimit-remaining-requests")).toBe("1");
     expect(Number(first.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThan(100000 - 50);

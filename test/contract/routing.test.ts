@@ -16,7 +16,14 @@ let west: RunningSimulator;
 let proxy: RunningProxy;
 
 function upstream(name: string, sim: RunningSimulator, extra: Record<string, unknown> = {}) {
-  return { name, endpoint: sim.url, api_key: sim.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o", "gpt-4o-mini": "gpt-4o-mini", "gpt-4.1": "gpt-4.1" }, ...extra };
+  return {
+    name,
+    endpoint: sim.url,
+    api_key: sim.key,
+    api_version: "2024-10-21",
+    deployments: { "gpt-4o": "gpt-4o", "gpt-4o-mini": "gpt-4o-mini", "gpt-4.1": "gpt-4.1" },
+    ...extra,
+  };
 }
 
 beforeAll(async () => {
@@ -69,7 +76,10 @@ describe("failover: the client sees no error while a healthy upstream remains", 
     const port = new URL(dead.url).port;
     await dead.stop();
     const file = configFile({
-      upstreams: [{ name: "gone", endpoint: `http://127.0.0.1:${port}`, api_key: "x", deployments: { "gpt-4o": "gpt-4o" } }, upstream("west", west, { priority: 1 })],
+      upstreams: [
+        { name: "gone", endpoint: `http://127.0.0.1:${port}`, api_key: "x", deployments: { "gpt-4o": "gpt-4o" } },
+        upstream("west", west, { priority: 1 }),
+      ],
       keys: [{ name: "t", key: KEY }],
     });
     const p = await startProxy({ args: ["serve", "--config", file.path] });
@@ -176,7 +186,9 @@ describe("weights", () => {
     const p = await startProxy({ args: ["serve", "--config", file.path] });
     try {
       for (let batch = 0; batch < 8; batch++) {
-        await Promise.all(Array.from({ length: 50 }, () => post(`${p.url}/v1/chat/completions`, chatBody("w"), { authorization: `Bearer ${KEY}` }).then((r) => r.text())));
+        await Promise.all(
+          Array.from({ length: 50 }, () => post(`${p.url}/v1/chat/completions`, chatBody("w"), { authorization: `Bearer ${KEY}` }).then((r) => r.text())),
+        );
       }
       const share = a.recorder.all().length / 400;
       // 3:1 → 0.75; 400 draws give a standard deviation of ~0.022, so ±0.08 is > 3.5 sigma

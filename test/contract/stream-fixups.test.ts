@@ -19,7 +19,9 @@ describe("stream fix-ups on (the default)", () => {
   afterAll(() => stack.stop());
 
   test("OpenAI shape: no chunk with empty choices and no usage; the usage chunk stays", async () => {
-    const events = await readEvents(await post(`${stack.proxy.url}/v1/chat/completions`, chatBody("x", { stream: true, stream_options: { include_usage: true } })));
+    const events = await readEvents(
+      await post(`${stack.proxy.url}/v1/chat/completions`, chatBody("x", { stream: true, stream_options: { include_usage: true } })),
+    );
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data));
     expect(chunks.some((c) => c.choices.length === 0 && c.usage === undefined)).toBe(false);
     expect(chunks.at(-1).usage.total_tokens).toBeGreaterThan(0);
@@ -95,7 +97,11 @@ describe("async content filter mode", () => {
   test("the openai client reads the fixed stream without tripping on a missing delta", async () => {
     const OpenAI = (await import("openai")).default;
     const client = new OpenAI({ baseURL: `${stack.proxy.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
-    const stream = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "[sim async_filter=1 reply=a_b_c_d_e_f_g]" }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "[sim async_filter=1 reply=a_b_c_d_e_f_g]" }],
+      stream: true,
+    });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]!.delta.content ?? "";
     expect(text).toBe("a b c d e f g");

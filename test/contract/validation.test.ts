@@ -45,7 +45,10 @@ describe("duplicate keys", () => {
   });
 
   test("any duplicate top-level key is a 400, also on the Azure shape", async () => {
-    await expect400(() => post(chatUrl(), '{"model":"gpt-4o","stream":false,"messages":[{"role":"user","content":"x"}],"stream":true}'), { param: "stream", code: "duplicate_parameter" });
+    await expect400(() => post(chatUrl(), '{"model":"gpt-4o","stream":false,"messages":[{"role":"user","content":"x"}],"stream":true}'), {
+      param: "stream",
+      code: "duplicate_parameter",
+    });
     await expect400(
       () =>
         fetch(`${stack.proxy.url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, {
@@ -60,7 +63,10 @@ describe("duplicate keys", () => {
   // ASP.NET Core's web JSON defaults match property names case-insensitively: there `Model`
   // would be a second model
   test("keys that differ only in case are duplicates too", async () => {
-    await expect400(() => post(chatUrl(), '{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"Model":"gpt-4o-mini"}'), { param: "Model", code: "duplicate_parameter" });
+    await expect400(() => post(chatUrl(), '{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"Model":"gpt-4o-mini"}'), {
+      param: "Model",
+      code: "duplicate_parameter",
+    });
   });
 
   test("a form with two model fields is a 400 naming model", async () => {
@@ -68,10 +74,13 @@ describe("duplicate keys", () => {
     form.append("model", "whisper");
     form.append("model", "gpt-4o-transcribe");
     form.append("file", new File([new Uint8Array(64)], "a.wav", { type: "audio/wav" }));
-    await expect400(() => fetch(`${stack.proxy.url}/v1/audio/transcriptions`, { method: "POST", headers: { authorization: `Bearer ${CLIENT_KEY}` }, body: form }), {
-      param: "model",
-      code: "invalid_value",
-    });
+    await expect400(
+      () => fetch(`${stack.proxy.url}/v1/audio/transcriptions`, { method: "POST", headers: { authorization: `Bearer ${CLIENT_KEY}` }, body: form }),
+      {
+        param: "model",
+        code: "invalid_value",
+      },
+    );
   });
 
   // a parser that reads `name*=` (RFC 2231), the last `name` or the first Content-Disposition
@@ -101,10 +110,13 @@ describe("duplicate keys", () => {
     form.append("model", "whisper");
     form.append("Model", "gpt-4o-transcribe");
     form.append("file", new File([new Uint8Array(64)], "a.wav", { type: "audio/wav" }));
-    await expect400(() => fetch(`${stack.proxy.url}/v1/audio/transcriptions`, { method: "POST", headers: { authorization: `Bearer ${CLIENT_KEY}` }, body: form }), {
-      param: "Model",
-      code: "duplicate_parameter",
-    });
+    await expect400(
+      () => fetch(`${stack.proxy.url}/v1/audio/transcriptions`, { method: "POST", headers: { authorization: `Bearer ${CLIENT_KEY}` }, body: form }),
+      {
+        param: "Model",
+        code: "duplicate_parameter",
+      },
+    );
   });
 
   test("repeated keys inside nested objects are not the proxy's business", async () => {
@@ -116,11 +128,39 @@ describe("duplicate keys", () => {
 describe("messages are checked per role", () => {
   const cases: Array<[string, unknown[], string]> = [
     ["a user message without content", [{ role: "user" }], "messages[0].content"],
-    ["a system message with null content", [{ role: "system", content: null }, { role: "user", content: "x" }], "messages[0].content"],
+    [
+      "a system message with null content",
+      [
+        { role: "system", content: null },
+        { role: "user", content: "x" },
+      ],
+      "messages[0].content",
+    ],
     ["a developer message without content", [{ role: "developer" }, { role: "user", content: "x" }], "messages[0].content"],
-    ["a tool message without content", [{ role: "user", content: "x" }, { role: "tool", tool_call_id: "c1" }], "messages[1].content"],
-    ["a tool message without tool_call_id", [{ role: "user", content: "x" }, { role: "tool", content: "42" }], "messages[1].tool_call_id"],
-    ["an assistant message with neither content nor tool calls", [{ role: "user", content: "x" }, { role: "assistant", content: null }], "messages[1].content"],
+    [
+      "a tool message without content",
+      [
+        { role: "user", content: "x" },
+        { role: "tool", tool_call_id: "c1" },
+      ],
+      "messages[1].content",
+    ],
+    [
+      "a tool message without tool_call_id",
+      [
+        { role: "user", content: "x" },
+        { role: "tool", content: "42" },
+      ],
+      "messages[1].tool_call_id",
+    ],
+    [
+      "an assistant message with neither content nor tool calls",
+      [
+        { role: "user", content: "x" },
+        { role: "assistant", content: null },
+      ],
+      "messages[1].content",
+    ],
   ];
   for (const [name, messages, param] of cases) {
     test(`${name} → 400 naming ${param}`, async () => {
@@ -186,7 +226,13 @@ describe("the request target", () => {
 
 describe("relayed sub-paths", () => {
   test("an encoded '/', '\\' or '.' in a relayed path is refused, never forwarded", async () => {
-    for (const target of ["/v1/files/a%2Fb", "/v1/files/a%2fb/content", "/openai/v1/batches/x%5Cy", "/v1/vector_stores/vs%2E%2E", "/v1/files/%2e%2e/chat/completions"]) {
+    for (const target of [
+      "/v1/files/a%2Fb",
+      "/v1/files/a%2fb/content",
+      "/openai/v1/batches/x%5Cy",
+      "/v1/vector_stores/vs%2E%2E",
+      "/v1/files/%2e%2e/chat/completions",
+    ]) {
       const before = stack.sim.recorder.all().length;
       const answer = await rawStatus(target, "", "GET");
       // A whole `%2e%2e` segment: Bun resolves it itself (then it is GET /v1/chat/completions, a

@@ -112,7 +112,9 @@ describe("a pool of worker processes", () => {
   test("/metrics on any worker counts the requests of all of them", async () => {
     const count = async () => {
       const text = await (await fetch(`${proxy.url}/metrics`, { headers: fresh })).text();
-      const line = text.split("\n").find((l) => l.startsWith('azure_proxy_requests_total{route="chat.completions",model="gpt-4o",upstream="west",status="200"}'));
+      const line = text
+        .split("\n")
+        .find((l) => l.startsWith('azure_proxy_requests_total{route="chat.completions",model="gpt-4o",upstream="west",status="200"}'));
       return Number(line?.split(" ").at(-1) ?? 0);
     };
     const before = await count();
@@ -181,7 +183,8 @@ describe("/metrics with several workers", () => {
         latencies.push(performance.now() - started);
       }
       const texts = await Promise.all(burst);
-      for (const text of texts) expect(text).toMatch(/^azure_proxy_requests_total\{route="chat.completions",model="gpt-4o",upstream="only",status="200"\} 1[2-7]$/m);
+      for (const text of texts)
+        expect(text).toMatch(/^azure_proxy_requests_total\{route="chat.completions",model="gpt-4o",upstream="only",status="200"\} 1[2-7]$/m);
       // every scrape got one of at most two sums
       expect(new Set(texts).size).toBeLessThanOrEqual(2);
       const summed = sums() - before;
@@ -226,7 +229,9 @@ describe("starting and stopping a pool", () => {
     const workers = childPids(p.pid);
     expect(workers).toHaveLength(2);
     const streams = await Promise.all(
-      Array.from({ length: 6 }, () => post(`${p.url}/v1/chat/completions`, chatBody("[sim chunk_ms=40]", { stream: true }), { authorization: `Bearer ${KEY}`, ...fresh })),
+      Array.from({ length: 6 }, () =>
+        post(`${p.url}/v1/chat/completions`, chatBody("[sim chunk_ms=40]", { stream: true }), { authorization: `Bearer ${KEY}`, ...fresh }),
+      ),
     );
     const texts = streams.map((r) => r.text());
     await p.stop("SIGKILL");

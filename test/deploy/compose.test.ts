@@ -26,8 +26,14 @@ let built: { dir: string; binary: string };
 
 beforeAll(() => {
   requireTool(PYTHON, "python3");
-  const parse = Bun.spawnSync([PYTHON, "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", resolve(ROOT, "docker-compose.yml")]);
-  if (parse.exitCode !== 0) throw new Error(`docker-compose.yml is not valid YAML (or PyYAML is missing: apt-get install -y python3-yaml):\n${parse.stderr.toString()}`);
+  const parse = Bun.spawnSync([
+    PYTHON,
+    "-c",
+    "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+    resolve(ROOT, "docker-compose.yml"),
+  ]);
+  if (parse.exitCode !== 0)
+    throw new Error(`docker-compose.yml is not valid YAML (or PyYAML is missing: apt-get install -y python3-yaml):\n${parse.stderr.toString()}`);
   const compose = JSON.parse(parse.stdout.toString()) as { services?: Record<string, Service> };
   service = compose.services?.azure_proxy as Service;
   built = buildBinary("azure-proxy-compose-");

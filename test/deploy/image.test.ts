@@ -22,7 +22,12 @@ function tarEntry(archive: string, name: string): string {
 }
 
 beforeAll(async () => {
-  for (const [tool, pkg] of [["/usr/bin/buildah", "buildah"], ["/usr/bin/ldd", "libc-bin"], ["/usr/bin/curl", "curl"], ["/usr/bin/ss", "iproute2"]] as const) {
+  for (const [tool, pkg] of [
+    ["/usr/bin/buildah", "buildah"],
+    ["/usr/bin/ldd", "libc-bin"],
+    ["/usr/bin/curl", "curl"],
+    ["/usr/bin/ss", "iproute2"],
+  ] as const) {
     requireTool(tool, pkg);
   }
   if (process.getuid?.() !== 0) throw new Error("scripts/build-image.sh needs root (buildah with chroot isolation); run the deploy tests as root");
@@ -77,7 +82,10 @@ describe("scripts/build-image.sh", () => {
   });
 
   test("leaves no containers or processes behind", () => {
-    const leftovers = Bun.spawnSync(["ps", "-eo", "args"]).stdout.toString().split("\n").filter((l) => l.includes(built.binary) || /buildah .*azure-proxy-image\./.test(l));
+    const leftovers = Bun.spawnSync(["ps", "-eo", "args"])
+      .stdout.toString()
+      .split("\n")
+      .filter((l) => l.includes(built.binary) || /buildah .*azure-proxy-image\./.test(l));
     expect(leftovers).toEqual([]);
   });
 });

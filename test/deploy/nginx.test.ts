@@ -175,7 +175,9 @@ describe("deploy/nginx.conf in front of the proxy", () => {
           const event = JSON.parse(String(data));
           types.push(event.type);
           if (event.type === "session.created") {
-            socket.send(JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: "hi" }] } }));
+            socket.send(
+              JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: "hi" }] } }),
+            );
             socket.send(JSON.stringify({ type: "response.create" }));
           }
           if (event.type === "response.done") resolve();
@@ -195,7 +197,11 @@ describe("deploy/nginx.conf in front of the proxy", () => {
   });
 
   test("a Realtime key in the query (?api-key=) is not in nginx's access log; the path is", async () => {
-    const socket = await connectWebSocket(new URL(`${base.replace("http", "ws")}/v1/realtime?model=gpt-realtime&api-key=${CLIENT_KEY}`), { headers: {}, timeoutMs: 5000, maxMessageBytes: 1 << 20 });
+    const socket = await connectWebSocket(new URL(`${base.replace("http", "ws")}/v1/realtime?model=gpt-realtime&api-key=${CLIENT_KEY}`), {
+      headers: {},
+      timeoutMs: 5000,
+      maxMessageBytes: 1 << 20,
+    });
     socket.close(1000, "");
     // nginx writes the line when the connection ends
     await waitFor(() => readFileSync(join(dir, "access.log"), "utf8").includes("GET /v1/realtime HTTP/1.1"), 5000, "the session's access-log line");

@@ -92,9 +92,11 @@ describe("deploy/azure-proxy.service", () => {
   });
 
   test("exit code 2, where it stops restarting, is the binary's code for invalid configuration", async () => {
-    const bad = await runProxyCommand(["serve"], { PATH: "/usr/bin:/bin", ...Object.fromEntries(parseEnvFile(envText)), AZURE_OPENAI_API_VERSION: "not-a-version" }, [
-      built.binary,
-    ]);
+    const bad = await runProxyCommand(
+      ["serve"],
+      { PATH: "/usr/bin:/bin", ...Object.fromEntries(parseEnvFile(envText)), AZURE_OPENAI_API_VERSION: "not-a-version" },
+      [built.binary],
+    );
     expect(bad.stderr).toContain("AZURE_OPENAI_API_VERSION");
     expect(bad.code).toBe(2);
   });

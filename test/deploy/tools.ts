@@ -72,7 +72,13 @@ export function parseEnvFile(text: string): Map<string, string> {
     if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
     const eq = line.indexOf("=");
     if (eq <= 0) throw new Error(`not KEY=value: ${line}`);
-    vars.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1"));
+    vars.set(
+      line.slice(0, eq).trim(),
+      line
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, "$1"),
+    );
   }
   return vars;
 }

@@ -31,7 +31,22 @@ function freePort(): Promise<number> {
 }
 
 async function launch(port: number, dir: string) {
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--protected-mode", "no"];
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--save",
+    "",
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--protected-mode",
+    "no",
+  ];
   const proc = Bun.spawn(["redis-server", ...args], { stdout: "pipe", stderr: "pipe" });
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {

@@ -56,14 +56,25 @@ test("each response_format starts with its own magic; longer input, more audio",
 
 test("bad voice, format, speed or input are 400; speech needs a tts deployment", async () => {
   const url = sim.v1("/audio/speech");
-  for (const body of [{ input: "x", voice: "robot" }, { input: "x", voice: "alloy", response_format: "ogg" }, { input: "x", voice: "alloy", speed: 9 }, { voice: "alloy" }, { input: "x".repeat(4097), voice: "alloy" }]) {
+  for (const body of [
+    { input: "x", voice: "robot" },
+    { input: "x", voice: "alloy", response_format: "ogg" },
+    { input: "x", voice: "alloy", speed: 9 },
+    { voice: "alloy" },
+    { input: "x".repeat(4097), voice: "alloy" },
+  ]) {
     expect((await sim.postJson(url, { model: "tts", ...body })).status).toBe(400);
   }
   expect((await sim.postJson(url, { model: "gpt-4o", input: "x", voice: "alloy" })).status).toBe(400);
 });
 
 test("[sim status=429] names Speech_Create; [sim reset_after=2] cuts the audio mid-stream", async () => {
-  await expectRateLimited(await sim.postJson(sim.v1("/audio/speech"), { model: "tts", input: "[sim status=429 retry_after=2]", voice: "alloy" }), "Speech_Create", 2, expect);
+  await expectRateLimited(
+    await sim.postJson(sim.v1("/audio/speech"), { model: "tts", input: "[sim status=429 retry_after=2]", voice: "alloy" }),
+    "Speech_Create",
+    2,
+    expect,
+  );
   const response = await sim.postJson(sim.v1("/audio/speech"), { model: "tts", input: "[sim reset_after=2] long text ".repeat(20), voice: "alloy" });
   expect(response.status).toBe(200);
   const received: Uint8Array[] = [];

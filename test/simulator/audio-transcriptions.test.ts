@@ -16,7 +16,8 @@ function form(fields: Record<string, string> = {}, file: Uint8Array<ArrayBuffer>
   for (const [k, v] of Object.entries(fields)) f.set(k, v);
   return f;
 }
-const transcribe = (fields?: Record<string, string>, file?: Uint8Array<ArrayBuffer> | null, op = "/audio/transcriptions") => sim.postForm(sim.scoped("whisper", op), form(fields, file));
+const transcribe = (fields?: Record<string, string>, file?: Uint8Array<ArrayBuffer> | null, op = "/audio/transcriptions") =>
+  sim.postForm(sim.scoped("whisper", op), form(fields, file));
 
 test("json (default) → {text}; the uploaded file is recorded byte for byte (size, SHA-256)", async () => {
   const response = await transcribe({ prompt: "a meeting", temperature: "0.2" });
@@ -31,11 +32,24 @@ test("json (default) → {text}; the uploaded file is recorded byte for byte (si
 });
 
 test("verbose_json: task, language, duration, Whisper segments", async () => {
-  const body = (await (await transcribe({ response_format: "verbose_json", language: "de" })).json()) as Record<string, unknown> & { segments: Array<Record<string, unknown>> };
+  const body = (await (await transcribe({ response_format: "verbose_json", language: "de" })).json()) as Record<string, unknown> & {
+    segments: Array<Record<string, unknown>>;
+  };
   expect(body).toMatchObject({ task: "transcribe", language: "german", text: DEFAULT_TRANSCRIPT });
   expect(body.duration).toBe(4); // 64 000 bytes at the assumed 16 000 bytes/s
   expect(body.segments.length).toBe(2);
-  expect(Object.keys(body.segments[0]!)).toEqual(["id", "seek", "start", "end", "text", "tokens", "temperature", "avg_logprob", "compression_ratio", "no_speech_prob"]);
+  expect(Object.keys(body.segments[0]!)).toEqual([
+    "id",
+    "seek",
+    "start",
+    "end",
+    "text",
+    "tokens",
+    "temperature",
+    "avg_logprob",
+    "compression_ratio",
+    "no_speech_prob",
+  ]);
   expect(body.segments.at(-1)!.end).toBe(4);
   const translated = (await (await transcribe({ response_format: "verbose_json" }, audio, "/audio/translations")).json()) as Record<string, unknown>;
   expect(translated).toMatchObject({ task: "translate", language: "english" });

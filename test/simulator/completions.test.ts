@@ -40,7 +40,11 @@ test("several prompts get one choice each, and one prompt_filter_results entry e
 });
 
 test("SSE: the prompt-filter chunk first, text chunks, a finish chunk, usage on request, [DONE]", async () => {
-  const response = await sim.postJson(sim.scoped("gpt-35-turbo-instruct", "/completions"), { prompt: "hi", stream: true, stream_options: { include_usage: true } });
+  const response = await sim.postJson(sim.scoped("gpt-35-turbo-instruct", "/completions"), {
+    prompt: "hi",
+    stream: true,
+    stream_options: { include_usage: true },
+  });
   expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
   const events = await readEvents(response);
   expect(events.at(-1)!.data).toBe("[DONE]");

@@ -42,7 +42,12 @@ test("strings, token ids and lists of token ids; vectors are deterministic per i
   const ids = await embed({ input: [1, 2, 3] });
   expect(ids.body.data).toHaveLength(1);
   expect(ids.body.usage.prompt_tokens).toBe(3);
-  const lists = await embed({ input: [[1, 2], [3, 4, 5]] });
+  const lists = await embed({
+    input: [
+      [1, 2],
+      [3, 4, 5],
+    ],
+  });
   expect(lists.body.data).toHaveLength(2);
   expect(lists.body.usage.prompt_tokens).toBe(5);
 });
@@ -61,7 +66,9 @@ test("dimensions sets the length on text-embedding-3; ada-002 refuses it like Az
   expect(((await embed({ input: "x", dimensions: 256 })).body.data[0]!.embedding as number[]).length).toBe(256);
   const ada = await embed({ input: "x", dimensions: 256 }, "text-embedding-ada-002");
   expect(ada.status).toBe(400);
-  expect(ada.body).toEqual({ error: { message: "This model does not support specifying dimensions.", type: "invalid_request_error", param: null, code: null } } as never);
+  expect(ada.body).toEqual({
+    error: { message: "This model does not support specifying dimensions.", type: "invalid_request_error", param: null, code: null },
+  } as never);
   expect((await embed({ input: "x" }, "text-embedding-ada-002")).status).toBe(200);
 });
 

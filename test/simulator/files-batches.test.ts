@@ -76,7 +76,14 @@ describe("batches", () => {
       const response = await sim.postJson(url, request);
       expect(response.status).toBe(200);
       const batch = (await response.json()) as Record<string, unknown> & { id: string };
-      expect(batch).toMatchObject({ object: "batch", status: "validating", endpoint: "/chat/completions", errors: null, request_counts: { total: 0, completed: 0, failed: 0 }, metadata: request.metadata });
+      expect(batch).toMatchObject({
+        object: "batch",
+        status: "validating",
+        endpoint: "/chat/completions",
+        errors: null,
+        request_counts: { total: 0, completed: 0, failed: 0 },
+        metadata: request.metadata,
+      });
       expect(batch.id).toStartWith("batch_");
       expect(((await (await sim.get(sim.v1(`/batches/${batch.id}`))).json()) as { id: string }).id).toBe(batch.id);
     }
@@ -94,6 +101,11 @@ describe("batches", () => {
     expect((await sim.postJson(sim.v1("/batches"), { endpoint: "/chat/completions" })).status).toBe(400);
     expect((await sim.get(sim.v1("/batches/batch_nope"))).status).toBe(404);
     expect((await sim.postJson(sim.v1("/batches/batch_nope/cancel"), "")).status).toBe(404);
-    await expectRateLimited(await sim.postJson(sim.v1("/batches"), { ...request, metadata: { note: "[sim status=429 retry_after=7]" } }), "Batch_Create", 7, expect);
+    await expectRateLimited(
+      await sim.postJson(sim.v1("/batches"), { ...request, metadata: { note: "[sim status=429 retry_after=7]" } }),
+      "Batch_Create",
+      7,
+      expect,
+    );
   });
 });

@@ -27,7 +27,11 @@ export async function startSim(): Promise<Sim> {
     dated: (op: string, version = GA) => `${sim.url}/openai${op}?api-version=${version}`,
     v1: (op: string, query = "") => `${sim.url}/openai/v1${op}${query}`,
     postJson: (url: string, body: unknown, headers?: Record<string, string>) =>
-      fetch(url, { method: "POST", headers: auth({ "content-type": "application/json", ...headers }), body: typeof body === "string" ? body : JSON.stringify(body) }),
+      fetch(url, {
+        method: "POST",
+        headers: auth({ "content-type": "application/json", ...headers }),
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      }),
     postForm: (url: string, form: FormData, headers?: Record<string, string>) => fetch(url, { method: "POST", headers: auth(headers), body: form }),
     get: (url: string, headers?: Record<string, string>) => fetch(url, { headers: auth(headers) }),
     del: (url: string, headers?: Record<string, string>) => fetch(url, { method: "DELETE", headers: auth(headers) }),

@@ -27,7 +27,9 @@ test("dall-e-3: url, revised_prompt, a per-image prompt_filter_results OBJECT, c
 });
 
 test("dall-e-3 with response_format b64_json; n above 1 refused", async () => {
-  const body = (await (await sim.postJson(sim.scoped("dall-e-3", "/images/generations"), { prompt: "x", response_format: "b64_json" })).json()) as { data: Array<{ b64_json: string; url?: string }> };
+  const body = (await (await sim.postJson(sim.scoped("dall-e-3", "/images/generations"), { prompt: "x", response_format: "b64_json" })).json()) as {
+    data: Array<{ b64_json: string; url?: string }>;
+  };
   expect([...decode(body.data[0]!.b64_json).subarray(0, 8)]).toEqual(PNG_MAGIC);
   expect(body.data[0]!.url).toBeUndefined();
   expect((await sim.postJson(sim.scoped("dall-e-3", "/images/generations"), { prompt: "x", n: 2 })).status).toBe(400);
@@ -83,7 +85,12 @@ test("edits: v1 takes model from the form; a missing image is 400; dall-e-3 cann
 });
 
 test("faults: 429 names ImageGenerations_Create; filter=prompt is the image filter body, also in a multipart prompt", async () => {
-  await expectRateLimited(await sim.postJson(sim.scoped("dall-e-3", "/images/generations"), { prompt: "[sim status=429 retry_after=4]" }), "ImageGenerations_Create", 4, expect);
+  await expectRateLimited(
+    await sim.postJson(sim.scoped("dall-e-3", "/images/generations"), { prompt: "[sim status=429 retry_after=4]" }),
+    "ImageGenerations_Create",
+    4,
+    expect,
+  );
   const filtered = await sim.postJson(sim.scoped("dall-e-3", "/images/generations"), { prompt: "[sim filter=prompt]" });
   expect(filtered.status).toBe(400);
   expect(await filtered.json()).toMatchObject({ error: { code: "contentFilter", message: "Your task failed as a result of our safety system." } });

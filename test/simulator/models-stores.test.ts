@@ -19,7 +19,11 @@ describe("models", () => {
       expect(model.owned_by).toBeUndefined();
     }
     const gpt = body.data.find((m) => m.id === "gpt-4o-2024-11-20")!;
-    expect(gpt).toMatchObject({ status: "succeeded", object: "model", capabilities: { chat_completion: true, completion: false, embeddings: false, inference: true } });
+    expect(gpt).toMatchObject({
+      status: "succeeded",
+      object: "model",
+      capabilities: { chat_completion: true, completion: false, embeddings: false, inference: true },
+    });
     expect(gpt.created_at).toBe(Date.parse("2024-11-20T00:00:00Z") / 1000);
     expect(body.data.find((m) => m.id === "text-embedding-3-small")!.capabilities).toMatchObject({ embeddings: true });
   });
@@ -37,7 +41,9 @@ describe("models", () => {
 
 describe("vector stores (v1 only)", () => {
   test("create, get, list, delete, then 404; not on the dated API", async () => {
-    const created = (await (await sim.postJson(sim.v1("/vector_stores"), { name: "docs", file_ids: ["file-1", "file-2"], metadata: { a: "b" } })).json()) as Record<string, unknown> & { id: string };
+    const created = (await (
+      await sim.postJson(sim.v1("/vector_stores"), { name: "docs", file_ids: ["file-1", "file-2"], metadata: { a: "b" } })
+    ).json()) as Record<string, unknown> & { id: string };
     expect(created).toMatchObject({ object: "vector_store", name: "docs", status: "completed", file_counts: { completed: 2, total: 2 }, metadata: { a: "b" } });
     expect(created.id).toStartWith("vs_");
     expect(await (await sim.get(sim.v1(`/vector_stores/${created.id}`))).json()).toEqual(created);
@@ -59,7 +65,13 @@ describe("fine-tuning jobs", () => {
     const response = await sim.postJson(sim.dated("/fine_tuning/jobs"), { model: "gpt-4o-mini-2024-07-18", training_file: "file-abc" });
     expect(response.status).toBe(201);
     const job = (await response.json()) as Record<string, unknown> & { id: string };
-    expect(job).toMatchObject({ object: "fine_tuning.job", status: "pending", model: "gpt-4o-mini-2024-07-18", training_file: "file-abc", hyperparameters: { n_epochs: -1 } });
+    expect(job).toMatchObject({
+      object: "fine_tuning.job",
+      status: "pending",
+      model: "gpt-4o-mini-2024-07-18",
+      training_file: "file-abc",
+      hyperparameters: { n_epochs: -1 },
+    });
     expect(job.id).toMatch(/^ftjob-[0-9a-f]{32}$/);
     expect(response.headers.get("location")).toBe(`${sim.url}/openai/fine_tuning/jobs/${job.id}`);
     expect(await (await sim.get(sim.v1(`/fine_tuning/jobs/${job.id}`))).json()).toEqual(job);
@@ -70,9 +82,18 @@ describe("fine-tuning jobs", () => {
   test("v1 create answers 200; missing fields 400; unknown id 404; 429 names FineTuning_Create", async () => {
     const response = await sim.postJson(sim.v1("/fine_tuning/jobs"), { model: "gpt-4o-mini-2024-07-18", training_file: "file-abc" });
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { hyperparameters: unknown }).hyperparameters).toEqual({ n_epochs: "auto", batch_size: "auto", learning_rate_multiplier: "auto" });
+    expect(((await response.json()) as { hyperparameters: unknown }).hyperparameters).toEqual({
+      n_epochs: "auto",
+      batch_size: "auto",
+      learning_rate_multiplier: "auto",
+    });
     expect((await sim.postJson(sim.v1("/fine_tuning/jobs"), { model: "x" })).status).toBe(400);
     expect((await sim.get(sim.v1("/fine_tuning/jobs/ftjob-nope"))).status).toBe(404);
-    await expectRateLimited(await sim.postJson(sim.v1("/fine_tuning/jobs"), { model: "x", training_file: "[sim status=429 retry_after=2]" }), "FineTuning_Create", 2, expect);
+    await expectRateLimited(
+      await sim.postJson(sim.v1("/fine_tuning/jobs"), { model: "x", training_file: "[sim status=429 retry_after=2]" }),
+      "FineTuning_Create",
+      2,
+      expect,
+    );
   });
 });

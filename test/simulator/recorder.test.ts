@@ -60,9 +60,21 @@ test("the control paths list and reset what was received", async () => {
 test("strictV1Preview: v1-preview operations need api-version=preview", async () => {
   const strict = createSimulator({ apiKey: "k", strictV1Preview: true });
   const call = (query: string) =>
-    strict.fetch(new Request(`http://sim/openai/v1/images/generations${query}`, { method: "POST", headers: { "api-key": "k" }, body: JSON.stringify({ model: "dall-e-3", prompt: "x" }) }));
+    strict.fetch(
+      new Request(`http://sim/openai/v1/images/generations${query}`, {
+        method: "POST",
+        headers: { "api-key": "k" },
+        body: JSON.stringify({ model: "dall-e-3", prompt: "x" }),
+      }),
+    );
   expect((await call("")).status).toBe(404);
   expect((await call("?api-version=preview")).status).toBe(200);
-  const embeddings = await strict.fetch(new Request("http://sim/openai/v1/embeddings", { method: "POST", headers: { "api-key": "k" }, body: JSON.stringify({ model: "text-embedding-3-small", input: "x" }) }));
+  const embeddings = await strict.fetch(
+    new Request("http://sim/openai/v1/embeddings", {
+      method: "POST",
+      headers: { "api-key": "k" },
+      body: JSON.stringify({ model: "text-embedding-3-small", input: "x" }),
+    }),
+  );
   expect(embeddings.status).toBe(200);
 });

@@ -30,7 +30,15 @@ describe("create", () => {
       const body = await create({ input: "Say hi" }, url);
       expect(body.id).toStartWith("resp_");
       expect(body).toMatchObject({ object: "response", status: "completed", model: "gpt-4o", background: false });
-      expect(body.output).toEqual([{ id: expect.stringMatching(/^msg_/), type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", annotations: [], text: DEFAULT_REPLY }] } as never]);
+      expect(body.output).toEqual([
+        {
+          id: expect.stringMatching(/^msg_/),
+          type: "message",
+          status: "completed",
+          role: "assistant",
+          content: [{ type: "output_text", annotations: [], text: DEFAULT_REPLY }],
+        } as never,
+      ]);
       expect(body.usage!.total_tokens).toBe(body.usage!.input_tokens + body.usage!.output_tokens);
     }
   });
@@ -55,14 +63,24 @@ describe("create", () => {
     expect(errored.map((e) => e.event)).toEqual(["response.created", "response.in_progress", "response.output_item.added", "error"]);
     expect(errored[3]!.data).toMatchObject({ type: "error", sequence_number: 3, code: "server_error" });
     const cut = await sim.postJson(sim.v1("/responses"), { model: "gpt-4o", input: "[sim reset_after=4]", stream: true });
-    expect(await cut.text().then(() => "ended", () => "cut")).toBe("cut");
+    expect(
+      await cut.text().then(
+        () => "ended",
+        () => "cut",
+      ),
+    ).toBe("cut");
   });
 
   test("[sim filter=output] → status incomplete, reason content_filter; 429 names Responses_Create", async () => {
     const body = (await create({ input: "[sim filter=output]" })) as ResponseObject & { incomplete_details: unknown };
     expect(body.status).toBe("incomplete");
     expect(body.incomplete_details).toEqual({ reason: "content_filter" });
-    await expectRateLimited(await sim.postJson(sim.v1("/responses"), { model: "gpt-4o", input: "[sim status=429 retry_after=3]" }), "Responses_Create", 3, expect);
+    await expectRateLimited(
+      await sim.postJson(sim.v1("/responses"), { model: "gpt-4o", input: "[sim status=429 retry_after=3]" }),
+      "Responses_Create",
+      3,
+      expect,
+    );
   });
 
   test("bad input is 400; an unknown deployment 404", async () => {
@@ -73,12 +91,21 @@ describe("create", () => {
 
 describe("stored responses", () => {
   test("GET returns it; input_items lists the input messages; DELETE removes it; then 404", async () => {
-    const created = await create({ input: [{ role: "system", content: "Be brief." }, { role: "user", content: "Hi" }] });
+    const created = await create({
+      input: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Hi" },
+      ],
+    });
     const got = (await (await sim.get(sim.v1(`/responses/${created.id}`))).json()) as ResponseObject;
     expect(got).toEqual(created);
     const dated = await sim.get(sim.dated(`/responses/${created.id}`, PREVIEW));
     expect(dated.status).toBe(200);
-    const items = (await (await sim.get(sim.v1(`/responses/${created.id}/input_items`, "?order=asc"))).json()) as { object: string; data: Array<Record<string, unknown>>; has_more: boolean };
+    const items = (await (await sim.get(sim.v1(`/responses/${created.id}/input_items`, "?order=asc"))).json()) as {
+      object: string;
+      data: Array<Record<string, unknown>>;
+      has_more: boolean;
+    };
     expect(items.object).toBe("list");
     expect(items.has_more).toBe(false);
     expect(items.data.map((i) => [i.type, i.role, i.content])).toEqual([

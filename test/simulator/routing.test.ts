@@ -17,7 +17,11 @@ const chat = { messages: [{ role: "user", content: "hi" }] };
 
 describe("api-version", () => {
   test("dated routes need a dated api-version, else 404 Resource not found", async () => {
-    for (const url of [`${sim.url}/openai/deployments/gpt-4o/chat/completions`, sim.scoped("gpt-4o", "/chat/completions", "latest"), `${sim.url}/openai/files`]) {
+    for (const url of [
+      `${sim.url}/openai/deployments/gpt-4o/chat/completions`,
+      sim.scoped("gpt-4o", "/chat/completions", "latest"),
+      `${sim.url}/openai/files`,
+    ]) {
       const response = await (url.endsWith("/files") ? sim.get(url) : sim.postJson(url, chat));
       expect(response.status).toBe(404);
       expect(await response.json()).toEqual(AZURE_BODIES.resourceNotFound);
@@ -40,7 +44,12 @@ describe("api-version", () => {
   });
 
   test("the dated Responses API exists from 2025-03-01-preview on", async () => {
-    for (const [version, status] of [[GA, 404], ["2024-12-01-preview", 404], ["2025-03-01-preview", 200], [PREVIEW, 200]] as const) {
+    for (const [version, status] of [
+      [GA, 404],
+      ["2024-12-01-preview", 404],
+      ["2025-03-01-preview", 200],
+      [PREVIEW, 200],
+    ] as const) {
       expect((await sim.postJson(sim.dated("/responses", version), { model: "gpt-4o", input: "hi" })).status).toBe(status);
     }
   });
@@ -113,7 +122,9 @@ describe("deployments and models", () => {
   test("models newer than the dated api-version are refused like Azure gates o3-mini (§1.5)", async () => {
     const response = await sim.postJson(sim.scoped("gpt-image-1", "/images/generations", GA), { prompt: "x" });
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: { code: "BadRequest", message: "Model gpt-image-1 is enabled only for api versions 2025-04-01-preview and later" } });
+    expect(await response.json()).toEqual({
+      error: { code: "BadRequest", message: "Model gpt-image-1 is enabled only for api versions 2025-04-01-preview and later" },
+    });
   });
 
   test("the deployment is echoed in x-ms-deployment-name", async () => {

@@ -62,7 +62,13 @@ beforeAll(async () => {
   westus = await startSimulator({ name: "westus" });
   const config = {
     upstreams: [
-      { name: "eastus", endpoint: eastus.url, api_key: eastus.key, api_version: "2024-10-21", deployments: { "gpt-4o": "gpt-4o", "gpt-4o-mini": "gpt-4o-mini", "text-embedding-3-small": "text-embedding-3-small" } },
+      {
+        name: "eastus",
+        endpoint: eastus.url,
+        api_key: eastus.key,
+        api_version: "2024-10-21",
+        deployments: { "gpt-4o": "gpt-4o", "gpt-4o-mini": "gpt-4o-mini", "text-embedding-3-small": "text-embedding-3-small" },
+      },
       { name: "westus", endpoint: westus.url, api_key: westus.key, priority: 1, deployments: { "gpt-4o": "gpt-4o" } },
     ],
     keys: [
@@ -124,7 +130,9 @@ describe("the status page in Chromium", () => {
     await page.waitForSelector('[data-upstream="westus"]', WAIT);
     const upstreams = await page.$$eval("[data-upstream]", (els) => els.map((e) => e.getAttribute("data-upstream")));
     expect(upstreams).toEqual(["eastus", "westus"]);
-    const rows = await page.$$eval('[data-upstream="eastus"] tr[data-deployment]', (els) => els.map((e) => [e.getAttribute("data-deployment"), e.getAttribute("data-state"), e.textContent]));
+    const rows = await page.$$eval('[data-upstream="eastus"] tr[data-deployment]', (els) =>
+      els.map((e) => [e.getAttribute("data-deployment"), e.getAttribute("data-state"), e.textContent]),
+    );
     expect(rows.map((r) => r[0])).toEqual(["gpt-4o", "gpt-4o-mini", "text-embedding-3-small"]);
     // the state is written as a word, not colour alone
     for (const [, state, text] of rows) expect([state, text]).toEqual(["ok", expect.stringContaining("ok")]);
@@ -193,7 +201,13 @@ describe("the status page in Chromium", () => {
     const page = await openPage();
     await signIn(page, ADMIN);
     await page.waitForSelector('[data-upstream="eastus"]', WAIT);
-    const boxes = () => page.$$eval("main section, #charts figure, [data-key]", (els) => els.map((e) => { const r = e.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.height)]; }));
+    const boxes = () =>
+      page.$$eval("main section, #charts figure, [data-key]", (els) =>
+        els.map((e) => {
+          const r = e.getBoundingClientRect();
+          return [Math.round(r.top), Math.round(r.height)];
+        }),
+      );
     const updated = await page.$eval("#meta", (e) => e.textContent);
     const first = await boxes();
     await chat(BOB, "traffic between two refreshes");
@@ -208,7 +222,10 @@ describe("the status page in Chromium", () => {
     await chat(BOB, "[sim status=500]", { model: "gpt-4o-mini" });
     await chat(ALICE, "[sim status=429 retry_after=45 on=eastus]", { model: "gpt-4o-mini" });
     for (let i = 0; i < 3; i++) await chat(BOB, `bob ${i}`, { stream: i === 0 });
-    for (const [width, height] of [[1280, 800], [375, 812]] as const) {
+    for (const [width, height] of [
+      [1280, 800],
+      [375, 812],
+    ] as const) {
       for (const scheme of ["light", "dark"] as const) {
         const page = await browser.newPage();
         page.on("pageerror", (error) => pageErrors.push(String(error)));

@@ -5,7 +5,10 @@ import { FileField, ModelName, nullable, open } from "./common.ts";
 const formFields = {
   file: FileField,
   response_format: t.Optional(
-    t.Union(["json", "text", "srt", "verbose_json", "vtt"].map((f) => t.Literal(f)), { hint: 'one of "json", "text", "srt", "verbose_json", "vtt"' }),
+    t.Union(
+      ["json", "text", "srt", "verbose_json", "vtt"].map((f) => t.Literal(f)),
+      { hint: 'one of "json", "text", "srt", "verbose_json", "vtt"' },
+    ),
   ),
   temperature: t.Optional(t.String({ pattern: "^\\s*-?\\d+(\\.\\d+)?\\s*$", hint: "a number" })),
   stream: t.Optional(t.Union([t.Literal("true"), t.Literal("false")], { hint: '"true" or "false"' })),

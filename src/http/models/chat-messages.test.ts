@@ -15,7 +15,12 @@ function paramOf(messages: Parameters<typeof checkChatMessages>[0]): string | nu
 describe("checkChatMessages", () => {
   test("system, developer, user and tool messages need content; null is no content", () => {
     for (const role of ["system", "developer", "user", "tool"]) {
-      expect(paramOf([{ role: "user", content: "hi" }, { role, tool_call_id: "c" }])).toBe("messages[1].content");
+      expect(
+        paramOf([
+          { role: "user", content: "hi" },
+          { role, tool_call_id: "c" },
+        ]),
+      ).toBe("messages[1].content");
       expect(paramOf([{ role, content: null, tool_call_id: "c" }])).toBe("messages[0].content");
       expect(paramOf([{ role, content: "", tool_call_id: "c" }])).toBeUndefined();
     }

@@ -21,7 +21,8 @@ export function checkChatMessages(messages: readonly Message[]): void {
     const m = messages[i]!;
     const hasContent = m.content !== undefined && m.content !== null;
     if (NEEDS_CONTENT.has(m.role) && !hasContent) throw missing(`messages[${i}].content`, `a '${m.role}' message needs content`);
-    if (m.role === "tool" && typeof m.tool_call_id !== "string") throw missing(`messages[${i}].tool_call_id`, "a 'tool' message answers one tool call by its id");
+    if (m.role === "tool" && typeof m.tool_call_id !== "string")
+      throw missing(`messages[${i}].tool_call_id`, "a 'tool' message answers one tool call by its id");
     if (m.role === "assistant" && !hasContent && !answeredOtherwise(m)) {
       throw missing(`messages[${i}].content`, "an 'assistant' message needs content, tool_calls, function_call, audio or refusal");
     }

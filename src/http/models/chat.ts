@@ -16,9 +16,7 @@ const ContentPart = t.Object({ type: t.String({ minLength: 1 }) }, open);
 const Message = t.Object(
   {
     role: Role,
-    content: t.Optional(
-      t.Union([t.String(), t.Array(ContentPart), t.Null()], { hint: "expected a string, an array of content parts, or null" }),
-    ),
+    content: t.Optional(t.Union([t.String(), t.Array(ContentPart), t.Null()], { hint: "expected a string, an array of content parts, or null" })),
   },
   open,
 );

@@ -9,5 +9,8 @@ export const nullable = <T extends TSchema>(schema: T) => t.Optional(t.Union([sc
 export const ModelName = t.String({ minLength: 1, hint: "a non-empty model name" });
 
 /** A file part of a multipart form, as request-body.ts describes it to the schema. */
-const FileInfo = t.Object({ filename: t.String(), size: t.Integer(), content_type: t.Union([t.String(), t.Null()]) }, { hint: "a file (a form part with a filename)" });
+const FileInfo = t.Object(
+  { filename: t.String(), size: t.Integer(), content_type: t.Union([t.String(), t.Null()]) },
+  { hint: "a file (a form part with a filename)" },
+);
 export const FileField = t.Union([FileInfo, t.Array(FileInfo, { minItems: 1 })], { hint: "a file (a form part with a filename)" });

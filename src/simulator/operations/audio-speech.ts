@@ -18,14 +18,29 @@ const CHUNK = 4096;
 export function handleSpeech({ body, faults, headers, streamed }: OperationContext): Response {
   const input = body.input;
   if (typeof input !== "string" || input === "") return json(invalidRequest("'input' is a required property", "input"), 400, headers);
-  if (input.length > 4096) return json(invalidRequest(`'input' is too long: ${input.length} characters, the maximum is 4096.`, "input", "string_above_max_length"), 400, headers);
+  if (input.length > 4096)
+    return json(invalidRequest(`'input' is too long: ${input.length} characters, the maximum is 4096.`, "input", "string_above_max_length"), 400, headers);
   if (typeof body.voice !== "string" || !VOICES.includes(body.voice)) {
-    return json(invalidRequest(`Invalid value: '${String(body.voice)}'. Supported values are: ${VOICES.map((v) => `'${v}'`).join(", ")}.`, "voice", "invalid_value"), 400, headers);
+    return json(
+      invalidRequest(`Invalid value: '${String(body.voice)}'. Supported values are: ${VOICES.map((v) => `'${v}'`).join(", ")}.`, "voice", "invalid_value"),
+      400,
+      headers,
+    );
   }
   const format = (body.response_format ?? "mp3") as Format;
-  if (!FORMATS.includes(format)) return json(invalidRequest(`Invalid value: '${String(format)}'. Supported values are: ${FORMATS.map((f) => `'${f}'`).join(", ")}.`, "response_format", "invalid_value"), 400, headers);
+  if (!FORMATS.includes(format))
+    return json(
+      invalidRequest(
+        `Invalid value: '${String(format)}'. Supported values are: ${FORMATS.map((f) => `'${f}'`).join(", ")}.`,
+        "response_format",
+        "invalid_value",
+      ),
+      400,
+      headers,
+    );
   const speed = body.speed ?? 1;
-  if (typeof speed !== "number" || speed < 0.25 || speed > 4) return json(invalidRequest("Invalid 'speed': number must be between 0.25 and 4.0.", "speed", "invalid_value"), 400, headers);
+  if (typeof speed !== "number" || speed < 0.25 || speed > 4)
+    return json(invalidRequest("Invalid 'speed': number must be between 0.25 and 4.0.", "speed", "invalid_value"), 400, headers);
 
   const audio = fakeAudio(format, Math.round((8192 + input.length * 256) / speed));
   const chunks: Step[] = [];

@@ -35,11 +35,23 @@ function speechToText({ form, model, faults, headers }: OperationContext, task: 
   }
   const format = field(form, "response_format") || "json";
   if (!FORMATS.includes(format)) {
-    return json(invalidRequest(`Invalid value: '${format}'. Supported values are: 'json', 'text', 'srt', 'verbose_json', and 'vtt'.`, "response_format", "invalid_value"), 400, headers);
+    return json(
+      invalidRequest(`Invalid value: '${format}'. Supported values are: 'json', 'text', 'srt', 'verbose_json', and 'vtt'.`, "response_format", "invalid_value"),
+      400,
+      headers,
+    );
   }
   if (!baseModelName(model).startsWith("whisper") && format !== "json" && format !== "text") {
     // gpt-4o-transcribe only writes json or text (§7 preview models; OpenAI's wording, inferred)
-    return json(invalidRequest(`response_format '${format}' is not compatible with model '${baseModelName(model)}'. Use 'json' or 'text' instead.`, "response_format", "unsupported_value"), 400, headers);
+    return json(
+      invalidRequest(
+        `response_format '${format}' is not compatible with model '${baseModelName(model)}'. Use 'json' or 'text' instead.`,
+        "response_format",
+        "unsupported_value",
+      ),
+      400,
+      headers,
+    );
   }
   const temperature = field(form, "temperature");
   if (temperature !== "" && !(Number(temperature) >= 0 && Number(temperature) <= 1)) {
@@ -62,9 +74,15 @@ function speechToText({ form, model, faults, headers }: OperationContext, task: 
     return `${pad(Math.floor(ms / 3600000))}:${pad(Math.floor(ms / 60000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}${sep}${pad(ms % 1000, 3)}`;
   };
   if (format === "srt") {
-    return new Response(segments.map((s, i) => `${i + 1}\n${stamp(s.start, ",")} --> ${stamp(s.end, ",")}\n${s.text.trim()}\n\n`).join(""), { status: 200, headers });
+    return new Response(segments.map((s, i) => `${i + 1}\n${stamp(s.start, ",")} --> ${stamp(s.end, ",")}\n${s.text.trim()}\n\n`).join(""), {
+      status: 200,
+      headers,
+    });
   }
-  return new Response(`WEBVTT\n\n${segments.map((s) => `${stamp(s.start, ".")} --> ${stamp(s.end, ".")}\n${s.text.trim()}\n\n`).join("")}`, { status: 200, headers });
+  return new Response(`WEBVTT\n\n${segments.map((s) => `${stamp(s.start, ".")} --> ${stamp(s.end, ".")}\n${s.text.trim()}\n\n`).join("")}`, {
+    status: 200,
+    headers,
+  });
 }
 
 /** Whisper's segment shape (§7 audioVerboseResponse), one per sentence, spread over the duration. */

@@ -52,7 +52,17 @@ export function completeBatch(state: OperationContext["state"], id: string): Res
   const batch = state.batches.get(id);
   if (!batch) return json(notFound("Batch", id), 404, new Headers());
   const content = new TextEncoder().encode('{"custom_id":"1","response":{"status_code":200}}\n');
-  const file = { id: `file-${crypto.randomUUID().replaceAll("-", "")}`, object: "file" as const, bytes: content.length, created_at: unixNow(), filename: "batch_output.jsonl", purpose: "batch_output", status: "processed", content, contentType: "application/jsonl" };
+  const file = {
+    id: `file-${crypto.randomUUID().replaceAll("-", "")}`,
+    object: "file" as const,
+    bytes: content.length,
+    created_at: unixNow(),
+    filename: "batch_output.jsonl",
+    purpose: "batch_output",
+    status: "processed",
+    content,
+    contentType: "application/jsonl",
+  };
   state.files.put(file.id, file);
   const done = { ...batch, status: "completed", completed_at: unixNow(), output_file_id: file.id };
   state.batches.put(id, done);

@@ -92,7 +92,14 @@ export function streamSteps(request: ChatRequest, model: string, reply: string, 
       object: "",
       created: 0,
       model: "",
-      choices: [{ index: 0, finish_reason: null, content_filter_results: FILTER_RESULTS, content_filter_offsets: { check_offset: 0, start_offset: 0, end_offset: offset } }],
+      choices: [
+        {
+          index: 0,
+          finish_reason: null,
+          content_filter_results: FILTER_RESULTS,
+          content_filter_offsets: { check_offset: 0, start_offset: 0, end_offset: offset },
+        },
+      ],
       usage: null,
     });
   parts.forEach((part, i) => {

@@ -69,7 +69,14 @@ export function handleCompletions({ body, model, faults, headers, entry, streame
   const withUsage = request.stream_options?.include_usage === true;
   const usageNull = withUsage ? { usage: null } : {};
   const chunk = (choice: Record<string, unknown>) =>
-    JSON.stringify({ choices: [{ content_filter_results: {}, ...choice, index: 0, logprobs: null }], created, id, model, object: "text_completion", ...usageNull });
+    JSON.stringify({
+      choices: [{ content_filter_results: {}, ...choice, index: 0, logprobs: null }],
+      created,
+      id,
+      model,
+      object: "text_completion",
+      ...usageNull,
+    });
   const events: string[] = [];
   if (!faults.noPromptChunk) {
     events.push(JSON.stringify({ choices: [], created: 0, id: "", model: "", object: "", prompt_filter_results: promptFilterResults(inputs.length) }));

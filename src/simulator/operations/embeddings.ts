@@ -39,13 +39,21 @@ export function handleEmbeddings({ body, model, headers }: OperationContext): Re
     // Azure passes OpenAI's refusal through for ada-002 [issues microsoft/kernel-memory#805, SciPhi-AI/R2R#768]
     if (!model.startsWith("text-embedding-3")) return json(invalidRequest("This model does not support specifying dimensions."), 400, headers);
     if (!Number.isInteger(body.dimensions) || (body.dimensions as number) < 1 || (body.dimensions as number) > 3072) {
-      return json(invalidRequest(`Invalid value for 'dimensions' = ${JSON.stringify(body.dimensions)}. Must be a positive integer up to 3072.`, "dimensions"), 400, headers);
+      return json(
+        invalidRequest(`Invalid value for 'dimensions' = ${JSON.stringify(body.dimensions)}. Must be a positive integer up to 3072.`, "dimensions"),
+        400,
+        headers,
+      );
     }
     dimensions = body.dimensions as number;
   }
   const base64 = body.encoding_format === "base64";
   if (body.encoding_format !== undefined && body.encoding_format !== null && !base64 && body.encoding_format !== "float") {
-    return json(invalidRequest(`Invalid value: '${String(body.encoding_format)}'. Supported values are: 'float' and 'base64'.`, "encoding_format", "invalid_value"), 400, headers);
+    return json(
+      invalidRequest(`Invalid value: '${String(body.encoding_format)}'. Supported values are: 'float' and 'base64'.`, "encoding_format", "invalid_value"),
+      400,
+      headers,
+    );
   }
 
   const data = inputs.map((input, index) => {

@@ -33,20 +33,34 @@ export function handleImageGenerations({ body, model, faults, headers, url }: Op
 
   if (isGptImage(model)) {
     // §7: "`response_format` is not supported: output is always b64_json" (message: OpenAI's, inferred)
-    if (body.response_format !== undefined) return json(invalidRequest("Unknown parameter: 'response_format'.", "response_format", "unknown_parameter"), 400, headers);
+    if (body.response_format !== undefined)
+      return json(invalidRequest("Unknown parameter: 'response_format'.", "response_format", "unknown_parameter"), 400, headers);
     const n = typeof body.n === "number" ? body.n : 1;
-    if (!Number.isInteger(n) || n < 1 || n > 10) return json(invalidRequest(`Invalid 'n': integer must be between 1 and 10.`, "n", "invalid_value"), 400, headers);
+    if (!Number.isInteger(n) || n < 1 || n > 10)
+      return json(invalidRequest(`Invalid 'n': integer must be between 1 and 10.`, "n", "invalid_value"), 400, headers);
     return json(gptImageResult(created, n), 200, headers);
   }
 
   // dall-e-3: n is 1 (spec: min 1, max 1)
   if (body.n !== undefined && body.n !== 1) return json(invalidRequest("You must provide n=1 for this model.", "n"), 400, headers);
   const format = body.response_format ?? "url";
-  if (format !== "url" && format !== "b64_json") return json(invalidRequest(`Invalid value: '${String(format)}'. Supported values are: 'url' and 'b64_json'.`, "response_format", "invalid_value"), 400, headers);
+  if (format !== "url" && format !== "b64_json")
+    return json(
+      invalidRequest(`Invalid value: '${String(format)}'. Supported values are: 'url' and 'b64_json'.`, "response_format", "invalid_value"),
+      400,
+      headers,
+    );
   const expiry = new Date(Date.now() + 24 * 3600_000).toISOString().replace(/\.\d+Z$/, "Z");
-  const image = format === "url" ? { url: `${url.origin}/_sim/images/${crypto.randomUUID()}/generated_00.png?se=${encodeURIComponent(expiry)}&sig=simulated` } : { b64_json: PNG_BASE64 };
+  const image =
+    format === "url"
+      ? { url: `${url.origin}/_sim/images/${crypto.randomUUID()}/generated_00.png?se=${encodeURIComponent(expiry)}&sig=simulated` }
+      : { b64_json: PNG_BASE64 };
   const revised = `A simulated rendering of: ${prompt.slice(0, 200)}`;
-  return json({ created, data: [{ revised_prompt: revised, prompt_filter_results: PROMPT_FILTER, ...image, content_filter_results: CONTENT_FILTER }] }, 200, headers);
+  return json(
+    { created, data: [{ revised_prompt: revised, prompt_filter_results: PROMPT_FILTER, ...image, content_filter_results: CONTENT_FILTER }] },
+    200,
+    headers,
+  );
 }
 
 export function handleImageEdits({ form, faults, headers }: OperationContext): Response {
@@ -55,7 +69,8 @@ export function handleImageEdits({ form, faults, headers }: OperationContext): R
   if (field(form, "prompt") === "") return json(invalidRequest("'prompt' is a required property", "prompt"), 400, headers);
   if (faults.filter === "output") return json({ created: unixNow(), ...IMAGE_OUTPUT_FILTERED }, 400, headers);
   const n = Number(field(form, "n") || "1");
-  if (!Number.isInteger(n) || n < 1 || n > 10) return json(invalidRequest(`Invalid 'n': integer must be between 1 and 10.`, "n", "invalid_value"), 400, headers);
+  if (!Number.isInteger(n) || n < 1 || n > 10)
+    return json(invalidRequest(`Invalid 'n': integer must be between 1 and 10.`, "n", "invalid_value"), 400, headers);
   return json(gptImageResult(unixNow(), n), 200, headers);
 }
 

@@ -72,7 +72,13 @@ export function finishedResponse(ctx: OperationContext, id: string, createdAt: n
   const content = [{ type: "output_text", annotations: [], text }];
   const message = { id: messageId, type: "message", status: filtered ? "incomplete" : "completed", content, role: "assistant" };
   const input = Math.max(1, tokens(textOf(items) + String(ctx.body.instructions ?? "")).length);
-  const usage = { input_tokens: input, input_tokens_details: { cached_tokens: 0 }, output_tokens: parts.length, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: input + parts.length };
+  const usage = {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: parts.length,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: input + parts.length,
+  };
   const response = responseObject(ctx, id, createdAt, filtered ? "incomplete" : "completed", [message], usage, filtered ? { reason: "content_filter" } : null);
   return { response, parts, message };
 }
@@ -111,8 +117,16 @@ export function handleCreateResponse(ctx: OperationContext): Response {
     ["response.output_item.done", { output_index: 0, item: final.message }],
     [final.response.status === "completed" ? "response.completed" : "response.incomplete", { response: final.response }],
   ];
-  const frame = (type: string, sequence: number, payload: Record<string, unknown>): Step => ({ frame: `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence, ...payload })}\n\n` });
+  const frame = (type: string, sequence: number, payload: Record<string, unknown>): Step => ({
+    frame: `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence, ...payload })}\n\n`,
+  });
   const error = frame("error", faults.errorAfter ?? 0, { code: "server_error", message: "The server had an error processing your request.", param: null });
   headers.set("content-type", "text/event-stream; charset=utf-8");
-  return ctx.streamed(applyStreamFaults(events.map(([type, payload], i) => frame(type, i, payload)), faults, { error: [error], done: [] }));
+  return ctx.streamed(
+    applyStreamFaults(
+      events.map(([type, payload], i) => frame(type, i, payload)),
+      faults,
+      { error: [error], done: [] },
+    ),
+  );
 }

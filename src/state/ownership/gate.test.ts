@@ -31,7 +31,8 @@ const settle = async () => {
 };
 
 test("a streamed create whose claim fails still streams every event, and nothing is left unhandled", async () => {
-  const events = 'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\nevent: response.completed\ndata: {"type":"response.completed"}\n\n';
+  const events =
+    'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\nevent: response.completed\ndata: {"type":"response.completed"}\n\n';
   const forward = async () => ({ response: new Response(events, { headers: { "content-type": "text/event-stream" } }), ended: ENDED });
   const { response } = await withOwnership(forward, failing)(call);
   expect(await response.text()).toBe(events);

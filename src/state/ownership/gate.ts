@@ -21,7 +21,8 @@ export function withOwnership(forward: Forward, owners: Owners): Forward {
   return async (call) => {
     const access = accessOf(call);
     const { admin, name } = call.client;
-    if (!admin) await refuseOthers(call, access.kind === "object" ? [{ id: access.id, param: "id" }] : access.kind === "list" ? cursorsOf(call.query) : [], name, owners);
+    if (!admin)
+      await refuseOthers(call, access.kind === "object" ? [{ id: access.id, param: "id" }] : access.kind === "list" ? cursorsOf(call.query) : [], name, owners);
     if (access.kind === "none") return forward(call);
     if (access.kind === "object") {
       const forwarded = await forward(call);
@@ -134,7 +135,12 @@ async function filtered(first: Response, call: ProxyCall, forward: Forward, owne
     kept = await ownedBy(page.data, call.client.name, owners);
   }
   const ids = kept.map((item) => (item as { id?: unknown }).id);
-  const body = { ...page, data: kept, ...("first_id" in page ? { first_id: ids[0] ?? null } : {}), ...("last_id" in page ? { last_id: ids.at(-1) ?? null } : {}) };
+  const body = {
+    ...page,
+    data: kept,
+    ...("first_id" in page ? { first_id: ids[0] ?? null } : {}),
+    ...("last_id" in page ? { last_id: ids.at(-1) ?? null } : {}),
+  };
   return rebuilt(first, JSON.stringify(body));
 }
 

@@ -10,7 +10,11 @@
 import type { ProxyCall } from "../../proxy/call.ts";
 import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE } from "../../proxy/operations.ts";
 
-export type ObjectAccess = { readonly kind: "none" } | { readonly kind: "create" } | { readonly kind: "list" } | { readonly kind: "object"; readonly id: string };
+export type ObjectAccess =
+  | { readonly kind: "none" }
+  | { readonly kind: "create" }
+  | { readonly kind: "list" }
+  | { readonly kind: "object"; readonly id: string };
 
 const NONE: ObjectAccess = { kind: "none" };
 /** How many path segments name the collection. */

@@ -57,7 +57,10 @@ export class RedisBatch {
       if (r.cost) incrFloat(hash, `${field}cost`, r.cost);
       const tokens = r.prompt + r.completion;
       if (tokens === 0 && r.cost === 0) continue;
-      for (const [period, ttl] of [[r.day, DAY_TTL_S], [r.day.slice(0, 7), MONTH_TTL_S]] as const) {
+      for (const [period, ttl] of [
+        [r.day, DAY_TTL_S],
+        [r.day.slice(0, 7), MONTH_TTL_S],
+      ] as const) {
         const spent = this.keys.spent(r.key, period);
         incr(spent, "t", tokens);
         if (r.cost) incrFloat(spent, "c", r.cost);

@@ -35,7 +35,11 @@ export class RedisOwners implements Owners {
     });
     if (missing.length === 0) return found;
     const keys = await this.redis.guarded("owners", () => this.redis.client.hmget(this.hash, ...missing), TIMEOUT_MS);
-    if (!keys) throw new Failure("state_unavailable", "Object ownership is kept in Redis (state.redis), which does not answer now; retry shortly.", { code: "state_unavailable", headers: { "retry-after": "1" } });
+    if (!keys)
+      throw new Failure("state_unavailable", "Object ownership is kept in Redis (state.redis), which does not answer now; retry shortly.", {
+        code: "state_unavailable",
+        headers: { "retry-after": "1" },
+      });
     missing.forEach((id, i) => {
       const key = keys[i];
       if (typeof key === "string") {

@@ -101,7 +101,11 @@ export class RedisState implements KeyLimits, Spending {
     if (budget) {
       const totals = { day, dayTokens: Number(dT), dayCost: Number(dC), month: day.slice(0, 7), monthTokens: Number(mT), monthCost: Number(mC) };
       this.totals.set(client.name, totals);
-      if (verdict === 3) throw overBudget(client.name, budget, totals, now) ?? new Failure("quota_exceeded", `The key '${client.name}' is past a budget.`, { code: "insufficient_quota", headers: { "x-should-retry": "false" } });
+      if (verdict === 3)
+        throw (
+          overBudget(client.name, budget, totals, now) ??
+          new Failure("quota_exceeded", `The key '${client.name}' is past a budget.`, { code: "insufficient_quota", headers: { "x-should-retry": "false" } })
+        );
     }
     if (verdict === 1) throw limited(client, `${rpm} requests per minute`, wait);
     if (verdict === 2) throw limited(client, `${tpm} tokens per minute`, wait);
@@ -132,7 +136,17 @@ export class RedisState implements KeyLimits, Spending {
   record(entry: UsageEntry): void {
     const cost = costOf(this.prices, entry.model, entry.prompt, entry.cached, entry.completion);
     const day = utcDay(entry.at);
-    this.batch.addRow({ day, key: entry.key, model: entry.model, upstream: entry.upstream, requests: entry.requests ?? 1, prompt: entry.prompt, cached: entry.cached, completion: entry.completion, cost });
+    this.batch.addRow({
+      day,
+      key: entry.key,
+      model: entry.model,
+      upstream: entry.upstream,
+      requests: entry.requests ?? 1,
+      prompt: entry.prompt,
+      cached: entry.cached,
+      completion: entry.completion,
+      cost,
+    });
     const totals = this.totals.get(entry.key);
     if (totals) {
       // kept up to date for an outage; Redis's own count replaces it on the next admit
@@ -151,7 +165,11 @@ export class RedisState implements KeyLimits, Spending {
     const pipeline = this.redis.client.pipeline();
     for (const day of days) pipeline.hgetall(this.keys.usage(day));
     const answers = await this.redis.guarded("report", () => pipeline.exec(), 10_000);
-    if (!answers) throw new Failure("state_unavailable", "The usage report needs Redis (state.redis), which does not answer now; try again shortly.", { code: "state_unavailable", headers: { "retry-after": "1" } });
+    if (!answers)
+      throw new Failure("state_unavailable", "The usage report needs Redis (state.redis), which does not answer now; try again shortly.", {
+        code: "state_unavailable",
+        headers: { "retry-after": "1" },
+      });
     return answers.flatMap(([error, hash], i) => (error ? [] : rowsOfDay(days[i]!, hash as Record<string, string>)));
   }
 

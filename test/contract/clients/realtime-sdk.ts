@@ -20,7 +20,10 @@ async function converse(rt: Realtime, deltaType: string): Promise<Record<string,
     rt.on("error", (e) => reject(e));
     rt.on("event", (event: any) => {
       if (event.type === "session.created") {
-        rt.send({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: "Hi [sim reply=through_the_proxy]" }] } } as any);
+        rt.send({
+          type: "conversation.item.create",
+          item: { type: "message", role: "user", content: [{ type: "input_text", text: "Hi [sim reply=through_the_proxy]" }] },
+        } as any);
         rt.send({ type: "response.create" } as any);
       }
       if (event.type === deltaType) text.push(event.delta);
@@ -48,7 +51,10 @@ for (const scenario of scenarios) {
       const rt = new OpenAIRealtimeWebSocket({ model: "gpt-realtime" }, new OpenAI({ baseURL: `${base}/v1`, apiKey: key }));
       out = { ...(await converse(rt, "response.output_text.delta")), protocol: rt.socket.protocol };
     } else if (scenario === "https") {
-      const chat = await new OpenAI({ baseURL: `${base}/v1`, apiKey: key }).chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "Hi" }] });
+      const chat = await new OpenAI({ baseURL: `${base}/v1`, apiKey: key }).chat.completions.create({
+        model: "gpt-4o",
+        messages: [{ role: "user", content: "Hi" }],
+      });
       out = { reply: chat.choices[0]?.message.content };
     } else throw new Error(`unknown scenario ${scenario}`);
     console.log(JSON.stringify({ scenario, ok: true, ...out }));
