@@ -6,11 +6,12 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { API_VERSION_PATTERN } from "./api-version.ts";
+import { BudgetSchema, ClientKeySchema, PriceSchema } from "./key-schema.ts";
+import { Name, Positive } from "./schema-parts.ts";
+
+export { BudgetSchema, ClientKeySchema, PriceSchema };
 
 export const DEFAULT_MAX_BODY_BYTES = 27_262_976; // 26 MiB: Whisper's 25 MB file plus multipart framing
-
-const Name = Type.String({ minLength: 1, pattern: "^[A-Za-z0-9_.-]+$", description: "Letters, digits, '.', '_' or '-'." });
-const Positive = (description: string, def?: number) => Type.Integer({ minimum: 1, description, ...(def === undefined ? {} : { default: def }) });
 
 export const EntraClientSchema = Type.Object(
   {
@@ -52,44 +53,6 @@ export const UpstreamSchema = Type.Object(
       description:
         "Azure's own spillover: deployment → the deployment Azure should send its overflow to (sent as `x-ms-spillover-deployment`, typically a provisioned deployment → a standard one).",
     }),
-  },
-  { additionalProperties: false },
-);
-
-const Usd = (description: string) => Type.Number({ exclusiveMinimum: 0, description });
-
-export const BudgetSchema = Type.Object(
-  {
-    tokens_per_day: Type.Optional(Positive("Tokens (prompt + completion) per UTC day.")),
-    tokens_per_month: Type.Optional(Positive("Tokens (prompt + completion) per UTC month.")),
-    usd_per_day: Type.Optional(Usd("Cost in USD (from `prices`) per UTC day.")),
-    usd_per_month: Type.Optional(Usd("Cost in USD (from `prices`) per UTC month.")),
-  },
-  { additionalProperties: false, description: "Spend per key; past one, calls get 429 insufficient_quota until it resets. Absent: no budget." },
-);
-
-const PerMillion = (description: string) => Type.Number({ minimum: 0, description });
-
-export const PriceSchema = Type.Object(
-  {
-    input: PerMillion("USD per 1M prompt tokens."),
-    cached_input: Type.Optional(PerMillion("USD per 1M cached prompt tokens; absent: the input price.")),
-    output: PerMillion("USD per 1M completion tokens."),
-  },
-  { additionalProperties: false },
-);
-
-export const ClientKeySchema = Type.Object(
-  {
-    name: { ...Name, description: "Shown in logs and metrics instead of the key." },
-    key: Type.Optional(Type.String({ minLength: 1, description: "The key clients send. Secret. Give this or `key_sha256`." })),
-    key_sha256: Type.Optional(Type.String({ pattern: "^[0-9a-fA-F]{64}$", description: "Hex SHA-256 of the key, so the file holds no secret." })),
-    models: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: "Models this key may use; absent: all." })),
-    rpm: Type.Optional(Positive("Requests per minute; absent: unlimited.")),
-    tpm: Type.Optional(Positive("Tokens per minute (prompt + completion); absent: unlimited.")),
-    max_streams: Type.Optional(Positive("Concurrent streams; absent: unlimited.")),
-    budget: Type.Optional(BudgetSchema),
-    admin: Type.Boolean({ default: false, description: "May read /admin/* (the usage report)." }),
   },
   { additionalProperties: false },
 );

@@ -6,7 +6,7 @@
  * to date here, the only writer), so a budget check is a few comparisons.
  */
 import type { Logger } from "../lib/log.ts";
-import { emptyTotals, overBudget, rollOver, type SpentTotals } from "./budget.ts";
+import { addSpend, emptyTotals, overBudget, type SpentTotals } from "./budget.ts";
 import { costOf, type Prices } from "./prices.ts";
 import type { BudgetedClient, Spending } from "./spending.ts";
 import type { UsageStore } from "./store.ts";
@@ -48,12 +48,7 @@ export class Accountant implements Spending {
     else this.pending.set(id, { day, key: entry.key, model: entry.model, upstream: entry.upstream, ...sums });
     const totals = this.totals.get(entry.key);
     if (totals) {
-      rollOver(totals, entry.at);
-      const tokens = entry.prompt + entry.completion;
-      totals.dayTokens += tokens;
-      totals.monthTokens += tokens;
-      totals.dayCost += cost;
-      totals.monthCost += cost;
+      addSpend(totals, entry.at, entry.prompt + entry.completion, cost);
     }
   }
 

@@ -37,6 +37,15 @@ export function rollOver(totals: SpentTotals, now: number): void {
   }
 }
 
+/** A call's spend added to its key's running totals (rolled to the call's UTC day first). */
+export function addSpend(totals: SpentTotals, at: number, tokens: number, cost: number): void {
+  rollOver(totals, at);
+  totals.dayTokens += tokens;
+  totals.monthTokens += tokens;
+  totals.dayCost += cost;
+  totals.monthCost += cost;
+}
+
 export function nextUtcDay(now: number): Date {
   const d = new Date(now);
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1));

@@ -10,7 +10,7 @@
 import { Failure } from "../../lib/failure.ts";
 import type { Logger } from "../../lib/log.ts";
 import { limited, Limiter, type KeyLimits, type LimitedClient } from "../../ratelimit/limiter.ts";
-import { emptyTotals, overBudget, rollOver, type SpentTotals } from "../budget.ts";
+import { addSpend, emptyTotals, overBudget, type SpentTotals } from "../budget.ts";
 import { costOf, type Prices } from "../prices.ts";
 import type { BudgetedClient, Spending } from "../spending.ts";
 import { utcDay, type UsageEntry, type UsageRow } from "../usage-row.ts";
@@ -150,12 +150,7 @@ export class RedisState implements KeyLimits, Spending {
     const totals = this.totals.get(entry.key);
     if (totals) {
       // kept up to date for an outage; Redis's own count replaces it on the next admit
-      rollOver(totals, entry.at);
-      const tokens = entry.prompt + entry.completion;
-      totals.dayTokens += tokens;
-      totals.monthTokens += tokens;
-      totals.dayCost += cost;
-      totals.monthCost += cost;
+      addSpend(totals, entry.at, entry.prompt + entry.completion, cost);
     }
   }
 
