@@ -1,0 +1,67 @@
+/**
+ * The tuning loop's yardstick (about 20 s): CPU per non-streamed request and throughput at 50
+ * connections, ours from source (or --binary) beside the bun floor, same mock, same cores as
+ * run.ts. CPU per request (utime+stime / requests) moves far less with other work on the
+ * machine than req/s does, so it is the figure to compare before and after a change.
+ *   bun bench/cpu.ts [--seconds 5] [--binary PATH] [--root DIR] [--no-floor] [--floor FILE] [--no-ours]
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { LOAD_CORE, PROXY_CORE } from "./context.ts";
+import { startMock } from "./mock-control.ts";
+import { cpuMs, freePort, pinSelf, start, stopAll, waitForHttp } from "./lib/procs.ts";
+import { CLIENT_KEY, UPSTREAM_KEY, proxiedTarget, startOurs, type Target } from "./targets.ts";
+import { wrk } from "./wrk.ts";
+
+const { values: args } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    seconds: { type: "string", default: "5" },
+    binary: { type: "string" },
+    root: { type: "string" },
+    "no-floor": { type: "boolean" },
+    floor: { type: "string" },
+    "no-ours": { type: "boolean" },
+  },
+});
+const root = resolve(args.root ?? join(import.meta.dir, ".."));
+const seconds = Number(args.seconds);
+
+async function measure(target: Target) {
+  await wrk(target, { connections: 50, seconds: 2, core: LOAD_CORE });
+  const cpu0 = cpuMs(target.pid!);
+  const r = await wrk(target, { connections: 50, seconds, core: LOAD_CORE });
+  const cpu = cpuMs(target.pid!) - cpu0;
+  const c1 = await wrk(target, { connections: 1, seconds: 3, core: LOAD_CORE });
+  const line = `${target.name.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s  ${((cpu * 1000) / r.requests).toFixed(1).padStart(6)} us CPU/request  c1 p50/p99 ${(c1.p50_us / 1000).toFixed(3)}/${(c1.p99_us / 1000).toFixed(3)} ms  errors ${r.errors + r.non2xx}`;
+  console.log(line);
+}
+
+async function main() {
+  pinSelf(LOAD_CORE);
+  const bun = process.execPath;
+  const dir = mkdtempSync(join(tmpdir(), "azure-proxy-cpu-"));
+  const mock = await startMock(await freePort(), LOAD_CORE, bun);
+  if (!args["no-floor"]) {
+    const port = await freePort();
+    const env = { PORT: String(port), UPSTREAM: `http://127.0.0.1:${mock.port}`, CLIENT_KEY, UPSTREAM_KEY };
+    const floor = start("bun-floor", [bun, resolve(args.floor ?? join(import.meta.dir, "floor-proxy.ts"))], { core: PROXY_CORE, env });
+    await waitForHttp(`http://127.0.0.1:${port}/`, 10_000);
+    await measure(proxiedTarget("bun-floor", port, floor.pid, false));
+    await floor.stop(5_000);
+  }
+  if (args["no-ours"]) return;
+  const port = await freePort();
+  const cmd = args.binary ? [resolve(args.binary)] : [bun, join(root, "src/main.ts")];
+  const ours = await startOurs("ours", cmd, { mockPort: mock.port, port, core: PROXY_CORE, dir, env: { AZURE_PROXY_WORKERS: "1" } });
+  await measure(proxiedTarget("ours", port, ours.pid, true));
+  console.log(`(log: ${dir}/ours.log)`);
+}
+
+try {
+  await main();
+} finally {
+  await stopAll();
+}
