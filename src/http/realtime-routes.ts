@@ -43,9 +43,9 @@ export function realtimeRoutes(realtime: RealtimeHttp, bodyLimits: BodyLimits) {
   const limits: BodyLimits = { ...bodyLimits, maxBytes: Math.min(MAX_BYTES, bodyLimits.maxBytes) };
   const json = jsonBodyParser(limits);
   // a JSON route: a page's form or text/plain post never reaches Azure (form-guard.ts)
-  const secretBody = (context: { request: Request }) => {
-    refuseFormBody(context.request);
-    return json(context);
+  const secretBody = ({ request }: { request: Request }) => {
+    refuseFormBody(request);
+    return json(request);
   };
   const sdp = sdpBody(limits);
   const common = (request: Request) => {

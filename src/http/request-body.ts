@@ -22,6 +22,9 @@ import { contextOf } from "./request-context.ts";
 /** A text field bigger than this is not a parameter anyone sends; it is refused, not truncated. */
 const MAX_TEXT_FIELD = 1024 * 1024;
 const utf8 = new TextDecoder();
+// fatal: a body that is not UTF-8 is a client error, not something to forward mangled; one
+// decoder for all bodies (a whole decode keeps no state between calls)
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A JSON body's claim on limits.max_spool_bytes, released by the context when the app answers. */
 function claimFor(request: Request, limits: BodyLimits): Claim {
@@ -31,14 +34,13 @@ function claimFor(request: Request, limits: BodyLimits): Claim {
 }
 
 export function jsonBodyParser(limits: BodyLimits) {
-  return async ({ request }: { request: Request }): Promise<unknown> => {
+  return async (request: Request): Promise<unknown> => {
     const chunks: Uint8Array[] = [];
     const claim = claimFor(request, limits);
     await readBody(request, limits, claim, (chunk) => void chunks.push(chunk), true);
     let text: string;
     try {
-      // fatal: a body that is not UTF-8 is a client error, not something to forward mangled
-      text = new TextDecoder("utf-8", { fatal: true }).decode(concatBytes(chunks));
+      text = strictUtf8.decode(concatBytes(chunks));
     } catch {
       throw new Failure("invalid_request", "The request body is not valid UTF-8.", { code: "invalid_encoding" });
     }

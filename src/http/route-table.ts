@@ -61,8 +61,10 @@ export const MODEL_ROUTES: readonly ModelRoute[] = [
 export function bodyParserFor(op: Operation, limits: BodyLimits) {
   if (op.body === "multipart") return multipartBodyParser(limits);
   const json = jsonBodyParser(limits);
-  return (context: { request: Request }) => {
-    refuseFormBody(context.request);
-    return json(context);
+  // destructured, never passed on whole: Elysia reads a hook's parameters to decide what to
+  // build per request, and a whole context makes it parse cookies, query and headers for all
+  return ({ request }: { request: Request }) => {
+    refuseFormBody(request);
+    return json(request);
   };
 }

@@ -125,6 +125,21 @@ describe("duplicate keys", () => {
   });
 });
 
+describe("integers are JSON numbers", () => {
+  // Elysia's t.Integer took "100" as 100 for validation while the text sent upstream kept the
+  // string, which Azure then refused (a wasted call, and not the proxy's error shape)
+  for (const [name, fields] of [
+    ["max_tokens as a numeric string", { max_tokens: "100" }],
+    ["n as a numeric string", { n: "2" }],
+    ["max_completion_tokens as a fraction", { max_completion_tokens: 1.5 }],
+  ] as const) {
+    test(`${name} → 400 naming it, not forwarded`, async () => {
+      const param = Object.keys(fields)[0]!;
+      await expect400(() => post(chatUrl(), chatBody("x", fields)), { param, code: "invalid_value", message: /integer/ });
+    });
+  }
+});
+
 describe("messages are checked per role", () => {
   const cases: Array<[string, unknown[], string]> = [
     ["a user message without content", [{ role: "user" }], "messages[0].content"],

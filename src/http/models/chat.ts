@@ -4,7 +4,7 @@
  * other field is accepted and forwarded as sent, so new OpenAI parameters keep working.
  */
 import { t } from "elysia";
-import { ModelName, nullable, open } from "./common.ts";
+import { Integer, ModelName, nullable, open } from "./common.ts";
 
 const Role = t.Union(
   ["system", "developer", "user", "assistant", "tool", "function"].map((r) => t.Literal(r)),
@@ -27,9 +27,9 @@ const fields = {
   stream_options: nullable(t.Object({ include_usage: t.Optional(t.Boolean()) }, open)),
   temperature: nullable(t.Number({ minimum: 0, maximum: 2 })),
   top_p: nullable(t.Number({ minimum: 0, maximum: 1 })),
-  n: nullable(t.Integer({ minimum: 1 })),
-  max_tokens: nullable(t.Integer({ minimum: 1 })),
-  max_completion_tokens: nullable(t.Integer({ minimum: 1 })),
+  n: nullable(Integer({ minimum: 1 })),
+  max_tokens: nullable(Integer({ minimum: 1 })),
+  max_completion_tokens: nullable(Integer({ minimum: 1 })),
   presence_penalty: nullable(t.Number({ minimum: -2, maximum: 2 })),
   frequency_penalty: nullable(t.Number({ minimum: -2, maximum: 2 })),
   stop: nullable(t.Union([t.String(), t.Array(t.String())])),

@@ -1,16 +1,16 @@
 /** Legacy completions: `prompt` may be text, texts, token ids or lists of token ids. */
 import { t } from "elysia";
-import { ModelName, nullable, open } from "./common.ts";
+import { Integer, ModelName, nullable, open } from "./common.ts";
 
 const fields = {
-  prompt: t.Union([t.String(), t.Array(t.String()), t.Array(t.Integer()), t.Array(t.Array(t.Integer()))], {
+  prompt: t.Union([t.String(), t.Array(t.String()), t.Array(Integer()), t.Array(t.Array(Integer()))], {
     hint: "a string, an array of strings, an array of token ids, or an array of token-id arrays",
   }),
   stream: nullable(t.Boolean()),
-  max_tokens: nullable(t.Integer({ minimum: 0 })),
+  max_tokens: nullable(Integer({ minimum: 0 })),
   temperature: nullable(t.Number({ minimum: 0, maximum: 2 })),
   top_p: nullable(t.Number({ minimum: 0, maximum: 1 })),
-  n: nullable(t.Integer({ minimum: 1 })),
+  n: nullable(Integer({ minimum: 1 })),
 };
 
 export const CompletionRequest = t.Object({ model: ModelName, ...fields }, open);

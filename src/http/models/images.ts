@@ -1,10 +1,10 @@
 /** Image generation (JSON) and edits (multipart form, see forms.ts). */
 import { t } from "elysia";
-import { FileField, ModelName, nullable, open } from "./common.ts";
+import { FileField, Integer, ModelName, nullable, open } from "./common.ts";
 
 const generationFields = {
   prompt: t.String({ minLength: 1, hint: "a non-empty prompt" }),
-  n: nullable(t.Integer({ minimum: 1, maximum: 10 })),
+  n: nullable(Integer({ minimum: 1, maximum: 10 })),
   size: nullable(t.String()),
   response_format: nullable(t.Union([t.Literal("url"), t.Literal("b64_json")])),
   quality: nullable(t.String()),
