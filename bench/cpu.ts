@@ -3,7 +3,7 @@
  * connections, ours from source (or --binary) beside the bun floor, same mock, same cores as
  * run.ts. CPU per request (utime+stime / requests) moves far less with other work on the
  * machine than req/s does, so it is the figure to compare before and after a change.
- *   bun bench/cpu.ts [--seconds 5] [--binary PATH] [--root DIR] [--no-floor] [--floor FILE] [--no-ours]
+ *   bun bench/cpu.ts [--seconds 5] [--binary PATH] [--root DIR] [--no-floor] [--floor FILE] [--no-ours] [--env K=V ...]
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,10 +24,12 @@ const { values: args } = parseArgs({
     "no-floor": { type: "boolean" },
     floor: { type: "string" },
     "no-ours": { type: "boolean" },
+    env: { type: "string", multiple: true },
   },
 });
 const root = resolve(args.root ?? join(import.meta.dir, ".."));
 const seconds = Number(args.seconds);
+const extraEnv: Record<string, string> = Object.fromEntries((args.env ?? []).map((kv) => kv.split("=", 2)));
 
 async function measure(target: Target) {
   await wrk(target, { connections: 50, seconds: 2, core: LOAD_CORE });
@@ -46,8 +48,12 @@ async function main() {
   const mock = await startMock(await freePort(), LOAD_CORE, bun);
   if (!args["no-floor"]) {
     const port = await freePort();
-    const env = { PORT: String(port), UPSTREAM: `http://127.0.0.1:${mock.port}`, CLIENT_KEY, UPSTREAM_KEY };
-    const floor = start("bun-floor", [bun, resolve(args.floor ?? join(import.meta.dir, "floor-proxy.ts"))], { core: PROXY_CORE, env });
+    const env = { PORT: String(port), UPSTREAM: `http://127.0.0.1:${mock.port}`, CLIENT_KEY, UPSTREAM_KEY, ...extraEnv };
+    const floor = start("bun-floor", [bun, resolve(args.floor ?? join(import.meta.dir, "floor-proxy.ts"))], {
+      core: PROXY_CORE,
+      env,
+      log: join(dir, "floor.log"),
+    });
     await waitForHttp(`http://127.0.0.1:${port}/`, 10_000);
     await measure(proxiedTarget("bun-floor", port, floor.pid, false));
     await floor.stop(5_000);
@@ -55,7 +61,13 @@ async function main() {
   if (args["no-ours"]) return;
   const port = await freePort();
   const cmd = args.binary ? [resolve(args.binary)] : [bun, join(root, "src/main.ts")];
-  const ours = await startOurs("ours", cmd, { mockPort: mock.port, port, core: PROXY_CORE, dir, env: { AZURE_PROXY_WORKERS: "1" } });
+  const ours = await startOurs("ours", cmd, {
+    mockPort: mock.port,
+    port,
+    core: PROXY_CORE,
+    dir,
+    env: { AZURE_PROXY_WORKERS: "1", ...extraEnv },
+  });
   await measure(proxiedTarget("ours", port, ours.pid, true));
   console.log(`(log: ${dir}/ours.log)`);
 }

@@ -1,3 +1,4 @@
+import { stdoutLines } from "../lib/log-writer.ts";
 import { loadConfig, type CliOverrides } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
@@ -46,7 +47,7 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
   // worker processes are started fit to serve instead
   const preparation = workers === 1 ? runtime.prepareForServing() : undefined;
   const signals = stopSignals();
-  const log = createLogger(config.log.level, config.log.format, (line) => console.log(line));
+  const log = createLogger(config.log.level, config.log.format, stdoutLines().write);
   if (preparation) log.warn(preparation);
   warnIfOpen(config, log);
   let proxy: Serving;

@@ -5,6 +5,7 @@
  * the primary turns them into one orderly "drain" for all. A worker whose primary is gone drains
  * and exits by itself, so none outlives a killed primary.
  */
+import { stdoutLines } from "../lib/log-writer.ts";
 import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
 import { createLogger } from "../lib/log.ts";
@@ -82,7 +83,7 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
     const initial = message.config;
     config = initial;
     // which worker wrote a line: for a crash, a slow worker, an uneven spread
-    const log = createLogger(config.log.level, config.log.format, (line) => console.log(line), { worker: message.index });
+    const log = createLogger(config.log.level, config.log.format, stdoutLines().write, { worker: message.index });
     try {
       proxy = await startProxy({ ...withSpoolShare(config), server: { ...config.server, port: message.port } }, runtime, log, {
         tell: (cooldown) => link.request<void>({ t: "cooldown", cooldown }, TELL_TIMEOUT_MS).catch(() => {}),

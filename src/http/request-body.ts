@@ -44,11 +44,12 @@ export function jsonBodyParser(limits: BodyLimits) {
     } catch {
       throw new Failure("invalid_request", "The request body is not valid UTF-8.", { code: "invalid_encoding" });
     }
-    if (text.trim() === "") throw new Failure("invalid_request", "The request body is empty; send a JSON object.", { code: "invalid_json" });
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
+      // told apart only once parsing failed: a blank body is no JSON either
+      if (text.trim() === "") throw new Failure("invalid_request", "The request body is empty; send a JSON object.", { code: "invalid_json" });
       throw new Failure(
         "invalid_request",
         "We could not parse the JSON body of your request. (HINT: This likely means you aren't sending valid JSON; check quoting and commas.)",

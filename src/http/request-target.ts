@@ -16,8 +16,11 @@ import { Failure } from "../lib/failure.ts";
 // DNS name's limit), or an IP literal; the URL parser then rejects what is still not a host
 const HOST = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9\-._~!$&'()*+,;=%]{1,253})(?::(\d{0,5}))?$/;
 
-// nearly every request carries the same Host: checked once, not per request
+// nearly every request carries the same Host, and most the same target: each checked once, not
+// per request. The URL is shared by the requests with that target; nothing writes to a request's URL.
 let lastGoodHost: string | null = null;
+let lastGoodRaw = "";
+let lastGoodUrl: URL | undefined;
 
 function badHost(): Failure {
   return new Failure("invalid_request", "The request's Host header is not a valid host[:port].", { param: "host", code: "invalid_host" });
@@ -71,6 +74,7 @@ export function checkedUrl(request: Request): URL | Failure {
     lastGoodHost = host;
   }
   const raw = request.url;
+  if (raw === lastGoodRaw) return lastGoodUrl!;
   const badCharacter = requestTargetFailure(raw);
   if (badCharacter) return badCharacter;
   let url: URL;
@@ -96,5 +100,7 @@ export function checkedUrl(request: Request): URL | Failure {
       return badTarget();
     }
   }
+  lastGoodRaw = raw;
+  lastGoodUrl = url;
   return url;
 }

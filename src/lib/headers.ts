@@ -22,6 +22,10 @@ const KEPT_FROM_UPSTREAM = new Set([
 ]);
 const KEPT_PREFIXES = ["x-ratelimit-", "x-rate-limit-"];
 
+function isRateLimitHeader(name: string): boolean {
+  return name.startsWith("x-rat") && (name.startsWith(KEPT_PREFIXES[0]!) || name.startsWith(KEPT_PREFIXES[1]!));
+}
+
 /**
  * Fresh response headers from Azure's. Hop-by-hop and length/encoding headers are never
  * copied: `fetch` already decoded the body, and Elysia re-streams any Response that claims
@@ -30,9 +34,7 @@ const KEPT_PREFIXES = ["x-ratelimit-", "x-rate-limit-"];
  */
 export function keptUpstreamHeaders(upstream: Headers): Headers {
   const out = new Headers();
-  upstream.forEach((value, name) => {
-    if (KEPT_FROM_UPSTREAM.has(name) || KEPT_PREFIXES.some((p) => name.startsWith(p))) out.set(name, value);
-  });
+  for (const [name, value] of upstream) if (KEPT_FROM_UPSTREAM.has(name) || isRateLimitHeader(name)) out.set(name, value);
   // Our x-request-id identifies the client's request; Azure's stays reachable under its own name.
   const azureId = upstream.get("x-request-id");
   if (azureId) out.set("x-upstream-request-id", azureId);
@@ -43,7 +45,7 @@ export function keptUpstreamHeaders(upstream: Headers): Headers {
 export function retryHeaders(upstream: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   upstream.forEach((value, name) => {
-    if (name === "retry-after" || name === "retry-after-ms" || name === "x-ms-retry-after-ms" || KEPT_PREFIXES.some((p) => name.startsWith(p))) {
+    if (name === "retry-after" || name === "retry-after-ms" || name === "x-ms-retry-after-ms" || isRateLimitHeader(name)) {
       out[name] = value;
     }
   });

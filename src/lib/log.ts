@@ -17,21 +17,23 @@ export interface Logger {
 }
 
 /** `always`: fields every line carries after its own (a worker process's number). */
-export function createLogger(level: LogLevel, format: LogFormat, write: (line: string) => void, always: LogFields = {}): Logger {
+/** `write`: `urgent` for a warning or an error, which a batching writer (log-writer.ts) writes at once. */
+export function createLogger(level: LogLevel, format: LogFormat, write: (line: string, urgent: boolean) => void, always: LogFields = {}): Logger {
   const min = RANK[level];
   const extra = Object.keys(always).length > 0;
   const emit = (lvl: LogLevel, msg: string, own: LogFields = {}) => {
     if (RANK[lvl] < min) return;
     const fields = extra ? { ...own, ...always } : own;
+    const urgent = RANK[lvl] >= RANK.warn;
     if (format === "json") {
-      write(jsonLine(lvl, msg, fields));
+      write(jsonLine(lvl, msg, fields), urgent);
       return;
     }
     const rest = Object.entries(fields)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${v}`)
       .join(" ");
-    write(`${isoNow().slice(11, 23)} ${lvl.toUpperCase().padEnd(5)} ${msg}${rest ? ` ${rest}` : ""}`);
+    write(`${isoNow().slice(11, 23)} ${lvl.toUpperCase().padEnd(5)} ${msg}${rest ? ` ${rest}` : ""}`, urgent);
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -25,7 +25,7 @@ export interface Sent {
   /** Aborts the upstream fetch (the client left, a timer fired). */
   readonly abort: AbortController;
   /** Fires when a shutdown cuts the call: a relay under way ends itself too. */
-  readonly cut: AbortSignal;
+  readonly cut: () => AbortSignal;
   /** Clears the timers and listeners of this attempt and leaves the in-flight set; once. */
   readonly done: () => void;
 }
@@ -102,7 +102,7 @@ function relayed(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps, 
       resolve(end);
     },
   };
-  const body = relayBody(sent.response.body!, hooks, deps.config.timeouts.idle_ms, tail, sent.cut);
+  const body = relayBody(sent.response.body!, hooks, deps.config.timeouts.idle_ms, tail, sent.cut());
   return { response: new Response(body, { status: sent.response.status, headers: keptUpstreamHeaders(sent.response.headers) }), ended };
 }
 
@@ -144,7 +144,7 @@ function sse(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps): For
     idleMs: timeouts.idle_ms,
     // Azure-shaped clients get Azure's stream exactly as it is
     heartbeatMs: openai ? compat.heartbeat_ms : 0,
-    cut: sent.cut,
+    cut: sent.cut(),
   });
   return { response: new Response(body, { status: sent.response.status, headers }), ended };
 }

@@ -57,12 +57,16 @@ export async function attempt(call: ProxyCall, target: Target, deps: AttemptDeps
 async function send(call: ProxyCall, target: Target, deps: AttemptDeps): Promise<Sent> {
   const { upstream } = target;
   const { timeouts } = deps.config;
-  try {
-    await deps.reachability.check(upstream.endpoint, timeouts.connect_ms);
-  } catch (error) {
-    throw failureFromFetchError(error, upstream, call.signal.aborted, null);
+  const probe = deps.reachability.check(upstream.endpoint, timeouts.connect_ms);
+  if (probe) {
+    try {
+      await probe;
+    } catch (error) {
+      throw failureFromFetchError(error, upstream, call.signal.aborted, null);
+    }
   }
-  const request = prepareUpstream(call, target, await credential(call, target, deps));
+  const header = deps.credentials.header(upstream, deps.config.identity);
+  const request = prepareUpstream(call, target, header instanceof Promise ? await credential(call, target, header, deps) : header);
 
   const abort = new AbortController();
   const onClientGone = () => abort.abort();
@@ -74,11 +78,21 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps): Promise
     abort.abort();
   }, timeouts.first_byte_ms);
   // a shutdown's cut: the upstream call is aborted, and a relay already under way is ended too
-  const cut = new AbortController();
+  // (its signal made only for a relay: a small answer read whole has nothing left to end)
+  let cut: AbortController | undefined;
+  let wasCut = false;
   const forget = deps.inFlight.add(() => {
+    wasCut = true;
     abort.abort();
-    cut.abort();
+    cut?.abort();
   });
+  const cutSignal = () => {
+    if (!cut) {
+      cut = new AbortController();
+      if (wasCut) cut.abort();
+    }
+    return cut.signal;
+  };
   let over = false;
   const done = () => {
     if (over) return;
@@ -113,16 +127,21 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps): Promise
       else if (response.status === 429) deps.headroom.forget(upstream.name, target.route.deployment);
     }
     if (response.status >= 300) throw await failureFromUpstream(response, target, call, timeouts.idle_ms);
-    return { response, request, abort, cut: cut.signal, done };
+    return { response, request, abort, cut: cutSignal, done };
   } catch (error) {
     done();
     throw error;
   }
 }
 
-async function credential(call: ProxyCall, { upstream }: Target, deps: AttemptDeps): Promise<readonly [string, string]> {
+async function credential(
+  call: ProxyCall,
+  { upstream }: Target,
+  header: Promise<readonly [string, string]>,
+  deps: AttemptDeps,
+): Promise<readonly [string, string]> {
   try {
-    return await deps.credentials.header(upstream, deps.config.identity);
+    return await header;
   } catch (error) {
     // the client learns which upstream and what kind of refusal; Azure's text, with the tenant
     // and application ids in it, goes to the operator's log only

@@ -217,8 +217,13 @@ export function createForwarder(deps: ForwardDeps): Forward {
       disposeBody(call.body);
     };
     try {
-      await deps.limiter.admit(call.client);
-      if (call.stream) slot = await deps.limiter.openStream(call.client);
+      // the in-process limiter answers at once; only the shared one (Redis, workers) is awaited
+      const admitted = deps.limiter.admit(call.client);
+      if (admitted) await admitted;
+      if (call.stream) {
+        const opened = deps.limiter.openStream(call.client);
+        slot = opened instanceof Promise ? await opened : opened;
+      }
       // a stored response or a file lives on one resource: no failover across upstreams
       const forwarded = call.operation.routedByModel
         ? await failOver(call, candidatesFor(call), listed)

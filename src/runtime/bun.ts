@@ -5,7 +5,10 @@ import { bunUpgrade, bunWebSocketHandler } from "./bun-web-sockets.ts";
 
 // Bun's fetch drops a connection idle for 5 minutes (BUN_CONFIG_HTTP_IDLE_TIMEOUT); a reasoning
 // model may think longer before its first byte, so the proxy's own timeouts rule instead.
-const upstreamFetch = ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, { ...init, timeout: false } as RequestInit)) as typeof fetch;
+const upstreamFetch = ((input: RequestInfo | URL, init: RequestInit = {}) => {
+  (init as { timeout?: boolean }).timeout = false;
+  return fetch(input, init);
+}) as typeof fetch;
 
 /**
  * Bun's fetch runs at most 256 requests at once per process and queues the rest silently

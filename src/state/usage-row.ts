@@ -34,8 +34,21 @@ export interface UsageEntry {
   readonly at: number;
 }
 
+const DAY_MS = 86_400_000;
+// every request's ledger entry names its day: the string is made once a day, not per request
+let dayStart = Number.NaN;
+let dayText = "";
+
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms >= dayStart && ms < dayStart + DAY_MS) return dayText;
+  const start = Math.floor(ms / DAY_MS) * DAY_MS;
+  const text = new Date(start).toISOString().slice(0, 10);
+  // only the newest day is kept: reports asking about older days must not evict it
+  if (!(start < dayStart)) {
+    dayStart = start;
+    dayText = text;
+  }
+  return text;
 }
 
 export function rowKey(day: string, key: string, model: string, upstream: string): string {

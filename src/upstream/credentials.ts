@@ -15,10 +15,21 @@ export class Credentials {
     private readonly clock: Clock,
   ) {}
 
-  /** The header that authenticates a request to `upstream`. */
-  async header(upstream: UpstreamTarget, endpoints: IdentityEndpoints): Promise<readonly [string, string]> {
+  /**
+   * The header that authenticates a request to `upstream`: at once for an API key, a promise
+   * for an Entra ID token (fetched or cached), so that steady API-key traffic awaits nothing.
+   */
+  header(upstream: UpstreamTarget, endpoints: IdentityEndpoints): readonly [string, string] | Promise<readonly [string, string]> {
     const { api_key, entra } = upstream.credential;
     if (api_key !== undefined) return ["api-key", api_key];
+    return this.tokenHeader(upstream, endpoints, entra!);
+  }
+
+  private async tokenHeader(
+    upstream: UpstreamTarget,
+    endpoints: IdentityEndpoints,
+    entra: NonNullable<UpstreamTarget["credential"]["entra"]>,
+  ): Promise<readonly [string, string]> {
     const id = this.idOf(upstream, endpoints);
     let source = this.sources.get(id);
     if (!source) {

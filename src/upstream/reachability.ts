@@ -20,9 +20,12 @@ export class Reachability {
     this.lastAnswer.set(endpoint, this.clock());
   }
 
-  /** Resolves when the endpoint accepts a connection (or answered lately); rejects with why not. */
-  async check(endpoint: string, timeoutMs: number): Promise<void> {
-    if (this.clock() - (this.lastAnswer.get(endpoint) ?? -Infinity) < FRESH_MS) return;
+  /**
+   * Resolves when the endpoint accepts a connection; rejects with why not. Undefined: it
+   * answered lately, nothing to wait for (steady traffic pays no promise for the check).
+   */
+  check(endpoint: string, timeoutMs: number): Promise<void> | undefined {
+    if (this.clock() - (this.lastAnswer.get(endpoint) ?? -Infinity) < FRESH_MS) return undefined;
     let probe = this.probing.get(endpoint);
     if (!probe) {
       probe = this.probe(endpoint, timeoutMs).finally(() => this.probing.delete(endpoint));

@@ -12,6 +12,8 @@ export interface Selector {
 export function weightedSelector(random: () => number = Math.random): Selector {
   return {
     order(candidates, availableAt, now) {
+      // one candidate, ready or cooling, has one order (most models have one deployment)
+      if (candidates.length === 1) return [candidates[0]!];
       const ready = candidates.filter((c) => availableAt(c) <= now);
       const cooling = candidates.filter((c) => availableAt(c) > now).sort((a, b) => availableAt(a) - availableAt(b));
       const ordered: Route[] = [];
