@@ -3,7 +3,7 @@
  * connections, ours from source (or --binary) beside the bun floor, same mock, same cores as
  * run.ts. CPU per request (utime+stime / requests) moves far less with other work on the
  * machine than req/s does, so it is the figure to compare before and after a change.
- *   bun bench/cpu.ts [--seconds 5] [--binary PATH] [--root DIR] [--no-floor] [--floor FILE] [--no-ours] [--env K=V ...]
+ *   bun bench/cpu.ts [--seconds 5] [--warm 2] [--binary PATH] [--root DIR] [--no-floor] [--floor FILE] [--no-ours] [--env K=V ...]
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +19,7 @@ const { values: args } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
     seconds: { type: "string", default: "5" },
+    warm: { type: "string", default: "2" },
     binary: { type: "string" },
     root: { type: "string" },
     "no-floor": { type: "boolean" },
@@ -32,7 +33,7 @@ const seconds = Number(args.seconds);
 const extraEnv: Record<string, string> = Object.fromEntries((args.env ?? []).map((kv) => kv.split("=", 2)));
 
 async function measure(target: Target) {
-  await wrk(target, { connections: 50, seconds: 2, core: LOAD_CORE });
+  await wrk(target, { connections: 50, seconds: Number(args.warm), core: LOAD_CORE });
   const cpu0 = cpuMs(target.pid!);
   const r = await wrk(target, { connections: 50, seconds, core: LOAD_CORE });
   const cpu = cpuMs(target.pid!) - cpu0;

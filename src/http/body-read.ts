@@ -133,14 +133,20 @@ class SilenceWatch {
   };
 }
 
-async function withinSilence<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(stalled(ms)), ms)));
-  // the read may still fail after the deadline answered (the client leaves): nobody awaits it
-  work.catch(() => {});
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** `work`, or the 408 when it has not settled within `ms`: one promise and one timer, no race. */
+function withinSilence<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(stalled(ms)), ms);
+    // a read that fails after the deadline answered (the client leaves) rejects nobody's promise
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
