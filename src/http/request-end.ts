@@ -9,7 +9,7 @@ import type { Logger } from "../lib/log.ts";
 import { requestIdFrom } from "../lib/ids.ts";
 import type { Metrics } from "../metrics/catalog.ts";
 import { RequestRecord } from "../metrics/record.ts";
-import type { CallEnd } from "../proxy/observer.ts";
+import { type CallEnd, ENDED } from "../proxy/observer.ts";
 import type { KeyLimits } from "../ratelimit/limiter.ts";
 import { ledgerEntry } from "../state/ledger-entry.ts";
 import type { Spending } from "../state/spending.ts";
@@ -41,7 +41,7 @@ export class RequestEnds {
 
   /** Finish when the answer is over: now, or when its relayed body ends. */
   settle(context: RequestContext, status: number): void {
-    if (context.ended === undefined) {
+    if (context.ended === undefined || context.ended === ENDED) {
       this.finish(context, status, "complete");
       return;
     }

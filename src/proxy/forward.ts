@@ -28,7 +28,7 @@ import type { InFlight } from "./in-flight.ts";
 import { disposeBody, type ProxyCall } from "./call.ts";
 import { exhaustedFailure } from "./exhausted.ts";
 import { cooldownMs, type FailureRow, rowFor } from "./failure-table.ts";
-import type { Forwarded } from "./observer.ts";
+import { ENDED, type Forwarded } from "./observer.ts";
 import { estimateTokens } from "./token-estimate.ts";
 
 export interface ForwardDeps {
@@ -228,6 +228,11 @@ export function createForwarder(deps: ForwardDeps): Forward {
       const forwarded = call.operation.routedByModel
         ? await failOver(call, candidatesFor(call), listed)
         : await attempt(call, { upstream: routing.defaultUpstream, route: null }, attemptDeps, false);
+      // an answer read whole is over already: released now, and finished without a promise
+      if (forwarded.ended === ENDED) {
+        release();
+        return forwarded;
+      }
       return { response: forwarded.response, ended: forwarded.ended.finally(release) };
     } catch (error) {
       release();
