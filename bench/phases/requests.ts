@@ -22,11 +22,13 @@ export interface ThroughputResult extends WrkResult {
 
 const ms = (us: number) => us / 1000;
 
-/** Per-figure median over slices; counts are summed. */
-function medianOfSlices(slices: WrkResult[]): WrkResult {
+/** Per-figure median over slices; counts are summed. A slice in which not one request was
+ *  answered (a stall longer than the slice) has no figures: its zeros would read as "instant". */
+function medianOfSlices(slices: WrkResult[]): WrkResult & { empty_slices: number } {
+  const answered = slices.filter((x) => x.requests > 0);
   const med = (k: keyof WrkResult) =>
     percentile(
-      slices.map((x) => x[k]),
+      answered.map((x) => x[k]),
       50,
     );
   const sum = (k: keyof WrkResult) => slices.reduce((a, x) => a + x[k], 0);
@@ -41,6 +43,7 @@ function medianOfSlices(slices: WrkResult[]): WrkResult {
     p999_us: med("p999_us"),
     max_us: med("max_us"),
     mean_us: med("mean_us"),
+    empty_slices: slices.length - answered.length,
   };
 }
 
@@ -100,16 +103,20 @@ export async function requestPhase(ctx: Ctx, quiet: Target | null) {
     note: `utime+stime of the process under test / requests, the c${c} run`,
   };
   const p50: Figures = { nginx: added(n, "p50_us"), floor: added(fl, "p50_us"), ours: added(o, "p50_us"), note: "wrk, every request timed, minus direct's" };
+  const empty = Object.entries(latency)
+    .filter(([, x]) => x.empty_slices > 0)
+    .map(([name, x]) => `${name} ${x.empty_slices}`);
+  const emptyNote = empty.length ? `; slices with no request answered, left out: ${empty.join(", ")}` : "";
   const p99: Figures = {
     nginx: added(n, "p99_us"),
     floor: added(fl, "p99_us"),
     ours: added(o, "p99_us"),
-    note: `median of ${ctx.mode.rounds} slices per target`,
+    note: `median of ${ctx.mode.rounds} slices per target${emptyNote}`,
   };
   const speed: SpeedFigures = { throughput: throughputFig, cpuPerRequest: cpu, addedP50: p50, addedP99: p99 };
   const rows: Row[] = [
     row("latency c1 p50 (ms)", ms(d.p50_us), ms(n.p50_us), ms(o.p50_us), { floor: ms(fl.p50_us) }),
-    row("latency c1 p99 (ms)", ms(d.p99_us), ms(n.p99_us), ms(o.p99_us), { floor: ms(fl.p99_us) }),
+    row("latency c1 p99 (ms)", ms(d.p99_us), ms(n.p99_us), ms(o.p99_us), { floor: ms(fl.p99_us), ...(emptyNote ? { note: emptyNote.slice(2) } : {}) }),
     row("added latency c1 p50 (ms)", undefined, p50.nginx, p50.ours, { floor: p50.floor, ...goalOf("addedP50", p50) }),
     row("added latency c1 p99 (ms)", undefined, p99.nginx, p99.ours, { floor: p99.floor, ...goalOf("addedP99", p99) }),
     row(`throughput c${c} (req/s)`, round(td.rps, 0), round(tn.rps, 0), round(to.rps, 0), {
@@ -133,7 +140,7 @@ export async function requestPhase(ctx: Ctx, quiet: Target | null) {
       d.errors + d.non2xx + td.errors + td.non2xx,
       n.errors + n.non2xx + tn.errors + tn.non2xx,
       o.errors + o.non2xx + to.errors + to.non2xx,
-      { ratio: "" },
+      { floor: fl.errors + fl.non2xx + tf.errors + tf.non2xx, ratio: "" },
     ),
   ];
   if (quiet) {
