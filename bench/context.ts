@@ -18,6 +18,10 @@ export interface Mode {
   throughputSec: number;
   throughputConnections: number;
   ttftStreams: number;
+  /** time to first token with this many streams opened together (issue 12's "100 streams") */
+  ttftBurst: number;
+  /** bursts per target, round-robin; the figure is the median of their p99s */
+  ttftBurstRounds: number;
   streamChunks: number;
   streamDelayMs: number;
   concurrencies: number[];
@@ -41,6 +45,8 @@ export const QUICK: Mode = {
   throughputSec: 5,
   throughputConnections: 50,
   ttftStreams: 300,
+  ttftBurst: 100,
+  ttftBurstRounds: 4,
   streamChunks: 64,
   streamDelayMs: 20,
   concurrencies: [1, 100, 1000],
@@ -61,6 +67,7 @@ export const FULL: Mode = {
   rounds: 3,
   throughputSec: 15,
   ttftStreams: 2000,
+  ttftBurstRounds: 8,
   abortRounds: 2,
   abortsNginx: true,
   slowReaderSec: 30,
@@ -106,6 +113,8 @@ export interface SseJob {
   abortAfter?: number;
   warmup?: number;
   deadlineMs: number;
+  /** names the run in the interference warning (default: mode, concurrency, target) */
+  label?: string;
 }
 
 /** Run the SSE client (sse-client.ts) on the load core against a target. */
@@ -116,7 +125,7 @@ export async function sseClient(ctx: Ctx, target: Target, job: SseJob): Promise<
     headers: { "content-type": "application/json", [target.keyHeader[0]]: target.keyHeader[1] },
     body: target.body(true),
   };
-  const done = watchInterference(`sse ${job.mode}${job.concurrency ? ` x${job.concurrency}` : ""} ${target.name}`);
+  const done = watchInterference(job.label ?? `sse ${job.mode}${job.concurrency ? ` x${job.concurrency}` : ""} ${target.name}`);
   const out = await runToEnd([ctx.bun, SSE_CLIENT, JSON.stringify(full)], {
     core: LOAD_CORE,
     env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "8192" },

@@ -20,6 +20,8 @@ export interface Section {
   columns: ReadonlyArray<readonly [key: string, label: string]>;
   /** [numerator, denominator] column keys for the ratio column */
   ratio?: readonly [string, string];
+  /** notes as the last column instead of lines under the table */
+  noteColumn?: boolean;
   rows: Row[];
 }
 
@@ -36,7 +38,7 @@ export function row(metric: string, direct: Value, nginx: Value, ours: Value, ex
   return { metric, values: { direct, nginx, floor, ours }, ...rest };
 }
 
-function fmt(v: Value): string {
+export function fmt(v: Value): string {
   if (v === undefined) return "";
   if (typeof v === "string") return v;
   if (!Number.isFinite(v)) return "n/a";
@@ -55,21 +57,29 @@ export function ratioOf(r: Row, ratio: Section["ratio"]): Value {
 }
 
 export function renderSection(s: Section): string {
-  const head = ["", ...s.columns.map(([, label]) => label), ...(s.ratio ? [`${s.ratio[0]}/${s.ratio[1]}`] : []), "target", ""];
+  const head = [
+    "",
+    ...s.columns.map(([, label]) => label),
+    ...(s.ratio ? [`${s.ratio[0]}/${s.ratio[1]}`] : []),
+    "target",
+    "",
+    ...(s.noteColumn ? ["note"] : []),
+  ];
   const body = s.rows.map((r) => [
     r.metric,
     ...s.columns.map(([key]) => fmt(r.values[key])),
     ...(s.ratio ? [fmt(ratioOf(r, s.ratio))] : []),
     r.target ?? "",
     r.pass === undefined ? "" : r.pass ? "met" : "MISSED",
+    ...(s.noteColumn ? [r.note ?? ""] : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const last = head.length - 2;
+  const last = head.length - (s.noteColumn ? 3 : 2);
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === 0 || i >= last ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
       .join("  ")
       .trimEnd();
-  const notes = s.rows.filter((r) => r.note).map((r) => `  * ${r.metric}: ${r.note}`);
+  const notes = s.rows.filter((r) => r.note && !s.noteColumn).map((r) => `  * ${r.metric}: ${r.note}`);
   return [`## ${s.title}`, line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line), ...notes].join("\n");
 }

@@ -1,7 +1,9 @@
 /**
- * `npm run bench` (about 5 minutes) or `npm run bench -- --quick` (under 2): the same workloads
- * against the mock Azure directly, Debian's nginx doing the same rewrite, and our compiled
- * binary; a table on stdout and a JSON file in bench/results/.
+ * `npm run bench` (about 6 minutes) or `npm run bench -- --quick` (about 4): the same workloads
+ * against the mock Azure directly, Debian's nginx doing the same rewrite, the bun floor
+ * (floor-proxy.ts) and our compiled binary; tables on stdout, the last one issue 12's speed
+ * table (speed-table.ts), and a JSON file in bench/results/ (that table under `issue12`, with
+ * a Markdown copy).
  *   --binary PATH   measure this binary instead of building one from the working tree
  *                   (the build goes to bench/.build/azure-proxy)
  *   --only LIST     run only these phases: startup,requests,streams,aborts,slow,workers,upload,headroom,forms,state
@@ -30,10 +32,11 @@ import { slowReaderPhase } from "./phases/slow-reader.ts";
 import { statePhase } from "./phases/state.ts";
 import { streamPhase } from "./phases/streams.ts";
 import { workersPhase } from "./phases/workers.ts";
+import { rssAfterFirstAnswer, startupPhase, startupRows } from "./phases/startup.ts";
 import { MAIN_COLUMNS, renderSection, row, type Row, type Section } from "./report.ts";
-import { measureStartup } from "./startup.ts";
+import { type SpeedFigures, speedJson, speedSection } from "./speed-table.ts";
 import { round } from "./lib/stats.ts";
-import { API_VERSION, CLIENT_KEY, DEPLOYMENT, UPSTREAM_KEY, directTarget, oursEnv, proxiedTarget, startFloor, startOurs } from "./targets.ts";
+import { API_VERSION, CLIENT_KEY, DEPLOYMENT, UPSTREAM_KEY, buildFloor, directTarget, proxiedTarget, startFloor, startOurs } from "./targets.ts";
 import { measureTinyPartForm } from "./tiny-part-form.ts";
 import { measureUploadMemory } from "./upload-memory.ts";
 import { headroomSection, measureHeadroom } from "./headroom.ts";
@@ -74,13 +77,6 @@ function requireTools() {
   if (navigator.hardwareConcurrency < 2) throw new Error("needs 2 cores: one for the load and the upstream, one for the proxy");
 }
 
-/** The floor proxy, compiled like ours so the runtime part of the cost is the same. */
-async function buildFloor(): Promise<string> {
-  const outfile = join(ROOT, "bench/.build/bun-floor");
-  await runToEnd([bun, "build", "--compile", "--minify", join(ROOT, "bench/floor-proxy.ts"), "--outfile", outfile], { core: null, timeoutMs: 120_000 });
-  return outfile;
-}
-
 async function binaryPath(): Promise<string> {
   if (args.binary) return resolve(args.binary);
   const outfile = join(ROOT, "bench/.build/azure-proxy");
@@ -97,25 +93,14 @@ async function main() {
   if (busyBefore > 0.1)
     progress(`warning: the machine is ${(busyBefore * 100).toFixed(0)}% busy before we start; figures will be noisy (ratios to nginx drift less)`);
   const binary = await binaryPath();
+  const floorBinary = await buildFloor(bun);
   dir = mkdtempSync(join(tmpdir(), "azure-proxy-bench-"));
   const mock = await startMock(await freePort(), LOAD_CORE, bun);
   const sections: Section[] = [];
   const main: Row[] = [];
   const data: Record<string, unknown> = {};
-
-  if (only.has("startup")) {
-    progress(`cold start, ${mode.startupRuns} runs`);
-    const { HOST: _h, PORT: _p, ...serveEnv } = oursEnv(mock.port, 0);
-    const startup = await measureStartup({ binary, env: serveEnv, clientKey: CLIENT_KEY, runs: mode.startupRuns, core: PROXY_CORE });
-    data.startup = startup;
-    main.push(
-      row("cold start to first answer, median (ms)", undefined, undefined, startup.cold_start_ms.median, {
-        target: "<= 100",
-        pass: startup.cold_start_ms.median <= 100,
-      }),
-      row("idle RSS after first answer (MB)", undefined, undefined, startup.idle_rss_mb, { target: "<= 50", pass: startup.idle_rss_mb <= 50 }),
-    );
-  }
+  const speed: SpeedFigures = {};
+  const startup = only.has("startup") ? await startupPhase({ mode, binary, floorBinary, mockPort: mock.port, progress }) : null;
 
   const nginxPort = await freePort();
   const nginxChild = await startNginx({
@@ -131,7 +116,7 @@ async function main() {
   const oursPort = await freePort();
   const oursChild = await startOurs("ours", [binary], { mockPort: mock.port, port: oursPort, core: PROXY_CORE, dir });
   const floorPort = await freePort();
-  const floorChild = await startFloor(await buildFloor(), { mockPort: mock.port, port: floorPort, core: PROXY_CORE });
+  const floorChild = await startFloor(floorBinary, { mockPort: mock.port, port: floorPort, core: PROXY_CORE });
   const ctx: Ctx = {
     mode,
     bun,
@@ -146,6 +131,14 @@ async function main() {
   };
   await Bun.sleep(1000);
   const idle = { nginx: rssMb(nginxChild.pid), ours: rssMb(oursChild.pid), floor: rssMb(floorChild.pid) };
+  if (startup) {
+    const s = startupRows(startup, await rssAfterFirstAnswer(ctx.nginx));
+    data.startup = startup.ours;
+    data.startup_floor = startup.floor;
+    data.idle_rss_after_first_answer = s.idle;
+    speed.idleRss = s.idle;
+    main.push(...s.rows);
+  }
   main.push({
     metric: "RSS at rest, before any load (MB)",
     values: { nginx: round(idle.nginx, 1), floor: round(idle.floor, 1), ours: round(idle.ours, 1) },
@@ -165,11 +158,13 @@ async function main() {
     await quietChild?.stop();
     data.requests = requests.data;
     main.push(...requests.rows);
+    Object.assign(speed, requests.speed);
   }
   if (only.has("streams")) {
     const streams = await streamPhase(ctx);
     data.streams = streams.data;
     main.push(...streams.rows);
+    Object.assign(speed, streams.speed);
     sections.push(streams.cap);
   }
   if (only.has("aborts")) {
@@ -243,6 +238,8 @@ async function main() {
     });
   }
 
+  const speedTable = speedSection(mode, speed, only);
+  sections.push(speedTable);
   const text = sections.map(renderSection).join("\n\n");
   console.log(`\n${text}\n`);
   const load = (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ");
@@ -261,6 +258,11 @@ async function main() {
   }
   const missed = main.filter((r) => r.pass === false).map((r) => r.metric);
   console.log(missed.length ? `targets missed: ${missed.join("; ")}` : "all targets met");
+  const missed12 = speedTable.rows.filter((r) => r.pass === false).map((r) => r.metric);
+  const unmeasured12 = speedTable.rows.filter((r) => r.pass === undefined).length;
+  console.log(
+    `issue 12: ${missed12.length ? `missed ${missed12.join("; ")}` : "no target missed"}${unmeasured12 ? ` (${unmeasured12} of ${speedTable.rows.length} rows not measured)` : ""}`,
+  );
 
   const meta = {
     date: new Date().toISOString(),
@@ -281,7 +283,7 @@ async function main() {
   };
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
   const file = join(ROOT, "bench/results", `${meta.date.replace(/[:.]/g, "-")}-${mode.name}.json`);
-  writeFileSync(file, JSON.stringify({ meta, tables: sections, results: data }, null, 2));
+  writeFileSync(file, JSON.stringify({ meta, issue12: speedJson(speedTable), tables: sections, results: data }, null, 2));
   console.log(`results: ${file} (${meta.seconds} s)`);
   finished = true;
 }

@@ -1,11 +1,11 @@
 /**
  * What the same workloads run against: the mock upstream directly (no proxy at all), nginx
- * doing the same rewrite (the yardstick), our binary, and for plain requests a minimal Bun
- * proxy (floor-proxy.ts). Each knows its URL, the key header its clients send, and how many SSE
- * data events a client should see per stream.
+ * doing the same rewrite (the yardstick), our binary, and a minimal Bun proxy (floor-proxy.ts).
+ * Each knows its URL, the key header its clients send, and how many SSE data events a client
+ * should see per stream.
  */
-import { join } from "node:path";
-import { start, waitForHttp, type Child } from "./lib/procs.ts";
+import { join, resolve } from "node:path";
+import { runToEnd, start, waitForHttp, type Child } from "./lib/procs.ts";
 
 export const CLIENT_KEY = "bench-client-key";
 export const UPSTREAM_KEY = "bench-upstream-key";
@@ -70,9 +70,20 @@ export function oursEnv(mockPort: number, port: number, extra: Record<string, st
   };
 }
 
+/** The floor proxy, compiled like ours so the runtime part of the cost is the same. */
+export async function buildFloor(bun: string): Promise<string> {
+  const root = resolve(import.meta.dir, "..");
+  const outfile = join(root, "bench/.build/bun-floor");
+  await runToEnd([bun, "build", "--compile", "--minify", join(root, "bench/floor-proxy.ts"), "--outfile", outfile], { core: null, timeoutMs: 120_000 });
+  return outfile;
+}
+
+/** floor-proxy.ts's settings, without PORT */
+export const floorEnv = (mockPort: number) => ({ UPSTREAM: `http://127.0.0.1:${mockPort}`, CLIENT_KEY, UPSTREAM_KEY });
+
 /** The floor (floor-proxy.ts, compiled): what Bun itself costs for the same call. */
 export async function startFloor(binary: string, o: { mockPort: number; port: number; core: number }): Promise<Child> {
-  const env = { PORT: String(o.port), UPSTREAM: `http://127.0.0.1:${o.mockPort}`, CLIENT_KEY, UPSTREAM_KEY };
+  const env = { PORT: String(o.port), ...floorEnv(o.mockPort) };
   const child = start("bun-floor", [binary], { core: o.core, env });
   await waitForHttp(`http://127.0.0.1:${o.port}/`, 10_000);
   return child;
