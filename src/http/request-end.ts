@@ -12,7 +12,7 @@ import { requestIdFrom } from "../lib/ids.ts";
 import type { Metrics } from "../metrics/catalog.ts";
 import { RequestRecord } from "../metrics/record.ts";
 import { type CallEnd, ENDED } from "../proxy/observer.ts";
-import type { SessionContext, SessionEnd } from "../realtime/observer.ts";
+import type { SessionContext, SessionEnd, SessionObserver } from "../realtime/observer.ts";
 import type { ResponseTokens } from "../realtime/usage.ts";
 import type { KeyLimits } from "../ratelimit/limiter.ts";
 import { ledgerEntry } from "../state/ledger-entry.ts";
@@ -77,14 +77,14 @@ export class RequestEnds {
   }
 
   /**
-   * A Realtime upgrade (http/realtime-upgrade.ts): its record is the request's, its observer
+   * A Realtime upgrade (http/app.ts, `upgrade`): its record is the request's, its observer
    * counts each response's tokens as it is done, and `settleSession` finishes it.
    */
   openSession(request: Request, path: string): OpenSession {
     const id = requestIdFrom(request.headers.get("x-request-id"));
     const record = new RequestRecord(id, "GET", path, this.deps.metrics, this.deps.log);
     record.begin("realtime", undefined, false);
-    const observer = {
+    const observer: SessionObserver = {
       begin: record.begin.bind(record),
       chargedTo: record.chargedTo.bind(record),
       opened: record.sessionOpened.bind(record),
