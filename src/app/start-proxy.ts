@@ -10,7 +10,7 @@ import type { Config } from "../config/schema.ts";
 import { buildApp, type App } from "../http/app.ts";
 import { failureResponse, statusOf } from "../http/errors.ts";
 import { ephemeralKeys } from "../realtime/ephemeral-keys.ts";
-import { createRealtimeGateway, type RealtimeGateway } from "../realtime/gateway.ts";
+import { createRealtimeGateway } from "../realtime/gateway.ts";
 import { realtimeHttp } from "../realtime/http-service.ts";
 import type { Logger } from "../lib/log.ts";
 import { createMetrics, type Metrics } from "../metrics/catalog.ts";
@@ -79,14 +79,9 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<voi
   });
 }
 
-interface Built {
-  readonly app: App;
-  readonly realtime: RealtimeGateway;
-}
-
-function build(config: Config, state: SharedState, draining: () => boolean, runtime: RuntimeAdapter, log: Logger): Built {
+function build(config: Config, state: SharedState, draining: () => boolean, runtime: RuntimeAdapter, log: Logger): App {
   const routing = buildRoutingTable(config);
-  const realtime = createRealtimeGateway({ config, routing, ...state, selector: weightedSelector(), log, failureResponse, statusOf });
+  const upgrades = createRealtimeGateway({ config, routing, ...state, selector: weightedSelector(), log, failureResponse, statusOf });
   const realtimeCalls = realtimeHttp({
     config,
     routing,
@@ -109,7 +104,7 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
   });
   // ownership needs client keys; an open proxy (--insecure-no-auth) has no one to tell apart
   const owned = state.owners && !config.auth.insecure_no_auth ? withOwnership(forward, state.owners) : forward;
-  const app = buildApp({
+  return buildApp({
     config,
     models: routing.listedModels,
     routing,
@@ -123,8 +118,8 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     statusPart: state.statusPart,
     log,
     realtime: realtimeCalls,
+    upgrades,
   });
-  return { app, realtime };
 }
 
 /**
@@ -195,12 +190,12 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     reusePort: siblings !== undefined,
     socketIdleSeconds: config.realtime.ping_s,
     tls,
-    // a Realtime upgrade is answered before the HTTP app (realtime/gateway.ts)
+    // a Realtime upgrade is answered before the HTTP app's routes (http/app.ts, realtime/gateway.ts)
     fetch: tls
       ? // the HTTP app finds the path from the 8th character on (http/app.ts, standardHostname):
         // an https:// URL is handed to it as http://, body, headers and signal as they are
-        (request, upgrade) => built.realtime(request, upgrade) ?? built.app.fetch(new Request(`http${request.url.slice(5)}`, request))
-      : (request, upgrade) => built.realtime(request, upgrade) ?? built.app.fetch(request),
+        (request, upgrade) => built.upgrade(request, upgrade) ?? built.fetch(new Request(`http${request.url.slice(5)}`, request))
+      : (request, upgrade) => built.upgrade(request, upgrade) ?? built.fetch(request),
   });
   const inflight = async () => (await state.metrics.inflightRequests.get()).values[0]?.value ?? 0;
   let cutNow = false;

@@ -2,7 +2,7 @@
  * The one place the HTTP plugins are composed, in order: errors first (every later module
  * inherits the handler), CORS, auth (before any body is read), then the routes. Around them,
  * each request gets its context (request-context.ts), finished when its answer ends
- * (request-end.ts).
+ * (request-end.ts); a Realtime upgrade too, finished when its socket closes.
  * It lives in http/ so that http/ stays the only folder that imports Elysia.
  */
 import { Elysia } from "elysia";
@@ -28,7 +28,9 @@ import { openaiRoutes } from "./openai-routes.ts";
 import { statusPage } from "./status-page.ts";
 import { relayAccess, type RelayRouting } from "./relay-access.ts";
 import { realtimeRoutes } from "./realtime-routes.ts";
+import type { RealtimeGateway } from "../realtime/gateway.ts";
 import type { RealtimeHttp } from "../realtime/http-service.ts";
+import type { Upgrade } from "../runtime/web-sockets.ts";
 import { contextOf } from "./request-context.ts";
 import { RequestEnds } from "./request-end.ts";
 import { checkedUrl } from "./request-target.ts";
@@ -53,10 +55,17 @@ export interface AppDeps {
   readonly log: Logger;
   /** Realtime's HTTP operations (client_secrets, calls); the WebSocket is answered before the app. */
   readonly realtime: RealtimeHttp;
+  /** Realtime's WebSocket sessions (realtime/gateway.ts). */
+  readonly upgrades: RealtimeGateway;
 }
 
 export interface App {
   fetch(request: Request): Promise<Response>;
+  /**
+   * A Realtime upgrade, answered before Elysia (no route can answer an upgrade on both
+   * runtimes); undefined, synchronously, for any other request, which then goes to fetch.
+   */
+  upgrade(request: Request, upgrade: Upgrade): Promise<Response | undefined> | undefined;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -104,6 +113,15 @@ export function buildApp(deps: AppDeps): App {
       response.headers.set("x-request-id", context.id);
       ends.settle(context, response.status);
       return response;
+    },
+    upgrade(request, upgrade) {
+      const target = deps.upgrades.target(request);
+      if (target === undefined) return undefined;
+      const session = ends.openSession(request, target.path);
+      return deps.upgrades.accept(request, target, upgrade, session).then(({ response, ended }) => {
+        ends.settleSession(session, ended);
+        return response;
+      });
     },
   };
 }

@@ -4,7 +4,7 @@
  * once by the request's owner (http/request-end.ts), when its answer has really ended (for a
  * stream, when the relay ends). Finishing writes the access-log line and the request's metrics.
  */
-import type { Logger } from "../lib/log.ts";
+import type { LogFields, Logger } from "../lib/log.ts";
 import type { Usage } from "../stream/usage.ts";
 import type { Metrics } from "./catalog.ts";
 import { isOpsPath } from "./minute-series.ts";
@@ -107,6 +107,59 @@ export class RequestRecord {
       prompt_tokens: this.usage?.prompt,
       completion_tokens: this.usage?.completion,
       usage_estimated: this.usageEstimated || undefined,
+    });
+  }
+
+  // A Realtime session (realtime/observer.ts) is a request too: the same record, its own line.
+
+  /** The upstream accepted the session's handshake (its tries: one attempt each, whichever failed). */
+  sessionOpened(upstream: string, deployment: string, attempts: number): void {
+    this.upstream = upstream;
+    this.deployment = deployment;
+    this.attempts = attempts;
+    this.metrics.inflightRealtimeSessions.inc();
+  }
+
+  /** One response of the session is done: its tokens count now, not at the session's end. */
+  responseTokens(prompt: number, completion: number): void {
+    const model = this.modelLabel();
+    this.metrics.tokens.inc({ key: this.key, model, kind: "prompt" }, prompt);
+    this.metrics.tokens.inc({ key: this.key, model, kind: "completion" }, completion);
+  }
+
+  /**
+   * The session's end: "realtime session" is its access-log line, with `fields` (how it closed,
+   * frames, token totals). A refused upgrade never had an upstream: the contract counts it under
+   * upstream "none", in requests and sessions only (no duration, not in this minute's series, as
+   * no session is).
+   */
+  finishSession(status: number, outcome: string, fields?: Readonly<LogFields>): void {
+    if (this.finished) return;
+    this.finished = true;
+    const ms = performance.now() - this.started;
+    const model = this.modelLabel();
+    const upstream = this.upstream ?? "none";
+    this.metrics.inflightRequests.dec();
+    if (this.upstream !== undefined) {
+      this.metrics.inflightRealtimeSessions.dec();
+      this.metrics.duration.observe({ route: this.route, model }, ms / 1000);
+    }
+    this.metrics.realtimeSessions.inc({ model, upstream, outcome });
+    this.metrics.requests.inc({ route: this.route, model, upstream, status: String(status) });
+    this.log.info("realtime session", {
+      request_id: this.id,
+      method: this.method,
+      path: this.path,
+      route: this.route,
+      key: this.key,
+      model: this.model,
+      upstream: this.upstream,
+      deployment: this.deployment,
+      attempts: this.attempts || undefined,
+      status,
+      end: outcome,
+      duration_ms: round(ms),
+      ...fields,
     });
   }
 

@@ -1,8 +1,8 @@
 /**
  * One Realtime session after both handshakes: frames relayed both ways as they came (text as
  * text, binary as binary, in order), each side's close passed to the other, and an end that runs
- * exactly once (metrics, the stream slot, the usage ledger, the access-log line with the session's
- * token totals).
+ * exactly once: the timers and the stream slot are let go here, and the end (how, the close code,
+ * frames and token totals) is handed to the owner that counts it (observer.ts, http/request-end.ts).
  *
  * Memory: neither side can make the proxy hold more than `maxBufferedBytes` per direction. A
  * client that stops reading lets its socket's queue grow; past the bound the session is closed
@@ -11,47 +11,30 @@
  * upstream is pinged here every `pingMs`, and a full period without a pong or a frame ends the
  * session with 1011.
  */
-import type { Logger } from "../lib/log.ts";
-import type { Metrics } from "../metrics/catalog.ts";
-import type { Client } from "../config/client.ts";
 import type { InFlight } from "../proxy/in-flight.ts";
-import type { KeyLimits } from "../ratelimit/limiter.ts";
 import type { ClientSocket } from "../runtime/ws-client.ts";
 import { sendableCode, type ServerSocket, type SocketHandlers } from "../runtime/web-sockets.ts";
-import type { Spending } from "../state/spending.ts";
+import type { SessionEnd, SessionObserver } from "./observer.ts";
 import { SessionUsage } from "./usage.ts";
 
 export interface SessionDeps {
-  readonly metrics: Metrics;
-  readonly limiter: KeyLimits;
   readonly inFlight: InFlight;
-  readonly log: Logger;
   readonly maxBufferedBytes: number;
   readonly pingMs: number;
-  /** The usage ledger (state/): a session is one request with its responses' tokens. */
-  readonly spending?: Pick<Spending, "record">;
-}
-
-export interface SessionInfo {
-  readonly requestId: string;
-  readonly path: string;
-  readonly client: Client;
-  readonly model: string;
-  /** The model as a metric label (bounded: unknown names are "other"). */
-  readonly modelLabel: string;
-  readonly upstream: string;
-  readonly deployment: string;
-  readonly attempts: number;
-  /** Gives back the key's stream slot. */
-  readonly release: () => void;
-  readonly started: number;
 }
 
 /** How a session ended: the `outcome` label of azure_proxy_realtime_sessions_total. */
 export type SessionOutcome = "client_closed" | "upstream_closed" | "upstream_lost" | "slow_client" | "slow_upstream" | "shutdown" | "client_lost";
 
-export function relaySession(info: SessionInfo, upstream: ClientSocket, deps: SessionDeps): SocketHandlers {
-  const { metrics, log } = deps;
+export interface Relay {
+  /** For the runtime's upgrade (runtime/web-sockets.ts). */
+  readonly handlers: SocketHandlers;
+  /** Settles once, with the first end any side reached; what closes after it changes nothing. */
+  readonly ended: Promise<SessionEnd>;
+}
+
+/** `release` gives back the key's stream slot; the observer hears each response's tokens. */
+export function relaySession(release: () => void, upstream: ClientSocket, deps: SessionDeps, observer: SessionObserver): Relay {
   const usage = new SessionUsage();
   let client: ServerSocket | undefined;
   let ended = false;
@@ -60,43 +43,28 @@ export function relaySession(info: SessionInfo, upstream: ClientSocket, deps: Se
   let framesOut = 0;
   let ping: ReturnType<typeof setInterval> | undefined;
   let unregister = () => {};
-  metrics.inflightRealtimeSessions.inc();
-  metrics.inflightRequests.inc();
+  let settle: (end: SessionEnd) => void = () => {};
+  const over = new Promise<SessionEnd>((resolve) => {
+    settle = resolve;
+  });
 
   const end = (outcome: SessionOutcome, code: number, reason: string) => {
     if (ended) return;
     ended = true;
     clearInterval(ping);
     unregister();
-    info.release();
-    const ms = performance.now() - info.started;
-    metrics.inflightRealtimeSessions.dec();
-    metrics.inflightRequests.dec();
-    metrics.realtimeSessions.inc({ model: info.modelLabel, upstream: info.upstream, outcome });
-    metrics.requests.inc({ route: "realtime", model: info.modelLabel, upstream: info.upstream, status: "101" });
-    metrics.duration.observe({ route: "realtime", model: info.modelLabel }, ms / 1000);
-    const totals = usage.totals();
-    // the tokens are in the ledger already, one entry per response.done: the session itself is the call
-    deps.spending?.record({ key: info.client.name, model: info.model, upstream: info.upstream, prompt: 0, cached: 0, completion: 0, at: Date.now() });
-    log.info("realtime session", {
-      request_id: info.requestId,
-      method: "GET",
-      path: info.path,
-      route: "realtime",
-      key: info.client.name,
-      model: info.model,
-      upstream: info.upstream,
-      deployment: info.deployment,
-      attempts: info.attempts,
+    release();
+    settle({
       status: 101,
-      end: outcome,
-      close_code: code,
-      close_reason: reason || undefined,
-      duration_ms: Math.round(ms * 10) / 10,
-      frames_from_client: framesIn,
-      frames_from_upstream: framesOut,
-      responses: usage.responses,
-      ...totals,
+      outcome,
+      fields: {
+        close_code: code,
+        close_reason: reason || undefined,
+        frames_from_client: framesIn,
+        frames_from_upstream: framesOut,
+        responses: usage.responses,
+        ...usage.totals(),
+      },
     });
   };
 
@@ -114,23 +82,7 @@ export function relaySession(info: SessionInfo, upstream: ClientSocket, deps: Se
     client!.send(data);
     if (typeof data === "string") {
       const tokens = usage.observe(data);
-      if (tokens) {
-        deps.limiter.addTokens(info.client.name, tokens.input + tokens.output);
-        // in the ledger now, not at the session's end: its budget sees a long session's spend
-        // while it runs (refusing the key's next call), and a crash loses at most a second of it
-        deps.spending?.record({
-          requests: 0,
-          key: info.client.name,
-          model: info.model,
-          upstream: info.upstream,
-          prompt: tokens.input,
-          cached: tokens.cached,
-          completion: tokens.output,
-          at: Date.now(),
-        });
-        metrics.tokens.inc({ key: info.client.name, model: info.modelLabel, kind: "prompt" }, tokens.input);
-        metrics.tokens.inc({ key: info.client.name, model: info.modelLabel, kind: "completion" }, tokens.output);
-      }
+      if (tokens) observer.responseDone(tokens);
     }
     if (client!.bufferedAmount > deps.maxBufferedBytes) {
       const reason = `the client is not reading: more than ${deps.maxBufferedBytes} bytes queued`;
@@ -140,7 +92,7 @@ export function relaySession(info: SessionInfo, upstream: ClientSocket, deps: Se
     }
   };
 
-  return {
+  const handlers: SocketHandlers = {
     open(socket) {
       client = socket;
       unregister = deps.inFlight.add(() => {
@@ -191,4 +143,5 @@ export function relaySession(info: SessionInfo, upstream: ClientSocket, deps: Se
       upstream.close(code === 1006 ? 1001 : sendableCode(code), reason);
     },
   };
+  return { handlers, ended: over };
 }
