@@ -54,6 +54,17 @@ describe("streamTransform", () => {
     expect(seen).toEqual([{ prompt: 7, completion: 5 }]);
   });
 
+  test("Azure's `usage:null` comes out of ASCII and non-ASCII chunks alike, with CRLF line ends, and nowhere else", () => {
+    const transform = streamTransform({ dropAnnotationsWithout: null, usageInjected: true })!;
+    const withNull = (data: string, end = "\n\n") => encoder.encode(`data: ${data.replace(/}$/, ',"usage":null}')}${end}`);
+    const accented = CONTENT.replace("Hi", "Grüße, 世界 🎉");
+    expect(text(transform(withNull(CONTENT, "\r\n\r\n")))).toBe(`data: ${CONTENT}\r\n\r\n`);
+    expect(text(transform(withNull(accented)))).toBe(`data: ${accented}\n\n`);
+    // inside a string (escaped quotes) it is the model's text, not Azure's field
+    const quoted = encoder.encode(`data: ${CONTENT.replace("Hi", '\\",\\"usage\\":null}')}\n\n`);
+    expect(transform(quoted)).toBe(quoted);
+  });
+
   test("when the client asked for usage itself, its usage event reaches it", () => {
     const seen: Usage[] = [];
     const transform = streamTransform({ dropAnnotationsWithout: "delta", usageInjected: false, onUsage: (u) => seen.push(u) })!;
