@@ -32,12 +32,18 @@ function raiseFetchConcurrency(): string | undefined {
   }
 }
 
-/** This program again: runtime flags (--cpu-prof, --smol) kept, the script when run from source. */
+/**
+ * This program again: runtime flags (--cpu-prof, --smol) kept, the script when run from source.
+ * A compiled binary applies its own flags (the ones built in, scripts/build.ts, and BUN_OPTIONS
+ * from the inherited environment) at every start, and reads anything on its command line as
+ * the program's own arguments, so it gets none of process.execArgv: `--smol` there was answered
+ * with "Unknown option '--smol'".
+ */
 function selfCommand(): { argv: string[]; env: Record<string, string> } {
   // a compiled binary's process.argv[1] is Bun's own /$bunfs/ path, not a real argument
   const compiled = Bun.main.startsWith("/$bunfs/");
   return {
-    argv: [process.execPath, ...process.execArgv, ...(compiled ? [] : [process.argv[1]!])],
+    argv: compiled ? [process.execPath] : [process.execPath, ...process.execArgv, process.argv[1]!],
     env: { [MAX_HTTP_REQUESTS]: process.env[MAX_HTTP_REQUESTS] || MAX_HTTP_REQUESTS_VALUE },
   };
 }

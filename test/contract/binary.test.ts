@@ -68,4 +68,19 @@ describe("the compiled binary", () => {
       expect(await proxy.stop()).toBe(0);
     }
   });
+
+  // The binary re-executes itself to raise Bun's fetch limit (src/runtime/bun.ts). Runtime
+  // flags (BUN_OPTIONS, or ones built in) show in process.execArgv; passed on the command line
+  // they were read as the program's own arguments ("Unknown option '--smol'").
+  test("serves with runtime flags in BUN_OPTIONS", async () => {
+    const proxy = await startProxy({
+      command: [binary],
+      env: { PATH: "/usr/bin:/bin", BUN_OPTIONS: "--smol", AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: sim.key, AUTH_KEY: CLIENT_KEY },
+    });
+    try {
+      expect((await post(`${proxy.url}/v1/chat/completions`, chatBody())).status).toBe(200);
+    } finally {
+      expect(await proxy.stop()).toBe(0);
+    }
+  });
 });
