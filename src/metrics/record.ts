@@ -90,7 +90,19 @@ export class RequestRecord {
       this.metrics.tokens.inc({ key: this.key, model, kind: "prompt" }, this.usage.prompt);
       this.metrics.tokens.inc({ key: this.key, model, kind: "completion" }, this.usage.completion);
     }
-    this.log.info("request", {
+    const fields = this.lineStart(status);
+    fields.end = end === "complete" ? undefined : end;
+    fields.duration_ms = round(ms);
+    fields.ttft_ms = this.firstByteMs === undefined ? undefined : round(this.firstByteMs);
+    fields.prompt_tokens = this.usage?.prompt;
+    fields.completion_tokens = this.usage?.completion;
+    fields.usage_estimated = this.usageEstimated || undefined;
+    this.log.info("request", fields);
+  }
+
+  /** What every access-log line (a request's, a session's) begins with, in this order. */
+  private lineStart(status: number): LogFields {
+    return {
       request_id: this.id,
       method: this.method,
       path: this.path,
@@ -101,13 +113,7 @@ export class RequestRecord {
       deployment: this.deployment,
       attempts: this.attempts || undefined,
       status,
-      end: end === "complete" ? undefined : end,
-      duration_ms: round(ms),
-      ttft_ms: this.firstByteMs === undefined ? undefined : round(this.firstByteMs),
-      prompt_tokens: this.usage?.prompt,
-      completion_tokens: this.usage?.completion,
-      usage_estimated: this.usageEstimated || undefined,
-    });
+    };
   }
 
   // A Realtime session (realtime/observer.ts) is a request too: the same record, its own line.
@@ -146,21 +152,10 @@ export class RequestRecord {
     }
     this.metrics.realtimeSessions.inc({ model, upstream, outcome });
     this.metrics.requests.inc({ route: this.route, model, upstream, status: String(status) });
-    this.log.info("realtime session", {
-      request_id: this.id,
-      method: this.method,
-      path: this.path,
-      route: this.route,
-      key: this.key,
-      model: this.model,
-      upstream: this.upstream,
-      deployment: this.deployment,
-      attempts: this.attempts || undefined,
-      status,
-      end: outcome,
-      duration_ms: round(ms),
-      ...fields,
-    });
+    const line = this.lineStart(status);
+    line.end = outcome;
+    line.duration_ms = round(ms);
+    this.log.info("realtime session", fields ? Object.assign(line, fields) : line);
   }
 
   private modelLabel(): string {
