@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, openSync, readFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { batchedLines } from "./log-writer.ts";
@@ -45,4 +45,23 @@ describe("batched log lines", () => {
     writer.flush();
     expect(out.read().split("\n").length - 1).toBe(70);
   });
+
+  test("processes sharing one full pipe (the cluster's workers) never split each other's lines", async () => {
+    // each writer fills batches of 64 KiB while the reader waits, so the pipe is full and a
+    // write bigger than PIPE_BUF would be cut by the other process's bytes
+    const dir = mkdtempSync(join(tmpdir(), "log-writer-"));
+    const script = join(dir, "writer.ts");
+    writeFileSync(
+      script,
+      `import { batchedLines } from ${JSON.stringify(join(import.meta.dir, "log-writer.ts"))};
+const writer = batchedLines(1);
+for (let i = 0; i < 2000; i++) writer.write(process.argv[2] + " " + i + " " + "x".repeat(900));
+writer.flush();\n`,
+    );
+    const bun = JSON.stringify(process.execPath);
+    const shell = Bun.spawn(["sh", "-c", `(${bun} ${script} a & ${bun} ${script} b & wait) | (sleep 1; cat)`], { stdout: "pipe" });
+    const lines = (await new Response(shell.stdout).text()).split("\n").slice(0, -1);
+    expect(lines.length).toBe(4000);
+    expect(lines.filter((line) => !/^[ab] \d+ x{900}$/.test(line))).toEqual([]);
+  }, 20000);
 });

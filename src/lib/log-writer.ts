@@ -43,17 +43,38 @@ export function batchedLines(fd = STDOUT): LineWriter {
   };
 }
 
+// POSIX writes at most PIPE_BUF (4096 on Linux) bytes to a pipe in one piece: the cluster's
+// workers share the primary's stdout (cluster/primary.ts), so a bigger write could be split by
+// another process's lines when the pipe is full. A batch goes out in whole lines of at most this.
+const ATOMIC_BYTES = 4096;
+const NEWLINE = 0x0a;
+
 function writeAll(fd: number, text: string): void {
   const bytes = Buffer.from(text);
   for (let at = 0; at < bytes.length; ) {
+    let end = bytes.length;
+    if (end - at > ATOMIC_BYTES) {
+      const last = bytes.lastIndexOf(NEWLINE, at + ATOMIC_BYTES - 1);
+      // a line longer than that goes alone, as one write
+      end = last >= at ? last + 1 : bytes.indexOf(NEWLINE, at + ATOMIC_BYTES) + 1 || bytes.length;
+    }
+    if (!writePiece(fd, bytes, at, end)) return;
+    at = end;
+  }
+}
+
+/** False when the descriptor refuses for good (closed): the rest of the batch cannot go either. */
+function writePiece(fd: number, bytes: Buffer, from: number, to: number): boolean {
+  for (let at = from; at < to; ) {
     try {
-      at += writeSync(fd, bytes, at);
+      at += writeSync(fd, bytes, at, to - at);
     } catch (error) {
       // a non-blocking pipe that is full: wait for it rather than drop lines
-      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") return;
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") return false;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     }
   }
+  return true;
 }
 
 let stdoutWriter: LineWriter | undefined;
