@@ -38,7 +38,8 @@ export function keptUpstreamHeaders(upstream: Headers): Record<string, string> {
   for (const [name, value] of upstream) {
     if (KEPT_FROM_UPSTREAM.has(name) || isRateLimitHeader(name)) out[name] = value;
     // Our x-request-id identifies the client's request; Azure's stays reachable under its own name.
-    else if (name === "x-request-id") out["x-upstream-request-id"] = value;
+    // (an empty one names nothing: left out, as it always was)
+    else if (name === "x-request-id" && value !== "") out["x-upstream-request-id"] = value;
   }
   return out;
 }
