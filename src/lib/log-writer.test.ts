@@ -64,4 +64,28 @@ writer.flush();\n`,
     expect(lines.length).toBe(4000);
     expect(lines.filter((line) => !/^[ab] \d+ x{900}$/.test(line))).toEqual([]);
   }, 20000);
+
+  // the repository's Deno (package.json), beside the Bun running the tests
+  const runtimes: [string, string[]][] = [
+    ["bun", [process.execPath]],
+    ["deno", [join(import.meta.dir, "../../node_modules/.bin/deno"), "run", "-A"]],
+  ];
+  for (const [runtime, command] of runtimes) {
+    test(`a crash (an uncaught error or rejection) on ${runtime} still writes the batch before it`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "log-writer-"));
+      const script = join(dir, "crash.ts");
+      writeFileSync(
+        script,
+        `import { stdoutLines } from ${JSON.stringify(join(import.meta.dir, "log-writer.ts"))};
+stdoutLines().write("the line before the crash");
+if (process.argv.includes("reject")) Promise.reject(new Error("rejected"));
+else setTimeout(() => { throw new Error("thrown"); }, 1);\n`,
+      );
+      for (const how of ["throw", "reject"]) {
+        const child = Bun.spawn([...command, script, how], { stdout: "pipe", stderr: "ignore" });
+        expect(await new Response(child.stdout).text()).toBe("the line before the crash\n");
+        expect(await child.exited).not.toBe(0);
+      }
+    }, 20000);
+  }
 });

@@ -4,7 +4,7 @@
  * with bench/cpu.ts, LOG_LEVEL=info against warn). Lines are kept in order and written together
  * within a few milliseconds, at once when the batch is large, and at once for a warning or an
  * error (with everything before it), so what explains a failure is out before anything else
- * happens. The process's exit writes what is left; only a kill -9 can lose the last batch.
+ * happens. The process's exit (or crash) writes what is left; only a kill -9 can lose the last batch.
  */
 import { writeSync } from "node:fs";
 
@@ -84,6 +84,11 @@ export function stdoutLines(): LineWriter {
   if (!stdoutWriter) {
     const writer = batchedLines(STDOUT);
     process.on("exit", () => writer.flush());
+    // Deno emits no "exit" for an uncaught error, and the lines just before a crash are the ones
+    // that explain it: its error events come first and, not prevented, still end the process
+    // (Bun fires neither event here; its "exit" above covers a crash)
+    globalThis.addEventListener?.("error", () => writer.flush());
+    globalThis.addEventListener?.("unhandledrejection", () => writer.flush());
     stdoutWriter = writer;
   }
   return stdoutWriter;
