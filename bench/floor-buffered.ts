@@ -16,19 +16,18 @@
  */
 import { keptUpstreamHeaders } from "../src/lib/headers.ts";
 import { usageIn } from "../src/stream/usage.ts";
+import { FLOOR, UNAUTHORIZED } from "./lib/floor-env.ts";
 
 const steps = new Set((process.env.STEPS ?? "").split(","));
-const upstream = `${process.env.UPSTREAM}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`;
-const auth = `Bearer ${process.env.CLIENT_KEY}`;
 const decoder = new TextDecoder();
-const upstreamKey = process.env.UPSTREAM_KEY!;
+const { upstreamKey } = FLOOR;
 
 Bun.serve({
   hostname: "127.0.0.1",
-  port: Number(process.env.PORT),
+  port: FLOOR.port,
   idleTimeout: 0,
   async fetch(request) {
-    if (request.headers.get("authorization") !== auth) return new Response("unauthorized", { status: 401 });
+    if (request.headers.get("authorization") !== FLOOR.auth) return UNAUTHORIZED();
     const body = await request.text();
     JSON.parse(body);
     const abort = new AbortController();
@@ -47,7 +46,7 @@ Bun.serve({
       h.set("content-type", "application/json");
       headers = h;
     }
-    const response = await fetch(upstream, { method: "POST", headers, body, signal: abort.signal, redirect: "manual" });
+    const response = await fetch(FLOOR.upstream, { method: "POST", headers, body, signal: abort.signal, redirect: "manual" });
     if (steps.has("timer")) {
       clearTimeout(timer);
       timer = setTimeout(onGone, 60_000);

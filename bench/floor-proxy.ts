@@ -5,17 +5,17 @@
  * between ours and it is ours to close.
  *   PORT=… UPSTREAM=http://127.0.0.1:… CLIENT_KEY=… UPSTREAM_KEY=… bun-floor
  */
-const upstream = `${process.env.UPSTREAM}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`;
-const auth = `Bearer ${process.env.CLIENT_KEY}`;
-const upstreamHeaders = { "api-key": process.env.UPSTREAM_KEY!, "content-type": "application/json" };
+import { FLOOR, UNAUTHORIZED } from "./lib/floor-env.ts";
+
+const upstreamHeaders = { "api-key": FLOOR.upstreamKey, "content-type": "application/json" };
 
 Bun.serve({
   hostname: "127.0.0.1",
-  port: Number(process.env.PORT),
+  port: FLOOR.port,
   idleTimeout: 0,
   async fetch(request) {
-    if (request.headers.get("authorization") !== auth) return new Response("unauthorized", { status: 401 });
-    const response = await fetch(upstream, { method: "POST", headers: upstreamHeaders, body: await request.text(), signal: request.signal });
+    if (request.headers.get("authorization") !== FLOOR.auth) return UNAUTHORIZED();
+    const response = await fetch(FLOOR.upstream, { method: "POST", headers: upstreamHeaders, body: await request.text(), signal: request.signal });
     return new Response(response.body, { status: response.status, headers: response.headers });
   },
 });

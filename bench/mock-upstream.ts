@@ -12,27 +12,9 @@
  * on the bytes counted here being what the proxy actually took).
  * Control: POST /_bench/config {chunks, delayMs}; GET /_bench/stats; POST /_bench/reset.
  */
+import { CONTENT, END, FILTERS, HEAD } from "./lib/azure-sse.ts";
 const port = Number(process.argv[2] ?? 0);
 const apiKey = process.argv[3] ?? "bench-upstream-key";
-const encoder = new TextEncoder();
-
-const FILTERS =
-  '{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}';
-const TAIL =
-  '"created":1742460935,"id":"chatcmpl-BD5yZBfhSLLcuDtRtF48KwOywtED5","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","system_fingerprint":"fp_ded0d14823"}\n\n';
-const HEAD = encoder.encode(
-  'data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}]}\n\n' +
-    `data: {"choices":[{"content_filter_results":{},"delta":{"content":"","refusal":null,"role":"assistant"},"finish_reason":null,"index":0,"logprobs":null}],${TAIL}`,
-);
-// Distinct content per index (` t17`) so a reordering or duplication would be visible in a dump.
-const CONTENT = Array.from({ length: 1024 }, (_, i) =>
-  encoder.encode(
-    `data: {"choices":[{"content_filter_results":${FILTERS},"delta":{"content":" t${i}"},"finish_reason":null,"index":0,"logprobs":null}],${TAIL}`,
-  ),
-);
-const END = encoder.encode(
-  `data: {"choices":[{"content_filter_results":{},"delta":{},"finish_reason":"stop","index":0,"logprobs":null}],${TAIL}data: [DONE]\n\n`,
-);
 const JSON_BODY = `{"choices":[{"content_filter_results":${FILTERS},"finish_reason":"stop","index":0,"logprobs":null,"message":{"annotations":[],"content":"Response content here","refusal":null,"role":"assistant"}}],"created":1754396640,"id":"chatcmpl-C1AzwZZD1ea9wUuqXbOHCWwGHYVJX","model":"gpt-4.1-2025-04-14","object":"chat.completion","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}],"system_fingerprint":"fp_b663f05c2c","usage":{"completion_tokens":29,"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0},"prompt_tokens":26,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":0},"total_tokens":55}}`;
 // Headers Azure sends on every answer (docs/azure.md §5.3): the proxy has to copy them.
 const AZURE_HEADERS = {

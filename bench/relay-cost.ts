@@ -8,6 +8,7 @@
  * end-to-end figure, with Bun's fetch and server in it, is the streams phase's (bench/phases/
  * streams.ts) and bench/stream-floor.ts's.
  */
+import { CONTENT, END, HEAD } from "./lib/azure-sse.ts";
 import { parseArgs } from "node:util";
 import { streamTransform } from "../src/stream/fixups.ts";
 import { relaySse } from "../src/stream/relay.ts";
@@ -19,23 +20,8 @@ const { values: args } = parseArgs({
 });
 const STREAMS = Number(args.streams);
 const encoder = new TextEncoder();
-const FILTERS =
-  '{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}';
-const TAIL =
-  '"created":1742460935,"id":"chatcmpl-BD5yZBfhSLLcuDtRtF48KwOywtED5","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","system_fingerprint":"fp_ded0d14823"}\n\n';
-const HEAD = encoder.encode(
-  'data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"jailbreak":{"filtered":false,"detected":false},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}]}\n\n' +
-    `data: {"choices":[{"content_filter_results":{},"delta":{"content":"","refusal":null,"role":"assistant"},"finish_reason":null,"index":0,"logprobs":null}],${TAIL}`,
-);
-const CONTENT = Array.from({ length: 62 }, (_, i) =>
-  encoder.encode(
-    `data: {"choices":[{"content_filter_results":${FILTERS},"delta":{"content":" t${i}"},"finish_reason":null,"index":0,"logprobs":null}],${TAIL}`,
-  ),
-);
-const END = encoder.encode(
-  `data: {"choices":[{"content_filter_results":{},"delta":{},"finish_reason":"stop","index":0,"logprobs":null}],${TAIL}data: [DONE]\n\n`,
-);
-const CHUNKS = [HEAD, ...CONTENT, END];
+// 64 chunks, as the streams phase sends
+const CHUNKS = [HEAD, ...CONTENT.slice(0, 62), END];
 // Azure with `stream_options.include_usage` set (the proxy sets it to meter): every chunk ends
 // with `"usage":null`, which the relay takes back out for a client that did not ask
 const decoder = new TextDecoder();

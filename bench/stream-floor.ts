@@ -14,6 +14,7 @@
  *                             [--root DIR]... [--chunks 64] [--no-ttft]
  * --chunks N (e.g. 8 and 256) splits the CPU into a per-stream and a per-event part.
  */
+import { FLOOR, UNAUTHORIZED } from "./lib/floor-env.ts";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LOAD_CORE, PROXY_CORE, QUICK, sseClient, type Ctx } from "./context.ts";
@@ -36,16 +37,14 @@ const { values: args } = parseArgs({
 
 /** The relay itself, when started with --serve MODE. */
 function serve(mode: string): void {
-  const upstream = `${process.env.UPSTREAM}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`;
-  const auth = `Bearer ${process.env.CLIENT_KEY}`;
-  const upstreamHeaders = { "api-key": process.env.UPSTREAM_KEY!, "content-type": "application/json" };
+  const upstreamHeaders = { "api-key": FLOOR.upstreamKey, "content-type": "application/json" };
   Bun.serve({
     hostname: "127.0.0.1",
-    port: Number(process.env.PORT),
+    port: FLOOR.port,
     idleTimeout: 0,
     async fetch(request) {
-      if (request.headers.get("authorization") !== auth) return new Response("unauthorized", { status: 401 });
-      const response = await fetch(upstream, { method: "POST", headers: upstreamHeaders, body: await request.text(), signal: request.signal });
+      if (request.headers.get("authorization") !== FLOOR.auth) return UNAUTHORIZED();
+      const response = await fetch(FLOOR.upstream, { method: "POST", headers: upstreamHeaders, body: await request.text(), signal: request.signal });
       const headers = { "content-type": "text/event-stream", "cache-control": "no-cache" };
       if (mode === "native") return new Response(response.body, { status: response.status, headers });
       const reader = response.body!.getReader();
