@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectWebSocket, HandshakeRefused, type ClientSocket } from "../../src/runtime/ws-client.ts";
+import type { HandshakeRefused } from "../../src/runtime/ws-client.ts";
+import { bearer, dialRealtime, realtimeUrl, refusedUpgrade, upgradeRefusal, watchSession } from "../harness/realtime.ts";
 import { configFile } from "../harness/config-file.ts";
 import { startProxy, type RunningProxy } from "../harness/proxy.ts";
 import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
@@ -60,49 +61,8 @@ afterAll(async () => {
 const wsUrl = (path: string) => new URL(`ws://127.0.0.1:${proxy.port}${path}`);
 const handshakes = () => sim.recorder.all().filter((r) => r.path.endsWith("/realtime")).length;
 
-function opened(socket: ClientSocket) {
-  const events: Record<string, any>[] = [];
-  const waiters = new Set<() => void>();
-  socket.on({
-    message(data) {
-      if (typeof data === "string") events.push(JSON.parse(data));
-      for (const w of waiters) w();
-    },
-    pong() {},
-    drain() {},
-    close() {},
-  });
-  const next = (type: string) =>
-    new Promise<Record<string, any>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${type}; got ${events.map((e) => e.type).join(",")}`)), 5000);
-      const look = () => {
-        const found = events.find((e) => e.type === type);
-        if (found) {
-          clearTimeout(timer);
-          waiters.delete(look);
-          resolve(found);
-        }
-      };
-      waiters.add(look);
-      look();
-    });
-  return { socket, next };
-}
-
-const connect = (key: string, model = "gpt-realtime") =>
-  connectWebSocket(wsUrl(`/v1/realtime?model=${model}`), { headers: { authorization: `Bearer ${key}` }, timeoutMs: 5000, maxMessageBytes: 1 << 24 });
-
-async function refused(key: string): Promise<HandshakeRefused> {
-  const error = await connect(key).then(
-    (s) => {
-      s.close(1000, "");
-      throw new Error("the upgrade was accepted");
-    },
-    (e) => e,
-  );
-  expect(error).toBeInstanceOf(HandshakeRefused);
-  return error;
-}
+const connect = (key: string, model = "gpt-realtime") => dialRealtime(wsUrl(`/v1/realtime?model=${model}`), bearer(key));
+const refused = (key: string) => refusedUpgrade(wsUrl("/v1/realtime?model=gpt-realtime"), bearer(key));
 
 describe("soft cooldowns on the handshake", () => {
   test("one handshake 500 on a lone deployment: the next session still opens there (a soft cooldown is a last resort, as for HTTP calls)", async () => {
@@ -110,7 +70,7 @@ describe("soft cooldowns on the handshake", () => {
     const first = await refused(KEY);
     expect(first.status).toBe(500);
     const before = handshakes();
-    const s = opened(await connect(KEY));
+    const s = watchSession(await connect(KEY));
     await s.next("session.created");
     s.socket.close(1000, "");
     expect(handshakes()).toBe(before + 1);
@@ -120,13 +80,7 @@ describe("soft cooldowns on the handshake", () => {
 describe("what is logged", () => {
   test("a key-like query parameter in another case (API-Key) is redacted from the session's log line too", async () => {
     const secret = "review-rt-mistyped-query-key-5555";
-    const s = opened(
-      await connectWebSocket(wsUrl(`/v1/realtime?model=gpt-realtime&API-Key=${secret}`), {
-        headers: { authorization: `Bearer ${KEY}` },
-        timeoutMs: 5000,
-        maxMessageBytes: 1 << 20,
-      }),
-    );
+    const s = watchSession(await dialRealtime(wsUrl(`/v1/realtime?model=gpt-realtime&API-Key=${secret}`), bearer(KEY)));
     await s.next("session.created");
     s.socket.close(1000, "");
     for (let i = 0; i < 50 && !proxy.output().includes("API-Key=REDACTED"); i++) await Bun.sleep(50);
@@ -178,7 +132,7 @@ describe("an ephemeral key opens nothing but the WebRTC call routes", () => {
 
 describe("budgets and the usage ledger", () => {
   test("a session's response.done tokens reach /admin/usage; past its budget the key's next upgrade is 429 insufficient_quota with no upstream handshake", async () => {
-    const s = opened(await connect(TIGHT));
+    const s = watchSession(await connect(TIGHT));
     await s.next("session.created");
     s.socket.send(
       JSON.stringify({
@@ -234,19 +188,8 @@ describe("a slow handshake cools one deployment, not the resource", () => {
 
   test("a realtime deployment that connects but answers its handshake too late: the client gets 504, and chat on the same resource still goes there", async () => {
     await fetch(`${a.url}/_sim/realtime/handshake`, { method: "POST", body: "[sim first_byte_ms=1500]" });
-    const error = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), {
-      headers: { authorization: `Bearer ${KEY}` },
-      timeoutMs: 5000,
-      maxMessageBytes: 1 << 20,
-    }).then(
-      (s) => {
-        s.close(1000, "");
-        throw new Error("the upgrade was accepted");
-      },
-      (e) => e,
-    );
-    expect(error).toBeInstanceOf(HandshakeRefused);
-    expect((error as HandshakeRefused).status).toBe(504);
+    const error = await refusedUpgrade(realtimeUrl(p.port), bearer(KEY));
+    expect(error.status).toBe(504);
     const chats = (sim: RunningSimulator) => sim.recorder.all().filter((r) => r.path.includes("/chat/completions")).length;
     const answer = await fetch(`${p.url}/v1/chat/completions`, {
       method: "POST",
@@ -272,18 +215,8 @@ describe("a slow handshake cools one deployment, not the resource", () => {
     waited = await startProxy({ args: ["serve", "--config", path] });
     const before = b.recorder.all().filter((r) => r.path.endsWith("/realtime")).length;
     await fetch(`${a.url}/_sim/realtime/handshake`, { method: "POST", body: "[sim first_byte_ms=1500]" });
-    const error = await connectWebSocket(new URL(`ws://127.0.0.1:${waited.port}/v1/realtime?model=gpt-realtime`), {
-      headers: { authorization: `Bearer ${KEY}` },
-      timeoutMs: 5000,
-      maxMessageBytes: 1 << 20,
-    }).then(
-      (s) => {
-        s.close(1000, "");
-        throw new Error("the upgrade was accepted");
-      },
-      (e) => e,
-    );
-    expect((error as HandshakeRefused).status).toBe(504);
+    const error = await refusedUpgrade(realtimeUrl(waited.port), bearer(KEY));
+    expect(error.status).toBe(504);
     expect(b.recorder.all().filter((r) => r.path.endsWith("/realtime")).length).toBe(before);
   });
 });
@@ -372,13 +305,7 @@ describe("a revoked Entra ID token on the handshake", () => {
     await identity.stop();
   });
   const session = async () => {
-    const s = opened(
-      await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), {
-        headers: { authorization: `Bearer ${KEY}` },
-        timeoutMs: 5000,
-        maxMessageBytes: 1 << 20,
-      }),
-    );
+    const s = watchSession(await dialRealtime(realtimeUrl(p.port), bearer(KEY)));
     await s.next("session.created");
     s.socket.close(1000, "");
   };
@@ -418,18 +345,8 @@ describe("deployment names a client makes up (any_model)", () => {
   test("Azure's 404 for a made-up name is the client's 404 (it was a 500 internal_error); such refusals add no series to /metrics: they count as deployment 'other'", async () => {
     const names = Array.from({ length: 5 }, (_, i) => `made-up-${i}-${Math.random().toString(36).slice(2, 8)}`);
     for (const name of names) {
-      const error = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=${name}`), {
-        headers: { authorization: `Bearer ${KEY}` },
-        timeoutMs: 5000,
-        maxMessageBytes: 1 << 20,
-      }).then(
-        (s) => {
-          s.close(1000, "");
-          throw new Error("the upgrade was accepted");
-        },
-        (e) => e,
-      );
-      expect((error as HandshakeRefused).status).toBe(404);
+      const error = await refusedUpgrade(realtimeUrl(p.port, `/v1/realtime?model=${name}`), bearer(KEY));
+      expect(error.status).toBe(404);
     }
     const metrics = await (await fetch(`${p.url}/metrics`)).text();
     for (const name of names) expect(metrics).not.toContain(name);
@@ -466,11 +383,7 @@ describe("an upstream that stops reading", () => {
   });
 
   test("a client sending to it is closed with 1011 once max_buffered_bytes are queued, and the proxy's memory stays bounded", async () => {
-    const socket = await connectWebSocket(new URL(`ws://127.0.0.1:${p.port}/v1/realtime?model=gpt-realtime`), {
-      headers: { authorization: `Bearer ${KEY}` },
-      timeoutMs: 5000,
-      maxMessageBytes: 1 << 20,
-    });
+    const socket = await dialRealtime(realtimeUrl(p.port), bearer(KEY));
     let closed: { code: number; reason: string } | undefined;
     socket.on({
       message() {},
@@ -522,37 +435,22 @@ describe("two instances sharing one Redis", () => {
     await shared.stop();
     await redis.stop();
   });
-  const dial = (at: RunningProxy, key: string) =>
-    connectWebSocket(new URL(`ws://127.0.0.1:${at.port}/v1/realtime?model=gpt-realtime`), {
-      headers: { authorization: `Bearer ${key}` },
-      timeoutMs: 5000,
-      maxMessageBytes: 1 << 20,
-    });
-  const refusedAt = async (at: RunningProxy, key: string) => {
-    const error = await dial(at, key).then(
-      (s) => {
-        s.close(1000, "");
-        throw new Error("the upgrade was accepted");
-      },
-      (e) => e,
-    );
-    expect(error).toBeInstanceOf(HandshakeRefused);
-    return error as HandshakeRefused;
-  };
+  const dial = (at: RunningProxy, key: string) => dialRealtime(realtimeUrl(at.port), bearer(key));
+  const refusedAt = (at: RunningProxy, key: string) => refusedUpgrade(realtimeUrl(at.port), bearer(key));
 
   test("a session open on one instance fills max_streams 1 on the other; rpm 1 is spent across both; a budget spent in a session on one is refused on the other", async () => {
-    const held = opened(await dial(one, STREAMS));
+    const held = watchSession(await dial(one, STREAMS));
     await held.next("session.created");
     const full = await refusedAt(two, STREAMS);
     expect(full.status).toBe(429);
     held.socket.close(1000, "");
 
-    const first = opened(await dial(one, PER_MINUTE));
+    const first = watchSession(await dial(one, PER_MINUTE));
     await first.next("session.created");
     first.socket.close(1000, "");
     expect((await refusedAt(two, PER_MINUTE)).status).toBe(429);
 
-    const spend = opened(await dial(one, SPENDER));
+    const spend = watchSession(await dial(one, SPENDER));
     await spend.next("session.created");
     spend.socket.send(
       JSON.stringify({
@@ -567,13 +465,7 @@ describe("two instances sharing one Redis", () => {
     let refusal: HandshakeRefused | undefined;
     for (let i = 0; i < 30 && refusal?.status !== 429; i++) {
       await Bun.sleep(100);
-      refusal = await dial(two, SPENDER).then(
-        (s) => {
-          s.close(1000, "");
-          return undefined;
-        },
-        (e) => e as HandshakeRefused,
-      );
+      refusal = await upgradeRefusal(realtimeUrl(two.port), bearer(SPENDER));
     }
     expect(refusal?.status).toBe(429);
     expect(JSON.parse(refusal!.body).error.code).toBe("insufficient_quota");

@@ -6,8 +6,8 @@
  * handshake's status and body, and it can stop reading, which browser-style clients cannot.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connectWebSocket, HandshakeRefused, type ClientSocket } from "../../src/runtime/ws-client.ts";
 import { configFile } from "../harness/config-file.ts";
+import { bearer, openSession, refusedUpgrade, type Session } from "../harness/realtime.ts";
 import { startProxy, type RunningProxy } from "../harness/proxy.ts";
 import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
 
@@ -58,66 +58,9 @@ afterAll(async () => {
 
 const wsUrl = (p: RunningProxy, path: string) => new URL(`ws://127.0.0.1:${p.port}${path}`);
 
-interface Session {
-  readonly socket: ClientSocket;
-  readonly events: Array<Record<string, any> | Uint8Array>;
-  next(type: string, timeoutMs?: number): Promise<Record<string, any>>;
-  readonly closed: Promise<{ code: number; reason: string }>;
-}
-
-async function open(url: URL, headers: Record<string, string> = { authorization: `Bearer ${KEY}` }, protocols?: string[]): Promise<Session> {
-  const socket = await connectWebSocket(url, { headers, protocols, timeoutMs: 5000, maxMessageBytes: 1 << 24 });
-  const events: Session["events"] = [];
-  const waiters = new Set<() => void>();
-  let closedWith: (v: { code: number; reason: string }) => void;
-  const closed = new Promise<{ code: number; reason: string }>((r) => (closedWith = r));
-  socket.on({
-    message(data) {
-      events.push(typeof data === "string" ? JSON.parse(data) : data);
-      for (const w of waiters) w();
-    },
-    pong() {},
-    drain() {},
-    close(code, reason) {
-      closedWith({ code, reason });
-      for (const w of waiters) w();
-    },
-  });
-  let seen = 0;
-  const next = (type: string, timeoutMs = 5000) =>
-    new Promise<Record<string, any>>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no ${type} within ${timeoutMs} ms; got ${events.map((e) => (e instanceof Uint8Array ? "binary" : e.type)).join(",")}`)),
-        timeoutMs,
-      );
-      const look = () => {
-        for (; seen < events.length; seen++) {
-          const e = events[seen]!;
-          if (!(e instanceof Uint8Array) && e.type === type) {
-            seen++;
-            waiters.delete(look);
-            clearTimeout(timer);
-            return resolve(e);
-          }
-        }
-      };
-      waiters.add(look);
-      look();
-    });
-  return { socket, events, next, closed };
-}
-
-async function refusal(url: URL, headers: Record<string, string>, protocols?: string[]): Promise<HandshakeRefused> {
-  const error = await connectWebSocket(url, { headers, protocols, timeoutMs: 5000, maxMessageBytes: 1 << 20 }).then(
-    (s) => {
-      s.close(1000, "");
-      throw new Error("the upgrade was accepted");
-    },
-    (e) => e,
-  );
-  expect(error).toBeInstanceOf(HandshakeRefused);
-  return error;
-}
+// the key this file's sessions use unless a test names another
+const open = (url: URL, headers: Record<string, string> = bearer(KEY), protocols?: string[]) => openSession(url, headers, protocols);
+const refusal = refusedUpgrade;
 
 const say = (text: string) =>
   JSON.stringify({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text }] } });
