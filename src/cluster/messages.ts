@@ -13,7 +13,7 @@ import type { Cooldown } from "../upstream/health.ts";
 export type ToPrimary =
   /** The worker is up and listens for `start`. */
   | { readonly t: "hello" }
-  /** The worker stopped serving; `cut` requests were still in flight. */
+  /** The worker stopped serving; `cut` requests were still in flight (answered: then it exits). */
   | { readonly t: "stopped"; readonly cut: number }
   /** A cooldown this worker saw, for every other worker (answered once they all know). */
   | { readonly t: "cooldown"; readonly cooldown: Cooldown }

@@ -159,7 +159,10 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
   function answer(worker: Worker, message: ToPrimary, respond: Respond | undefined): void {
     if (shared.answer(worker, message, respond)) return;
     if (message.t === "hello") worker.onHello?.();
-    else if (message.t === "stopped") cutCount += message.cut;
+    else if (message.t === "stopped") {
+      cutCount += message.cut;
+      respond?.(true);
+    }
   }
 
   let first: { port: number; hostname: string };
