@@ -108,7 +108,8 @@ export async function runWorker(runtime: RuntimeAdapter): Promise<number> {
   function stop(): Promise<void> {
     stopping ??= (async () => {
       const cut = proxy && config ? await proxy.drain(config.shutdown.grace_ms) : 0;
-      // asked, not told: the answer proves the primary has the count before this process exits
+      // asked, not told: the answer proves the primary has the count, and everything told before
+      // it on the same ordered channel (usage entries, tokens), before this process exits
       // (Deno's IPC dropped a message sent just before exit: ops.test.ts, "a stream longer than
       // the grace period", cut_at_grace_end 0 with the stream cut); a primary gone answers never
       await link.request({ t: "stopped", cut }, TELL_TIMEOUT_MS).catch(() => {});
