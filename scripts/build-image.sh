@@ -123,9 +123,11 @@ free_port() { # a port nothing on 127.0.0.1 answers on
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
-sim_port=$(free_port)
+# The simulator takes a port the kernel gives it (port 0) and says which in its log; the
+# proxy's port is chosen here (its HEALTHCHECK reads PORT), and chosen again should another
+# process take it between the check and the bind (CI runs beside other tests).
+sim_port=0
 proxy_port=$(free_port)
-[ "$sim_port" != "$proxy_port" ] || proxy_port=$(free_port)
 sim_key=sim-$RANDOM$RANDOM
 auth_key=client-$RANDOM$RANDOM$RANDOM
 
@@ -136,7 +138,7 @@ start() {
   local name=$1
   shift
   local c
-  c=$(bh from --pull=never --name "azure-proxy-$name-$$" "$tag")
+  c=$(bh from --pull=never --name "azure-proxy-$name-$$-${#containers[@]}" "$tag")
   containers+=("$c")
   # buildah run has no --env: set it on this working container. 127.0.0.1 only: chroot
   # isolation shares the host's network, and nothing here should be reachable from outside.
@@ -148,15 +150,28 @@ start() {
   groups+=("$!")
   started=$c
 }
-start simulator simulate --host 127.0.0.1 --port "$sim_port" --key "$sim_key"
-start proxy serve
-proxy_ctr=$started
+start simulator simulate --host 127.0.0.1 --port 0 --key "$sim_key"
+for _ in $(seq 1 100); do
+  sim_port=$(grep -oE '"msg":"simulator listening","url":"http://127\.0\.0\.1:[0-9]+' "$work/simulator.log" 2>/dev/null | grep -oE '[0-9]+$' || true)
+  [ -n "$sim_port" ] && break
+  sleep 0.1
+done
+[ -n "$sim_port" ] || fail "the simulator never said where it listens"
 
 # The image's own HEALTHCHECK command, run inside the container as its user, until it passes.
 healthy=0
-for _ in $(seq 1 100); do
-  if bh run --isolation chroot "$proxy_ctr" -- /azure-proxy healthcheck >/dev/null 2>&1; then healthy=1; break; fi
-  sleep 0.2
+for _try in 1 2 3; do
+  start proxy serve
+  proxy_ctr=$started
+  for _ in $(seq 1 100); do
+    if bh run --isolation chroot "$proxy_ctr" -- /azure-proxy healthcheck >/dev/null 2>&1; then healthy=1; break; fi
+    grep -q "in use" "$work/proxy.log" 2>/dev/null && break
+    sleep 0.2
+  done
+  [ "$healthy" -eq 1 ] && break
+  grep -q "in use" "$work/proxy.log" 2>/dev/null || break
+  echo "port $proxy_port was taken meanwhile; another"
+  proxy_port=$(free_port)
 done
 [ "$healthy" -eq 1 ] || fail "the HEALTHCHECK command never passed"
 echo "healthcheck inside the container: ok"
