@@ -3,7 +3,7 @@
  * start of the compiled binary (scripts/build.ts bundles one file, and Bun keeps every `node:`
  * import static even behind `await import()`), so a feature that is off still pays for loading
  * it; Bun's `node:` modules are JavaScript built at load, a few MB of idle RSS each
- * (docs/performance.md). `process.getBuiltinModule` is Node's, and Bun's and Deno's too.
+ * (README.md, Performance). `process.getBuiltinModule` is Node's, and Bun's and Deno's too.
  */
 export function lazyBuiltin<T>(name: `node:${string}`): () => T {
   let loaded: T | undefined;
