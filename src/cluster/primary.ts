@@ -5,8 +5,8 @@
  * whole to every worker, at start and on reload) and the state in shared-state.ts. A worker that dies is started again (with the current config and cooldowns); stop signals
  * reach the primary, which drains every worker and exits when they have.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import type { ChildProcess } from "node:child_process";
+import { lazyBuiltin } from "../lib/lazy-builtin.ts";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";
@@ -16,6 +16,9 @@ import { Link, type Channel, type Respond } from "./link.ts";
 import type { ToPrimary, ToWorker } from "./messages.ts";
 import type { Peer } from "./peer.ts";
 import { SharedState } from "./shared-state.ts";
+
+const childProcess = lazyBuiltin<typeof import("node:child_process")>("node:child_process");
+const net = lazyBuiltin<typeof import("node:net")>("node:net");
 
 const START_TIMEOUT_MS = 20_000;
 /** A worker that lived at least this long before dying is restarted at once, else after a backoff. */
@@ -73,7 +76,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
   const { argv, env } = runtime.selfCommand();
 
   function spawnWorker(index: number, port: number): Promise<{ port: number; hostname: string }> {
-    const child = spawn(argv[0]!, [...argv.slice(1), "worker"], {
+    const child = childProcess().spawn(argv[0]!, [...argv.slice(1), "worker"], {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       env: { ...process.env, ...env },
     });
@@ -218,7 +221,7 @@ export async function startWorkers(initial: Config, count: number, runtime: Runt
  */
 function ensurePortFree(host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const probe = createServer();
+    const probe = net().createServer();
     probe.once("error", (error: NodeJS.ErrnoException) =>
       reject(new Error(error.code === "EADDRINUSE" ? `${host}:${port} is already in use` : `cannot listen on ${host}:${port}: ${error.message}`)),
     );

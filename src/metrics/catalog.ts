@@ -6,7 +6,7 @@
  * Label values that come from clients (model names) are bounded by the caller (see record.ts),
  * so a client sending random model names cannot blow up the series count.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "./prom-client.ts";
 import { MinuteSeries } from "./minute-series.ts";
 
 export interface Metrics {

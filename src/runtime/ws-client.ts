@@ -5,9 +5,8 @@
  * stop reading, which backpressure needs. Messages are whole (fragments are joined); pings are
  * answered; text stays text and binary stays binary.
  */
-import { randomBytes, createHash } from "node:crypto";
-import { connect as connectTcp, type Socket } from "node:net";
-import { connect as connectTls } from "node:tls";
+import type { Socket } from "node:net";
+import { lazyBuiltin } from "../lib/lazy-builtin.ts";
 import { ACCEPT_GUID, encodeFrame, FrameReader, OP, type Frame } from "./ws-frames.ts";
 
 export interface ClientSocket {
@@ -66,6 +65,10 @@ export interface ConnectOptions {
   readonly tls?: { readonly ca?: string };
 }
 
+const crypto = lazyBuiltin<typeof import("node:crypto")>("node:crypto");
+const net = lazyBuiltin<typeof import("node:net")>("node:net");
+const tls = lazyBuiltin<typeof import("node:tls")>("node:tls");
+
 const MAX_HEAD = 64 * 1024;
 const MAX_ERROR_BODY = 64 * 1024;
 const textDecoder = new TextDecoder("utf-8", { fatal: false });
@@ -75,11 +78,11 @@ const latin1 = new TextDecoder("latin1");
 export function connectWebSocket(url: URL, options: ConnectOptions): Promise<ClientSocket> {
   const secure = url.protocol === "wss:" || url.protocol === "https:";
   const port = Number(url.port || (secure ? 443 : 80));
-  const key = randomBytes(16).toString("base64");
+  const key = crypto().randomBytes(16).toString("base64");
   return new Promise((resolve, reject) => {
     const socket: Socket = secure
-      ? connectTls({ host: url.hostname, port, servername: url.hostname, ALPNProtocols: ["http/1.1"], ...(options.tls?.ca ? { ca: options.tls.ca } : {}) })
-      : connectTcp({ host: url.hostname, port });
+      ? tls().connect({ host: url.hostname, port, servername: url.hostname, ALPNProtocols: ["http/1.1"], ...(options.tls?.ca ? { ca: options.tls.ca } : {}) })
+      : net().connect({ host: url.hostname, port });
     socket.setNoDelay(true);
     let settled = false;
     const fail = (error: Error) => {
@@ -137,7 +140,8 @@ export function connectWebSocket(url: URL, options: ConnectOptions): Promise<Cli
       }
       const rest = head.subarray(end + 4);
       if (status !== 101) return readRefusal(status, headers, rest);
-      const expected = createHash("sha1")
+      const expected = crypto()
+        .createHash("sha1")
         .update(key + ACCEPT_GUID)
         .digest("base64");
       if (headers.get("sec-websocket-accept") !== expected) return fail(new HandshakeError("the server's Sec-WebSocket-Accept does not match", "EPROTO"));
@@ -176,7 +180,7 @@ function open(socket: Socket, headers: Headers, first: Buffer, maxMessageBytes: 
 
   const write = (opcode: number, payload: Uint8Array) => {
     if (socket.destroyed) return;
-    socket.write(encodeFrame(opcode, payload, randomBytes(4)));
+    socket.write(encodeFrame(opcode, payload, crypto().randomBytes(4)));
   };
   const end = (code: number, reason: string) => {
     if (closed) return;

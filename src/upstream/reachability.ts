@@ -4,7 +4,9 @@
  * over. Before calling an upstream that has not answered lately, we open (and close) one TCP
  * connection with `connect_ms` to spare; steady traffic never pays for it.
  */
-import { connect } from "node:net";
+import { lazyBuiltin } from "../lib/lazy-builtin.ts";
+
+const net = lazyBuiltin<typeof import("node:net")>("node:net");
 import type { Clock } from "./health.ts";
 
 const FRESH_MS = 30_000;
@@ -38,7 +40,7 @@ export class Reachability {
     const url = new URL(endpoint);
     const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
     await new Promise<void>((resolve, reject) => {
-      const socket = connect({ host: url.hostname, port });
+      const socket = net().connect({ host: url.hostname, port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(Object.assign(new Error(`no connection within ${timeoutMs} ms`), { code: "CONNECT_TIMEOUT" }));
