@@ -7,7 +7,7 @@
  */
 import { keptUpstreamHeaders } from "../lib/headers.ts";
 import { streamTransform } from "../stream/fixups.ts";
-import { relayBody, relaySse, type RelayEnd } from "../stream/relay.ts";
+import { type OnCut, relayBody, relaySse, type RelayEnd } from "../stream/relay.ts";
 import { StreamedText } from "../stream/usage-estimate.ts";
 import { Tail, type Usage, usageIn } from "../stream/usage.ts";
 import type { ProxyCall } from "./call.ts";
@@ -24,8 +24,8 @@ export interface Sent {
   readonly request: UpstreamRequest;
   /** Aborts the upstream fetch (the client left, a timer fired). */
   readonly abort: AbortController;
-  /** Fires when a shutdown cuts the call: a relay under way ends itself too. */
-  readonly cut: () => AbortSignal;
+  /** A shutdown cutting the call: a relay under way registers how it ends itself too. */
+  readonly cut: OnCut;
   /** Clears the timers and listeners of this attempt and leaves the in-flight set; once. */
   readonly done: () => void;
 }
@@ -102,7 +102,7 @@ function relayed(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps, 
       resolve(end);
     },
   };
-  const body = relayBody(sent.response.body!, hooks, deps.config.timeouts.idle_ms, tail, sent.cut());
+  const body = relayBody(sent.response.body!, hooks, deps.config.timeouts.idle_ms, tail, sent.cut);
   return { response: new Response(body, { status: sent.response.status, headers: keptUpstreamHeaders(sent.response.headers) }), ended };
 }
 
@@ -144,7 +144,7 @@ function sse(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps): For
     idleMs: timeouts.idle_ms,
     // Azure-shaped clients get Azure's stream exactly as it is
     heartbeatMs: openai ? compat.heartbeat_ms : 0,
-    cut: sent.cut(),
+    cut: sent.cut,
   });
   return { response: new Response(body, { status: sent.response.status, headers }), ended };
 }

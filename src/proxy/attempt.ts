@@ -78,20 +78,17 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps): Promise
     abort.abort();
   }, timeouts.first_byte_ms);
   // a shutdown's cut: the upstream call is aborted, and a relay already under way is ended too
-  // (its signal made only for a relay: a small answer read whole has nothing left to end)
-  let cut: AbortController | undefined;
+  // (told through a callback the relay registers, not a second AbortController per stream)
+  let endRelay: (() => void) | undefined;
   let wasCut = false;
   const forget = deps.inFlight.add(() => {
     wasCut = true;
     abort.abort();
-    cut?.abort();
+    endRelay?.();
   });
-  const cutSignal = () => {
-    if (!cut) {
-      cut = new AbortController();
-      if (wasCut) cut.abort();
-    }
-    return cut.signal;
+  const onCut = (end: () => void) => {
+    if (wasCut) end();
+    else endRelay = end;
   };
   let over = false;
   const done = () => {
@@ -127,7 +124,7 @@ async function send(call: ProxyCall, target: Target, deps: AttemptDeps): Promise
       else if (response.status === 429) deps.headroom.forget(upstream.name, target.route.deployment);
     }
     if (response.status >= 300) throw await failureFromUpstream(response, target, call, timeouts.idle_ms);
-    return { response, request, abort, cut: cutSignal, done };
+    return { response, request, abort, cut: onCut, done };
   } catch (error) {
     done();
     throw error;

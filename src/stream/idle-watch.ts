@@ -12,6 +12,13 @@
  */
 import { REAL_TIMERS, type Timers } from "../lib/timers.ts";
 
+/** What the watch tells (the relay itself: one object per stream, not two closures). */
+export interface IdleOwner {
+  /** Runs at most once, and the watch is stopped before it runs. */
+  onIdle(): void;
+  onBeat(): void;
+}
+
 export class IdleWatch {
   private timer: unknown = null;
   private waiting = false;
@@ -19,15 +26,11 @@ export class IdleWatch {
   private quietSince: number;
   private beatFrom = 0;
 
-  /**
-   * `beatMs` 0: no heartbeats. A heartbeat is only due when it comes before the idle limit.
-   * `onIdle` runs at most once, and the watch is stopped before it runs.
-   */
+  /** `beatMs` 0: no heartbeats. A heartbeat is only due when it comes before the idle limit. */
   constructor(
     private readonly idleMs: number,
     private readonly beatMs: number,
-    private readonly onIdle: () => void,
-    private readonly onBeat: () => void = () => {},
+    private readonly owner: IdleOwner,
     private readonly timers: Timers = REAL_TIMERS,
   ) {
     this.quietSince = timers.now();
@@ -69,12 +72,12 @@ export class IdleWatch {
     const now = this.timers.now();
     if (now >= this.quietSince + this.idleMs) {
       this.stop();
-      this.onIdle();
+      this.owner.onIdle();
       return;
     }
     if (this.beatMs > 0 && now >= this.beatFrom + this.beatMs) {
       this.beatFrom = now;
-      this.onBeat();
+      this.owner.onBeat();
     }
     if (!this.stopped) this.arm(now);
   };
