@@ -88,8 +88,15 @@ describe("two instances (one of two workers) sharing one Redis", () => {
     const answers = await Promise.all([slow(a, 1), slow(b, 2), slow(a, 3), slow(b, 4)]);
     expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 429, 429]);
     await Promise.all(answers.map((r) => r.arrayBuffer()));
-    // the slots are given back when the streams end
-    const again = await slow(b, 5);
+    // The slots are given back when the streams end: on another instance a Redis round trip
+    // later (the release is written after the stream's last byte; the next request on b can
+    // overtake it), so the fifth stream may see one 429 before the release lands, never more.
+    let again = await slow(b, 5);
+    if (again.status === 429) {
+      await again.arrayBuffer();
+      await Bun.sleep(50);
+      again = await slow(b, 6);
+    }
     expect(again.status).toBe(200);
     await again.arrayBuffer();
   });
