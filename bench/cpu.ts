@@ -3,7 +3,10 @@
  * connections, ours from source (or --binary) beside the bun floor, same mock, same cores as
  * run.ts. CPU per request (utime+stime / requests) moves far less with other work on the
  * machine than req/s does, so it is the figure to compare before and after a change.
- *   bun bench/cpu.ts [--seconds 5] [--warm 2] [--binary PATH] [--root DIR] [--no-floor] [--floor FILE] [--no-ours] [--env K=V ...]
+ * --threads splits it by thread (user and system µs, context switches, per request of the c50
+ * run): Bun's fetch runs on its own "HTTP Client" thread, whose cost and wake-ups a JavaScript
+ * profile never shows.
+ *   bun bench/cpu.ts [--seconds 5] [--warm 2] [--binary PATH] [--root DIR] [--no-floor] [--floor FILE] [--no-ours] [--threads] [--env K=V ...]
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +14,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LOAD_CORE, PROXY_CORE } from "./context.ts";
 import { startMock } from "./mock-control.ts";
-import { cpuMs, freePort, pinSelf, start, stopAll, waitForHttp } from "./lib/procs.ts";
+import { cpuMs, freePort, pinSelf, start, stopAll, threadCpu, type ThreadCpu, waitForHttp } from "./lib/procs.ts";
 import { CLIENT_KEY, UPSTREAM_KEY, proxiedTarget, startOurs, type Target } from "./targets.ts";
 import { wrk } from "./wrk.ts";
 
@@ -25,6 +28,7 @@ const { values: args } = parseArgs({
     "no-floor": { type: "boolean" },
     floor: { type: "string" },
     "no-ours": { type: "boolean" },
+    threads: { type: "boolean" },
     env: { type: "string", multiple: true },
   },
 });
@@ -35,11 +39,28 @@ const extraEnv: Record<string, string> = Object.fromEntries((args.env ?? []).map
 async function measure(target: Target) {
   await wrk(target, { connections: 50, seconds: Number(args.warm), core: LOAD_CORE });
   const cpu0 = cpuMs(target.pid!);
+  const threads0 = threadCpu(target.pid!);
   const r = await wrk(target, { connections: 50, seconds, core: LOAD_CORE });
   const cpu = cpuMs(target.pid!) - cpu0;
+  const threads = threadCpu(target.pid!);
   const c1 = await wrk(target, { connections: 1, seconds: 3, core: LOAD_CORE });
   const line = `${target.name.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s  ${((cpu * 1000) / r.requests).toFixed(1).padStart(6)} us CPU/request  c1 p50/p99 ${(c1.p50_us / 1000).toFixed(3)}/${(c1.p99_us / 1000).toFixed(3)} ms  errors ${r.errors + r.non2xx}`;
   console.log(line);
+  if (args.threads) printThreads(threads0, threads, r.requests);
+}
+
+function printThreads(before: Map<string, ThreadCpu>, after: Map<string, ThreadCpu>, requests: number) {
+  const per = (n: number) => ((n * 1000) / requests).toFixed(1).padStart(5);
+  const perSwitch = (n: number) => (n / requests).toFixed(2);
+  for (const [name, t] of after) {
+    const b = before.get(name);
+    const user = t.userMs - (b?.userMs ?? 0);
+    const sys = t.sysMs - (b?.sysMs ?? 0);
+    if (user + sys === 0) continue;
+    const vol = t.voluntary - (b?.voluntary ?? 0);
+    const invol = t.involuntary - (b?.involuntary ?? 0);
+    console.log(`  ${name.padEnd(14)} user ${per(user)} + sys ${per(sys)} us/request  switches ${perSwitch(vol)} voluntary ${perSwitch(invol)} involuntary`);
+  }
 }
 
 async function main() {

@@ -5,7 +5,7 @@
  * `taskset -c <core>` pins it (the core layout is in run.ts). Both tools exec, so the pid we
  * hold is the program's own pid, and /proc/<pid> is the program we measure.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 export interface Child {
@@ -155,6 +155,47 @@ export function cpuMs(pid: number): number {
     }
   }
   return ticks * 10;
+}
+
+export interface ThreadCpu {
+  readonly userMs: number;
+  readonly sysMs: number;
+  /** Context switches: the thread blocked (voluntary) or was preempted (involuntary). */
+  readonly voluntary: number;
+  readonly involuntary: number;
+}
+
+/**
+ * Per thread of one process, summed by thread name (JS thread, "HTTP Client", JIT workers...):
+ * where a runtime's CPU goes that a JavaScript profile cannot see (bench/cpu.ts --threads).
+ */
+export function threadCpu(pid: number): Map<string, ThreadCpu> {
+  const out = new Map<string, ThreadCpu>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const dir = `/proc/${pid}/task/${tid}`;
+      const name = tid === String(pid) ? "(main)" : readFileSync(`${dir}/comm`, "utf8").trim();
+      const stat = readFileSync(`${dir}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const status = readFileSync(`${dir}/status`, "utf8");
+      const prev = out.get(name);
+      out.set(name, {
+        userMs: (prev?.userMs ?? 0) + Number(fields[11]) * 10,
+        sysMs: (prev?.sysMs ?? 0) + Number(fields[12]) * 10,
+        voluntary: (prev?.voluntary ?? 0) + Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0),
+        involuntary: (prev?.involuntary ?? 0) + Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0),
+      });
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }
 
 /** Samples RSS every `everyMs` until stopped: the peak under a load. */
