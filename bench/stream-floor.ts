@@ -15,6 +15,8 @@
  * --chunks N (e.g. 8 and 256) splits the CPU into a per-stream and a per-event part.
  */
 import { FLOOR, UNAUTHORIZED } from "./lib/floor-env.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LOAD_CORE, PROXY_CORE, QUICK, sseClient, type Ctx } from "./context.ts";
@@ -158,7 +160,8 @@ async function main() {
         mockPort: mock.port,
         port,
         core: PROXY_CORE,
-        dir: join(import.meta.dir, "results"),
+        // its log: a fresh clone has no bench/results yet
+        dir: mkdtempSync(join(tmpdir(), "azure-proxy-stream-floor-")),
         env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "4096" },
       });
       targets.push([proxiedTarget(`ours ${root}`, port, child.pid, true), { cpuUsPerEvent: [], lost: [], ttftP50: [], ttftP99: [], first100P99: [] }]);
