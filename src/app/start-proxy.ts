@@ -236,7 +236,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
       if (cut > 0) {
         // abort what is left ourselves: their relays end with an error event and close, which
         // every runtime's server can finish (Deno's shutdown has no "force")
-        state.inFlight.cutAll();
+        for (const error of state.inFlight.cutAll()) log.error("a call could not be cut at the grace end", { error: String(error) });
         const until = Date.now() + 2000;
         while ((await inflight()) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
         await server.stop(true);

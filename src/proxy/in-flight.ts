@@ -16,7 +16,16 @@ export class InFlight {
     return this.cutters.size;
   }
 
-  cutAll(): void {
-    for (const cut of [...this.cutters]) cut();
+  /** Cut every call; one that throws does not keep the others from being cut (its error is returned). */
+  cutAll(): unknown[] {
+    const errors: unknown[] = [];
+    for (const cut of [...this.cutters]) {
+      try {
+        cut();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    return errors;
   }
 }

@@ -53,6 +53,19 @@ describe("relaySse", () => {
     expect(h.ends).toEqual(["complete"]);
   });
 
+  test("a transform that throws (a defect): the client's stream errors, the upstream is aborted, one end", async () => {
+    const up = upstream();
+    const h = hooks();
+    const broken = () => {
+      throw new Error("a defect in a fix-up");
+    };
+    const relayed = chunks(relaySse(up.body, h, options({ transform: broken })));
+    up.send("data: 1\n\n");
+    await expect(relayed).rejects.toThrow("a defect in a fix-up");
+    expect(h.ends).toEqual(["upstream_broke"]);
+    expect(h.aborted()).toBe(1);
+  });
+
   test("silence past idleMs: the error event, the upstream aborted, one end", async () => {
     const up = upstream();
     const h = hooks();

@@ -79,7 +79,21 @@ abstract class Relay implements UnderlyingDefaultSource<Uint8Array>, IdleOwner {
     this.watch.got();
     // the idle limit (or the client) ended the relay while this read was waiting
     if (this.over) return;
-    return this.take(read);
+    try {
+      return this.take(read);
+    } catch (error) {
+      // a defect in a transform or a hook: the client's stream errors, and the relay still
+      // ends once (its slot and in-flight entry released) instead of waiting for a cut
+      this.hooks.abortUpstream();
+      this.reader.cancel().catch(() => {});
+      try {
+        this.controller.error(error);
+      } catch {
+        // closed already
+      }
+      this.finish("upstream_broke", error);
+      return;
+    }
   };
   private readonly onReadError = (error: unknown): void => {
     this.watch.got();
