@@ -11,28 +11,13 @@
  * times over, in memory and in garbage collection (bench/relay-cost.ts).
  */
 import type { EventTransform } from "./fixups.ts";
-import type { Tail } from "./usage.ts";
 import { concatBytes } from "../lib/bytes.ts";
 import type { Timers } from "../lib/timers.ts";
-import { IdleWatch, type IdleOwner } from "./idle-watch.ts";
+import { type OnCut, type Read, Relay, type RelayEnd, type RelayHooks, type StreamEnd } from "./relay-base.ts";
 import { endsWithDone, endsWithTerminalEvent, SseEventTooLarge, SseFramer, splitEvents } from "./sse-frames.ts";
 
-/** How a stream says it ended properly, so a cut one can be told from a finished one. */
-export type StreamEnd = "done-marker" | "terminal-event";
-
-export type RelayEnd = "complete" | "client_closed" | "upstream_broke" | "upstream_truncated" | "upstream_idle" | "upstream_event_too_large";
-
-export interface RelayHooks {
-  /** Abort the upstream request (the client went away). */
-  abortUpstream(): void;
-  /** The first bytes of the answer are on their way to the client. */
-  onFirstChunk(): void;
-  /** Called exactly once, however the relay ends. */
-  onEnd(end: RelayEnd, error?: unknown): void;
-}
-
-/** Registers what ends the relay when the proxy cuts it (a shutdown's end of grace); at once if it was cut already. */
-export type OnCut = (end: () => void) => void;
+export type { OnCut, RelayEnd, RelayHooks, StreamEnd } from "./relay-base.ts";
+export { relayBody } from "./body-relay.ts";
 
 export interface SseOptions {
   readonly upstreamName: string;
@@ -56,119 +41,11 @@ export interface SseOptions {
 
 const HEARTBEAT = new TextEncoder().encode(": keep-alive\n\n");
 
-class IdleTimeout extends Error {}
-
 const encoder = new TextEncoder();
 
 export function errorEvent(message: string, code: string): Uint8Array {
   const body = { error: { message, type: "upstream_error", param: null, code } };
   return encoder.encode(`data: ${JSON.stringify(body)}\n\n`);
-}
-
-type Read = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
-
-/** What both relays share: the pull loop's shape, the idle watch, the cut, one end. */
-abstract class Relay implements UnderlyingDefaultSource<Uint8Array>, IdleOwner {
-  protected controller!: ReadableStreamDefaultController<Uint8Array>;
-  protected reader: ReadableStreamDefaultReader<Uint8Array>;
-  protected over = false;
-  protected first = true;
-  protected readonly watch: IdleWatch;
-  private cut: OnCut | undefined;
-  private readonly onRead = (read: Read): Promise<void> | undefined => {
-    this.watch.got();
-    // the idle limit (or the client) ended the relay while this read was waiting
-    if (this.over) return;
-    try {
-      return this.take(read);
-    } catch (error) {
-      // a defect in a transform or a hook: the client's stream errors, and the relay still
-      // ends once (its slot and in-flight entry released) instead of waiting for a cut
-      this.hooks.abortUpstream();
-      this.reader.cancel().catch(() => {});
-      try {
-        this.controller.error(error);
-      } catch {
-        // closed already
-      }
-      this.finish("upstream_broke", error);
-      return;
-    }
-  };
-  private readonly onReadError = (error: unknown): void => {
-    this.watch.got();
-    if (!this.over) this.broke(error);
-  };
-
-  constructor(
-    source: ReadableStream<Uint8Array>,
-    protected readonly hooks: RelayHooks,
-    idleMs: number,
-    heartbeatMs: number,
-    timers: Timers | undefined,
-    cut: OnCut | undefined,
-  ) {
-    this.reader = source.getReader();
-    // also before the first chunk: a reasoning model can think for minutes after the headers
-    this.watch = new IdleWatch(idleMs, heartbeatMs, this, timers);
-    this.cut = cut;
-  }
-
-  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
-    this.controller = controller;
-    // The fetch's abort alone does not always end a pending body read on Deno (the stream went
-    // on after a cut: ops.test.ts, "a stream longer than the grace period"), so a cut also
-    // stops the read here and ends the client's stream.
-    this.cut?.(() => {
-      if (this.over) return;
-      this.reader.cancel().catch(() => {});
-      this.wasCut();
-    });
-    this.cut = undefined;
-  }
-
-  pull(): Promise<void> | undefined {
-    return this.read();
-  }
-
-  cancel(): void {
-    this.hooks.abortUpstream();
-    this.reader.cancel().catch(() => {});
-    this.finish("client_closed");
-  }
-
-  onIdle(): void {
-    this.hooks.abortUpstream();
-    this.reader.cancel().catch(() => {});
-    this.idle();
-  }
-
-  onBeat(): void {}
-
-  /** The next upstream read; its result goes to `take`. */
-  protected read(): Promise<void> {
-    this.watch.wait();
-    return this.reader.read().then(this.onRead, this.onReadError);
-  }
-
-  protected finish(end: RelayEnd, error?: unknown): void {
-    if (this.over) return;
-    this.over = true;
-    this.watch.stop();
-    this.hooks.onEnd(end, error);
-  }
-
-  protected firstChunk(): void {
-    if (!this.first) return;
-    this.first = false;
-    this.hooks.onFirstChunk();
-  }
-
-  /** A read came (the relay is not over); a promise when it reads on before sending anything. */
-  protected abstract take(read: Read): Promise<void> | undefined;
-  protected abstract broke(error: unknown): void;
-  protected abstract idle(): void;
-  protected abstract wasCut(): void;
 }
 
 /**
@@ -269,59 +146,4 @@ function transformBatch(batch: Uint8Array, transform: EventTransform): Uint8Arra
   }
   if (out === null) return batch;
   return out.length === 0 ? null : out.length === 1 ? out[0]! : concatBytes(out);
-}
-
-/** Relay any other body byte for byte; `tail` (when given) keeps its end, where `usage` is. */
-export function relayBody(
-  source: ReadableStream<Uint8Array>,
-  hooks: RelayHooks,
-  idleMs: number,
-  tail?: Tail,
-  cut?: OnCut,
-  timers?: Timers,
-): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>(new BodyRelay(source, hooks, idleMs, tail, cut, timers), { highWaterMark: 0 });
-}
-
-class BodyRelay extends Relay {
-  constructor(
-    source: ReadableStream<Uint8Array>,
-    hooks: RelayHooks,
-    idleMs: number,
-    private readonly tail: Tail | undefined,
-    cut: OnCut | undefined,
-    timers: Timers | undefined,
-  ) {
-    super(source, hooks, idleMs, 0, timers, cut);
-  }
-
-  protected take(read: Read): undefined {
-    if (read.done) {
-      this.controller.close();
-      this.finish("complete");
-      return;
-    }
-    this.firstChunk();
-    this.tail?.push(read.value);
-    this.controller.enqueue(read.value);
-  }
-
-  // Headers are gone already; erroring the stream makes the client see a cut body (no final
-  // chunk), which is the truth, rather than a short "complete" one.
-  protected broke(error: unknown): void {
-    this.fail("upstream_broke", error);
-  }
-
-  protected idle(): void {
-    this.fail("upstream_idle", new IdleTimeout());
-  }
-
-  protected wasCut(): void {
-    this.fail("upstream_broke", new Error("the proxy is shutting down"));
-  }
-
-  private fail(end: RelayEnd, error: unknown): void {
-    this.controller.error(error);
-    this.finish(end, error);
-  }
 }
