@@ -16,63 +16,57 @@
  */
 import { keptUpstreamHeaders } from "../src/lib/headers.ts";
 import { usageIn } from "../src/stream/usage.ts";
-import { FLOOR, UNAUTHORIZED } from "./lib/floor-env.ts";
+import { FLOOR, serveFloor, UPSTREAM_HEADERS } from "./lib/floor-env.ts";
 
 const steps = new Set((process.env.STEPS ?? "").split(","));
 const decoder = new TextDecoder();
 const { upstreamKey } = FLOOR;
 
-Bun.serve({
-  hostname: "127.0.0.1",
-  port: FLOOR.port,
-  idleTimeout: 0,
-  async fetch(request) {
-    if (request.headers.get("authorization") !== FLOOR.auth) return UNAUTHORIZED();
-    const body = await request.text();
-    JSON.parse(body);
-    const abort = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onGone = () => abort.abort();
-    if (steps.has("abort")) {
-      request.signal.addEventListener("abort", onGone, { once: true });
-      new AbortController();
-    }
-    if (steps.has("timer")) timer = setTimeout(onGone, 60_000);
-    let headers: HeadersInit = { "api-key": upstreamKey, "content-type": "application/json" };
-    if (steps.has("hdrs")) {
-      const h = new Headers({ "api-key": upstreamKey, "user-agent": "azure-proxy" });
-      h.set("accept", "application/json");
-      h.set("x-ms-client-request-id", crypto.randomUUID());
-      h.set("content-type", "application/json");
-      headers = h;
-    }
-    const response = await fetch(FLOOR.upstream, { method: "POST", headers, body, signal: abort.signal, redirect: "manual" });
-    if (steps.has("timer")) {
-      clearTimeout(timer);
-      timer = setTimeout(onGone, 60_000);
-    }
-    if (steps.has("hget")) {
-      for (const name of [
-        "x-ratelimit-remaining-requests",
-        "x-ratelimit-remaining-tokens",
-        "azure-openai-deployment-utilization",
-        "content-type",
-        "content-length",
-      ])
-        response.headers.get(name);
-      response.headers.has("x-ms-spillover-from-deployment");
-    }
-    const bytes = await response.arrayBuffer();
+serveFloor(async (request) => {
+  const body = await request.text();
+  JSON.parse(body);
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const onGone = () => abort.abort();
+  if (steps.has("abort")) {
+    request.signal.addEventListener("abort", onGone, { once: true });
+    new AbortController();
+  }
+  if (steps.has("timer")) timer = setTimeout(onGone, 60_000);
+  let headers: HeadersInit = UPSTREAM_HEADERS;
+  if (steps.has("hdrs")) {
+    const h = new Headers({ "api-key": upstreamKey, "user-agent": "azure-proxy" });
+    h.set("accept", "application/json");
+    h.set("x-ms-client-request-id", crypto.randomUUID());
+    h.set("content-type", "application/json");
+    headers = h;
+  }
+  const response = await fetch(FLOOR.upstream, { method: "POST", headers, body, signal: abort.signal, redirect: "manual" });
+  if (steps.has("timer")) {
     clearTimeout(timer);
-    if (steps.has("abort")) request.signal.removeEventListener("abort", onGone);
-    if (steps.has("usage")) usageIn(decoder.decode(new Uint8Array(bytes, Math.max(0, bytes.byteLength - 16_384))));
-    const answer = new Response(bytes, {
-      status: response.status,
-      headers: steps.has("kept") ? keptUpstreamHeaders(response.headers) : { "content-type": "application/json" },
-    });
-    if (steps.has("rid")) answer.headers.set("x-request-id", crypto.randomUUID());
-    return answer;
-  },
+    timer = setTimeout(onGone, 60_000);
+  }
+  if (steps.has("hget")) {
+    for (const name of [
+      "x-ratelimit-remaining-requests",
+      "x-ratelimit-remaining-tokens",
+      "azure-openai-deployment-utilization",
+      "content-type",
+      "content-length",
+    ])
+      response.headers.get(name);
+    response.headers.has("x-ms-spillover-from-deployment");
+  }
+  const bytes = await response.arrayBuffer();
+  clearTimeout(timer);
+  if (steps.has("abort")) request.signal.removeEventListener("abort", onGone);
+  if (steps.has("usage")) usageIn(decoder.decode(new Uint8Array(bytes, Math.max(0, bytes.byteLength - 16_384))));
+  const answer = new Response(bytes, {
+    status: response.status,
+    headers: steps.has("kept") ? keptUpstreamHeaders(response.headers) : { "content-type": "application/json" },
+  });
+  if (steps.has("rid")) answer.headers.set("x-request-id", crypto.randomUUID());
+  return answer;
 });
 // bun --cpu-prof writes its profile at exit
 process.on("SIGTERM", () => process.exit(0));

@@ -5,17 +5,9 @@
  * between ours and it is ours to close.
  *   PORT=… UPSTREAM=http://127.0.0.1:… CLIENT_KEY=… UPSTREAM_KEY=… bun-floor
  */
-import { FLOOR, UNAUTHORIZED } from "./lib/floor-env.ts";
+import { FLOOR, serveFloor, UPSTREAM_HEADERS } from "./lib/floor-env.ts";
 
-const upstreamHeaders = { "api-key": FLOOR.upstreamKey, "content-type": "application/json" };
-
-Bun.serve({
-  hostname: "127.0.0.1",
-  port: FLOOR.port,
-  idleTimeout: 0,
-  async fetch(request) {
-    if (request.headers.get("authorization") !== FLOOR.auth) return UNAUTHORIZED();
-    const response = await fetch(FLOOR.upstream, { method: "POST", headers: upstreamHeaders, body: await request.text(), signal: request.signal });
-    return new Response(response.body, { status: response.status, headers: response.headers });
-  },
+serveFloor(async (request) => {
+  const response = await fetch(FLOOR.upstream, { method: "POST", headers: UPSTREAM_HEADERS, body: await request.text(), signal: request.signal });
+  return new Response(response.body, { status: response.status, headers: response.headers });
 });

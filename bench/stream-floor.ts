@@ -14,7 +14,7 @@
  *                             [--root DIR]... [--chunks 64] [--no-ttft]
  * --chunks N (e.g. 8 and 256) splits the CPU into a per-stream and a per-event part.
  */
-import { FLOOR, UNAUTHORIZED } from "./lib/floor-env.ts";
+import { FLOOR, serveFloor, UPSTREAM_HEADERS } from "./lib/floor-env.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -39,64 +39,57 @@ const { values: args } = parseArgs({
 
 /** The relay itself, when started with --serve MODE. */
 function serve(mode: string): void {
-  const upstreamHeaders = { "api-key": FLOOR.upstreamKey, "content-type": "application/json" };
-  Bun.serve({
-    hostname: "127.0.0.1",
-    port: FLOOR.port,
-    idleTimeout: 0,
-    async fetch(request) {
-      if (request.headers.get("authorization") !== FLOOR.auth) return UNAUTHORIZED();
-      const response = await fetch(FLOOR.upstream, { method: "POST", headers: upstreamHeaders, body: await request.text(), signal: request.signal });
-      const headers = { "content-type": "text/event-stream", "cache-control": "no-cache" };
-      if (mode === "native") return new Response(response.body, { status: response.status, headers });
-      const reader = response.body!.getReader();
-      if (mode === "bun-direct") {
-        const direct = new ReadableStream({
-          type: "direct",
-          async pull(controller: { write(b: Uint8Array): void; flush(): unknown; close(): void }) {
-            for (;;) {
-              const read = await reader.read();
-              if (read.done) break;
-              controller.write(read.value);
-              await controller.flush();
-            }
-            controller.close();
-          },
-          cancel() {
-            reader.cancel().catch(() => {});
-          },
-        } as never);
-        return new Response(direct, { status: response.status, headers });
-      }
-      if (mode === "generator") {
-        const gen = (async function* () {
-          try {
-            for (;;) {
-              const read = await reader.read();
-              if (read.done) return;
-              yield read.value;
-            }
-          } finally {
-            reader.cancel().catch(() => {});
-          }
-        })();
-        return new Response(gen as never, { status: response.status, headers });
-      }
-      const body = new ReadableStream<Uint8Array>(
-        {
-          async pull(controller) {
+  serveFloor(async (request) => {
+    const response = await fetch(FLOOR.upstream, { method: "POST", headers: UPSTREAM_HEADERS, body: await request.text(), signal: request.signal });
+    const headers = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+    if (mode === "native") return new Response(response.body, { status: response.status, headers });
+    const reader = response.body!.getReader();
+    if (mode === "bun-direct") {
+      const direct = new ReadableStream({
+        type: "direct",
+        async pull(controller: { write(b: Uint8Array): void; flush(): unknown; close(): void }) {
+          for (;;) {
             const read = await reader.read();
-            if (read.done) controller.close();
-            else controller.enqueue(read.value);
-          },
-          cancel() {
-            reader.cancel().catch(() => {});
-          },
+            if (read.done) break;
+            controller.write(read.value);
+            await controller.flush();
+          }
+          controller.close();
         },
-        { highWaterMark: 0 },
-      );
-      return new Response(body, { status: response.status, headers });
-    },
+        cancel() {
+          reader.cancel().catch(() => {});
+        },
+      } as never);
+      return new Response(direct, { status: response.status, headers });
+    }
+    if (mode === "generator") {
+      const gen = (async function* () {
+        try {
+          for (;;) {
+            const read = await reader.read();
+            if (read.done) return;
+            yield read.value;
+          }
+        } finally {
+          reader.cancel().catch(() => {});
+        }
+      })();
+      return new Response(gen as never, { status: response.status, headers });
+    }
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          const read = await reader.read();
+          if (read.done) controller.close();
+          else controller.enqueue(read.value);
+        },
+        cancel() {
+          reader.cancel().catch(() => {});
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return new Response(body, { status: response.status, headers });
   });
 }
 

@@ -1,6 +1,7 @@
 /**
  * What every bun floor (floor-proxy.ts, floor-buffered.ts, stream-floor.ts) takes from its
- * environment, as targets.ts starts them: PORT, UPSTREAM (the mock), CLIENT_KEY, UPSTREAM_KEY.
+ * environment, as targets.ts starts them: PORT, UPSTREAM (the mock), CLIENT_KEY, UPSTREAM_KEY;
+ * and how each serves: Bun's server on that port, the client's key checked, then its relay.
  */
 export const FLOOR = {
   port: Number(process.env.PORT),
@@ -11,4 +12,17 @@ export const FLOOR = {
   upstreamKey: process.env.UPSTREAM_KEY!,
 };
 
-export const UNAUTHORIZED = () => new Response("unauthorized", { status: 401 });
+const UNAUTHORIZED = () => new Response("unauthorized", { status: 401 });
+
+/** What every floor sends Azure besides the body. */
+export const UPSTREAM_HEADERS = { "api-key": FLOOR.upstreamKey, "content-type": "application/json" };
+
+/** Serve `relay` on FLOOR.port for requests that carry the client key (others: 401). */
+export function serveFloor(relay: (request: Request) => Promise<Response>): void {
+  Bun.serve({
+    hostname: "127.0.0.1",
+    port: FLOOR.port,
+    idleTimeout: 0,
+    fetch: (request) => (request.headers.get("authorization") === FLOOR.auth ? relay(request) : UNAUTHORIZED()),
+  });
+}
