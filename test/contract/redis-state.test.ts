@@ -9,6 +9,7 @@ import Redis from "ioredis";
 import { configFile } from "../harness/config-file.ts";
 import { chatBody, post } from "../harness/fixture.ts";
 import { runProxyCommand, startProxy, type RunningProxy } from "../harness/proxy.ts";
+import { waitFor } from "../harness/processes.ts";
 import { startRedis, type RunningRedis } from "../harness/redis.ts";
 import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
 
@@ -261,6 +262,8 @@ describe("a Redis with a password", () => {
       expect(response.status).toBe(200);
       await response.arrayBuffer();
       expect(proxy.output()).toContain("connected to Redis");
+      // the call's access-log line is out (lines are written in batches, a moment later)
+      await waitFor(() => proxy.output().includes('"msg":"request"'), 3000, "the call's access-log line");
       expect(proxy.output()).not.toContain("pa55");
       expect(proxy.output()).not.toContain("s3cret");
     } finally {
