@@ -53,9 +53,9 @@ export interface AppDeps {
   readonly history: ConfigHistory;
   readonly statusPart: () => Promise<StatusPart>;
   readonly log: Logger;
-  /** Realtime's HTTP operations (client_secrets, calls); the WebSocket is answered before the app. */
+  /** Realtime's HTTP operations (client_secrets, calls); its WebSocket is `upgrades`. */
   readonly realtime: RealtimeHttp;
-  /** Realtime's WebSocket sessions (realtime/gateway.ts). */
+  /** Realtime's WebSocket sessions (realtime/gateway.ts), answered by `App.upgrade` before Elysia. */
   readonly upgrades: RealtimeGateway;
 }
 

@@ -1,4 +1,4 @@
-/** One buffer from several: for bodies read in chunks under a size cap. */
+/** One buffer from several: for bodies read in chunks under a size cap; a lone chunk is returned itself, not copied. */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
   // a small body comes in one piece: no copy
   if (chunks.length === 1) return chunks[0]!;

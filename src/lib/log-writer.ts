@@ -17,7 +17,8 @@ export interface LineWriter {
 
 const STDOUT = 1;
 const FLUSH_AFTER_MS = 10;
-const FLUSH_AT_BYTES = 64 * 1024;
+/** Characters, not bytes: about 64 KB for the ASCII that log lines mostly are. */
+const FLUSH_AT_CHARS = 64 * 1024;
 
 export function batchedLines(fd = STDOUT): LineWriter {
   let pending = "";
@@ -33,7 +34,7 @@ export function batchedLines(fd = STDOUT): LineWriter {
   return {
     write(line, urgent = false) {
       pending += `${line}\n`;
-      if (urgent || pending.length >= FLUSH_AT_BYTES) flush();
+      if (urgent || pending.length >= FLUSH_AT_CHARS) flush();
       else if (timer === undefined) {
         timer = setTimeout(flush, FLUSH_AFTER_MS);
         // a batch waiting to be written is no reason to stay alive: the exit writes it
@@ -64,6 +65,9 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
+// a 1 ms synchronous pause while stdout is full (the lines must keep their order; the event loop waits)
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 /** False when the descriptor refuses for good (closed): the rest of the batch cannot go either. */
 function writePiece(fd: number, bytes: Buffer, from: number, to: number): boolean {
   for (let at = from; at < to; ) {
@@ -72,7 +76,7 @@ function writePiece(fd: number, bytes: Buffer, from: number, to: number): boolea
     } catch (error) {
       // a non-blocking pipe that is full: wait for it rather than drop lines
       if ((error as NodeJS.ErrnoException).code !== "EAGAIN") return false;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      Atomics.wait(PAUSE, 0, 0, 1);
     }
   }
   return true;

@@ -16,8 +16,10 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
-/** `always`: fields every line carries after its own (a worker process's number). */
-/** `write`: `urgent` for a warning or an error, which a batching writer (log-writer.ts) writes at once. */
+/**
+ * `write`: `urgent` for a warning or an error, which a batching writer (log-writer.ts) writes at
+ * once. `always`: fields every line carries after its own (a worker process's number).
+ */
 export function createLogger(level: LogLevel, format: LogFormat, write: (line: string, urgent: boolean) => void, always: LogFields = {}): Logger {
   const min = RANK[level];
   const extra = Object.keys(always).length > 0;

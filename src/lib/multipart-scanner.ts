@@ -166,7 +166,7 @@ export class MultipartScanner {
     const { name, filename, contentType, start, text } = this.current!;
     this.current = null;
     this.count++;
-    this.onPart({ name, filename, contentType, start, end, text: text === null ? null : text.length === 1 ? text[0]! : concatBytes(text) });
+    this.onPart({ name, filename, contentType, start, end, text: text === null ? null : concatBytes(text) });
   }
 }
 

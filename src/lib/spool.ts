@@ -43,7 +43,7 @@ export class Spool {
   /** A fresh stream of bytes [start, end). */
   range(start: number, end: number): ReadableStream<Uint8Array> {
     if (this.file === null) {
-      const all = this.memory.length === 1 ? this.memory[0]! : concatBytes(this.memory);
+      const all = concatBytes(this.memory);
       this.memory = [all];
       return new ReadableStream({
         start(controller) {

@@ -1,6 +1,6 @@
 /**
- * Realtime upgrades, taken before the HTTP app sees the request (an upgrade is no request an
- * Elysia route can answer on both runtimes). Everything that can refuse a session is decided
+ * Realtime upgrades, answered by http/app.ts before Elysia routes anything (an upgrade is no
+ * request an Elysia route can answer on both runtimes). Everything that can refuse a session is decided
  * first, as an ordinary HTTP error in OpenAI's shape: the key, the model allow-list, the
  * `Proxy-src` group, rpm and max_streams, then the upstream handshake with failover. Only then is
  * the client's connection upgraded, and the session relays frames (session.ts). What happens is

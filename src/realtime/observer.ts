@@ -1,7 +1,7 @@
 /**
  * What a Realtime session tells while it runs, and how it ended: the counterpart of a call's
- * observer (proxy/observer.ts). The layer that answered the upgrade (http/request-end.ts) owns
- * what happens with it: the metrics, the access-log line, the key's tokens and the usage ledger.
+ * observer (proxy/observer.ts). The layer that took the upgrade (http/app.ts opens the session,
+ * http/request-end.ts finishes it) owns what happens with it: the metrics, the access-log line, the key's tokens and the usage ledger.
  * The gateway and the session never count anything themselves; they report here and hand back
  * a promise of the end (Upgraded).
  */

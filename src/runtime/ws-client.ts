@@ -5,6 +5,7 @@
  * stop reading, which backpressure needs. Messages are whole (fragments are joined); pings are
  * answered; text stays text and binary stays binary.
  */
+import { createHash, randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import { lazyBuiltin } from "../lib/lazy-builtin.ts";
 import { ACCEPT_GUID, encodeFrame, FrameReader, OP, type Frame } from "./ws-frames.ts";
@@ -65,7 +66,6 @@ export interface ConnectOptions {
   readonly tls?: { readonly ca?: string };
 }
 
-const crypto = lazyBuiltin<typeof import("node:crypto")>("node:crypto");
 const net = lazyBuiltin<typeof import("node:net")>("node:net");
 const tls = lazyBuiltin<typeof import("node:tls")>("node:tls");
 
@@ -78,7 +78,7 @@ const latin1 = new TextDecoder("latin1");
 export function connectWebSocket(url: URL, options: ConnectOptions): Promise<ClientSocket> {
   const secure = url.protocol === "wss:" || url.protocol === "https:";
   const port = Number(url.port || (secure ? 443 : 80));
-  const key = crypto().randomBytes(16).toString("base64");
+  const key = randomBytes(16).toString("base64");
   return new Promise((resolve, reject) => {
     const socket: Socket = secure
       ? tls().connect({ host: url.hostname, port, servername: url.hostname, ALPNProtocols: ["http/1.1"], ...(options.tls?.ca ? { ca: options.tls.ca } : {}) })
@@ -140,8 +140,7 @@ export function connectWebSocket(url: URL, options: ConnectOptions): Promise<Cli
       }
       const rest = head.subarray(end + 4);
       if (status !== 101) return readRefusal(status, headers, rest);
-      const expected = crypto()
-        .createHash("sha1")
+      const expected = createHash("sha1")
         .update(key + ACCEPT_GUID)
         .digest("base64");
       if (headers.get("sec-websocket-accept") !== expected) return fail(new HandshakeError("the server's Sec-WebSocket-Accept does not match", "EPROTO"));
@@ -180,7 +179,7 @@ function open(socket: Socket, headers: Headers, first: Buffer, maxMessageBytes: 
 
   const write = (opcode: number, payload: Uint8Array) => {
     if (socket.destroyed) return;
-    socket.write(encodeFrame(opcode, payload, crypto().randomBytes(4)));
+    socket.write(encodeFrame(opcode, payload, randomBytes(4)));
   };
   const end = (code: number, reason: string) => {
     if (closed) return;

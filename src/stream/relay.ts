@@ -145,5 +145,5 @@ function transformBatch(batch: Uint8Array, transform: EventTransform): Uint8Arra
     if (result) out.push(result);
   }
   if (out === null) return batch;
-  return out.length === 0 ? null : out.length === 1 ? out[0]! : concatBytes(out);
+  return out.length === 0 ? null : concatBytes(out);
 }

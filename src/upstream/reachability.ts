@@ -5,9 +5,9 @@
  * connection with `connect_ms` to spare; steady traffic never pays for it.
  */
 import { lazyBuiltin } from "../lib/lazy-builtin.ts";
+import type { Clock } from "./health.ts";
 
 const net = lazyBuiltin<typeof import("node:net")>("node:net");
-import type { Clock } from "./health.ts";
 
 const FRESH_MS = 30_000;
 
