@@ -11,7 +11,7 @@ import type { Logger } from "../lib/log.ts";
 import { requestIdFrom } from "../lib/ids.ts";
 import type { Metrics } from "../metrics/catalog.ts";
 import { RequestRecord } from "../metrics/record.ts";
-import { type CallEnd, ENDED } from "../proxy/observer.ts";
+import type { CallEnd } from "../proxy/observer.ts";
 import type { SessionContext, SessionEnd, SessionObserver } from "../realtime/observer.ts";
 import type { ResponseTokens } from "../realtime/usage.ts";
 import type { KeyLimits } from "../ratelimit/limiter.ts";
@@ -49,7 +49,7 @@ export class RequestEnds {
 
   /** Finish when the answer is over: now, or when its relayed body ends. */
   settle(context: RequestContext, status: number): void {
-    if (context.ended === undefined || context.ended === ENDED) {
+    if (context.ended === undefined) {
       this.finish(context, status, "complete");
       return;
     }

@@ -12,7 +12,7 @@ import { StreamedText } from "../stream/usage-estimate.ts";
 import { Tail, type Usage, usageIn } from "../stream/usage.ts";
 import type { ProxyCall } from "./call.ts";
 import { answeredWithoutUsage, unansweredCharge } from "./metering.ts";
-import { ENDED, type Forwarded } from "./observer.ts";
+import type { Forwarded } from "./observer.ts";
 import { failureFromFetchError } from "./outcome.ts";
 import type { Target, UpstreamRequest } from "./prepare.ts";
 import type { Config } from "../config/schema.ts";
@@ -47,7 +47,7 @@ export async function answer(call: ProxyCall, target: Target, sent: Sent, deps: 
   observer.served();
   if (!response.body) {
     sent.done();
-    return { response: new Response(null, { status: response.status, headers: keptUpstreamHeaders(response.headers) }), ended: ENDED };
+    return { response: new Response(null, { status: response.status, headers: keptUpstreamHeaders(response.headers) }), ended: undefined };
   }
   const contentType = response.headers.get("content-type") ?? "";
   const isSse = contentType.startsWith("text/event-stream");
@@ -83,7 +83,7 @@ async function whole(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDe
   if (usage) report(call, usage, false);
   else report(call, answeredWithoutUsage(call), true);
   sent.done();
-  return { response: new Response(bytes, { status: sent.response.status, headers: keptUpstreamHeaders(sent.response.headers) }), ended: ENDED };
+  return { response: new Response(bytes, { status: sent.response.status, headers: keptUpstreamHeaders(sent.response.headers) }), ended: undefined };
 }
 
 /** A large or unsized body (a file's content, speech audio) piped through, its JSON tail read for usage. */

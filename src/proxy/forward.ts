@@ -28,7 +28,7 @@ import type { InFlight } from "./in-flight.ts";
 import { disposeBody, type ProxyCall } from "./call.ts";
 import { exhaustedFailure } from "./exhausted.ts";
 import { cooldownMs, type FailureRow, rowFor } from "./failure-table.ts";
-import { ENDED, type Forwarded } from "./observer.ts";
+import type { Forwarded } from "./observer.ts";
 import { estimateTokens } from "./token-estimate.ts";
 
 export interface ForwardDeps {
@@ -229,7 +229,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
         ? await failOver(call, candidatesFor(call), listed)
         : await attempt(call, { upstream: routing.defaultUpstream, route: null }, attemptDeps, false);
       // an answer read whole is over already: released now, and finished without a promise
-      if (forwarded.ended === ENDED) {
+      if (forwarded.ended === undefined) {
         release();
         return forwarded;
       }

@@ -29,9 +29,10 @@ export type CallEnd = RelayEnd;
 
 export interface Forwarded {
   readonly response: Response;
-  /** Settles (never rejects) once the answer's body is over and the call has released what it held. */
-  readonly ended: Promise<CallEnd>;
+  /**
+   * Settles (never rejects) once the answer's body is over and the call has released what it
+   * held; undefined when it was over as it was returned (a small body, read whole): no promise
+   * to wait for, so it is finished at once.
+   */
+  readonly ended: Promise<CallEnd> | undefined;
 }
-
-/** An answer that is over when it is returned (a small body, read whole). */
-export const ENDED: Promise<CallEnd> = Promise.resolve("complete");

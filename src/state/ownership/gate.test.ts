@@ -6,7 +6,6 @@
  */
 import { expect, test } from "bun:test";
 import type { ProxyCall } from "../../proxy/call.ts";
-import { ENDED } from "../../proxy/observer.ts";
 import { RESPONSES } from "../../proxy/operations.ts";
 import { withOwnership } from "./gate.ts";
 import type { Owners } from "./owners.ts";
@@ -33,7 +32,7 @@ const settle = async () => {
 test("a streamed create whose claim fails still streams every event, and nothing is left unhandled", async () => {
   const events =
     'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\nevent: response.completed\ndata: {"type":"response.completed"}\n\n';
-  const forward = async () => ({ response: new Response(events, { headers: { "content-type": "text/event-stream" } }), ended: ENDED });
+  const forward = async () => ({ response: new Response(events, { headers: { "content-type": "text/event-stream" } }), ended: undefined });
   const { response } = await withOwnership(forward, failing)(call);
   expect(await response.text()).toBe(events);
   await settle();
@@ -41,7 +40,7 @@ test("a streamed create whose claim fails still streams every event, and nothing
 
 test("a JSON create whose claim fails still answers with the object", async () => {
   const body = '{"id":"resp_2","object":"response"}';
-  const forward = async () => ({ response: new Response(body, { headers: { "content-type": "application/json" } }), ended: ENDED });
+  const forward = async () => ({ response: new Response(body, { headers: { "content-type": "application/json" } }), ended: undefined });
   const { response } = await withOwnership(forward, failing)(call);
   expect(response.status).toBe(200);
   expect(await response.text()).toBe(body);
