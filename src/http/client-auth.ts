@@ -3,17 +3,13 @@
  * 401 without making us read (or validate) a 25 MB upload. Clients send the key the OpenAI way
  * (`Authorization: Bearer K`) or the Azure way (`api-key: K`); neither header goes upstream.
  * Keys are compared as SHA-256 digests in constant time, so a config may hold `key_sha256`
- * instead of the key; the key's name, never the key, is what logs see. A key that matched is
- * remembered (a map from the key as sent to its index; at most one entry per configured key,
- * since only a match is kept), so steady traffic hashes nothing: a map lookup's time follows the
- * string's hash, not how many leading characters a guess shares with a key, and a guess that
- * misses still takes the constant-time path.
+ * instead of the key (proxy/clients.ts, `clientLookup`); the key's name, never the key, is what
+ * logs see.
  */
 import { Elysia } from "elysia";
 import type { ClientKeyConfig } from "../config/schema.ts";
-import { digestOf, findKey } from "../lib/constant-time.ts";
 import { Failure } from "../lib/failure.ts";
-import { clientOfKey, keyDigests } from "../proxy/clients.ts";
+import { clientLookup } from "../proxy/clients.ts";
 import { contextOf } from "./request-context.ts";
 
 /** The WebRTC call routes (http/realtime-routes.ts), the only ones an ephemeral key may reach. */
@@ -34,9 +30,7 @@ function presentedKey(headers: Headers): string | null {
 }
 
 export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
-  const digests = keyDigests(keys, digestOf);
-  const known = keys.map(clientOfKey);
-  const matched = new Map<string, number>();
+  const clientOf = clientLookup(keys);
   return new Elysia({ name: "client-auth" }).onRequest(({ request }) => {
     // every OPTIONS is answered by cors.ts before this runs, and never reaches a route
     if (open || request.method === "OPTIONS") return;
@@ -50,17 +44,13 @@ export function clientAuth(keys: readonly ClientKeyConfig[], open: boolean) {
         code: "missing_api_key",
       });
     }
-    let index = matched.get(key);
-    if (index === undefined) {
-      index = findKey(key, digests);
-      if (index !== -1) matched.set(key, index);
-    }
-    if (index === -1) {
+    const client = clientOf(key);
+    if (client === undefined) {
       // a WebRTC offer may carry an ephemeral key instead; the calls route checks it (realtime/http-service.ts)
       // exactly those two routes: any other path (a pass-through one ending the same way) would reach Azure keyless
       if (key.startsWith("ek_") && request.method === "POST" && EPHEMERAL_KEY_ROUTES.has(path)) return;
       throw new Failure("unauthorized", "Incorrect API key provided.", { code: "invalid_api_key" });
     }
-    context.client = known[index]!;
+    context.client = client;
   });
 }

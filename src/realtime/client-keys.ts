@@ -4,18 +4,16 @@
  * may put it, and before the upgrade, so a refused key is an ordinary 401.
  */
 import type { ClientKeyConfig } from "../config/schema.ts";
-import { digestOf, findKey } from "../lib/constant-time.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Client } from "../config/client.ts";
-import { ANONYMOUS_CLIENT, clientOfKey, keyDigests } from "../proxy/clients.ts";
+import { ANONYMOUS_CLIENT, clientLookup } from "../proxy/clients.ts";
 
 const ANONYMOUS: Client = ANONYMOUS_CLIENT;
 
 export type KeyCheck = (key: string | null) => Client;
 
 export function realtimeKeyCheck(keys: readonly ClientKeyConfig[], open: boolean): KeyCheck {
-  const digests = keyDigests(keys, digestOf);
-  const known = keys.map(clientOfKey);
+  const clientOf = clientLookup(keys);
   return (key) => {
     if (open) return ANONYMOUS;
     if (key === null) {
@@ -25,8 +23,8 @@ export function realtimeKeyCheck(keys: readonly ClientKeyConfig[], open: boolean
         { code: "missing_api_key" },
       );
     }
-    const index = findKey(key, digests);
-    if (index === -1) throw new Failure("unauthorized", "Incorrect API key provided.", { code: "invalid_api_key" });
-    return known[index]!;
+    const client = clientOf(key);
+    if (client === undefined) throw new Failure("unauthorized", "Incorrect API key provided.", { code: "invalid_api_key" });
+    return client;
   };
 }
