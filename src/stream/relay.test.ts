@@ -163,6 +163,30 @@ describe("relaySse", () => {
     expect(h.ends).toEqual(["complete"]);
   });
 
+  test("the shutdown's cut mid-stream: what was sent, then the cut's error event, the upstream cancelled, one end", async () => {
+    const up = upstream();
+    const h = hooks();
+    let cut: (() => void) | undefined;
+    const relayed = chunks(relaySse(up.body, h, options({ cut: (end) => void (cut = end) })));
+    up.send("data: 1\n\n");
+    await settle();
+    cut!();
+    cut!();
+    const out = await relayed;
+    expect(out[0]).toBe("data: 1\n\n");
+    expect(JSON.parse(out.at(-1)!.slice(6)).error.code).toBe("stream_cut_at_shutdown");
+    expect(h.ends).toEqual(["upstream_broke"]);
+  });
+
+  test("a cut that came before the relay existed ends it at once", async () => {
+    const up = upstream();
+    const h = hooks();
+    const out = await chunks(relaySse(up.body, h, options({ cut: (end) => end() })));
+    expect(out.map((c) => JSON.parse(c.slice(6)).error.code)).toEqual(["stream_cut_at_shutdown"]);
+    expect(h.ends).toEqual(["upstream_broke"]);
+    expect(up.pulls()).toBe(0);
+  });
+
   test("a cut stream ends with the truncation error", async () => {
     const up = upstream();
     const h = hooks();
