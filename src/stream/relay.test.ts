@@ -167,7 +167,17 @@ describe("relaySse", () => {
     const up = upstream();
     const h = hooks();
     let cut: (() => void) | undefined;
-    const relayed = chunks(relaySse(up.body, h, options({ cut: (end) => void (cut = end) })));
+    const relayed = chunks(
+      relaySse(
+        up.body,
+        h,
+        options({
+          cut: (end) => {
+            cut = end;
+          },
+        }),
+      ),
+    );
     up.send("data: 1\n\n");
     await settle();
     cut!();
