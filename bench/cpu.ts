@@ -43,8 +43,8 @@ async function measure(target: Target) {
   const r = await wrk(target, { connections: 50, seconds, core: LOAD_CORE });
   const cpu = cpuMs(target.pid!) - cpu0;
   const threads = threadCpu(target.pid!);
-  const c1 = await wrk(target, { connections: 1, seconds: 3, core: LOAD_CORE });
-  const line = `${target.name.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s  ${((cpu * 1000) / r.requests).toFixed(1).padStart(6)} us CPU/request  c1 p50/p99 ${(c1.p50_us / 1000).toFixed(3)}/${(c1.p99_us / 1000).toFixed(3)} ms  errors ${r.errors + r.non2xx}`;
+  const c1 = await wrk(target, { connections: 1, seconds: Number(process.env.C1_SECONDS ?? 3), core: LOAD_CORE });
+  const line = `${target.name.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s  ${((cpu * 1000) / r.requests).toFixed(1).padStart(6)} us CPU/request  c1 p50/p90/p99/p99.9 ${[c1.p50_us, c1.p90_us, c1.p99_us, c1.p999_us].map((us) => (us / 1000).toFixed(3)).join("/")} ms  errors ${r.errors + r.non2xx}`;
   console.log(line);
   if (args.threads) printThreads(threads0, threads, r.requests);
 }
