@@ -124,9 +124,9 @@ function sse(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps): For
     },
   };
   const headers = keptUpstreamHeaders(sent.response.headers);
-  headers["cache-control"] = "no-cache";
+  headers.set("cache-control", "no-cache");
   // nginx and other buffering proxies must pass each event on as it comes
-  headers["x-accel-buffering"] = "no";
+  headers.set("x-accel-buffering", "no");
   const openai = call.shape === "openai";
   const transform = streamTransform({
     dropAnnotationsWithout: openai && compat.stream_fixups ? call.operation.fixups : null,

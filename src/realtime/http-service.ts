@@ -139,7 +139,7 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
       }
       const sealed = deps.keys.seal({ upstream: route.upstream.name, keyName: client.name, expiresAt, value });
       const headers = keptUpstreamHeaders(response.headers);
-      headers["content-type"] = "application/json";
+      headers.set("content-type", "application/json");
       return new Response(JSON.stringify({ ...minted, value: sealed }), { status: response.status, headers });
     },
 
@@ -195,7 +195,7 @@ export function realtimeHttp(deps: RealtimeHttpDeps): RealtimeHttp {
       const headers = keptUpstreamHeaders(response.headers);
       const location = response.headers.get("location");
       const callId = location ? location.split("?")[0]!.split("/").filter(Boolean).at(-1) : undefined;
-      if (callId) headers.location = `${prefix}/realtime/calls/${encodeURIComponent(callId)}`;
+      if (callId) headers.set("location", `${prefix}/realtime/calls/${encodeURIComponent(callId)}`);
       return new Response(await response.text(), { status: response.status, headers });
     },
   };
