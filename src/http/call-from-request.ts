@@ -1,5 +1,6 @@
 /** The request's context + what the route learned → the plain ProxyCall the proxy core works on. */
 import { Failure } from "../lib/failure.ts";
+import { proxySrcGroup } from "../lib/headers.ts";
 import type { ProxyCall, Shape } from "../proxy/call.ts";
 import type { Operation } from "../proxy/operations.ts";
 import type { BodyLimits } from "./body-read.ts";
@@ -47,7 +48,7 @@ function fromRequest(request: Request, context: RequestContext) {
     accept: request.headers.get("accept"),
     client: context.client,
     observer: context.record,
-    group: request.headers.get("proxy-src")?.trim() || undefined,
+    group: proxySrcGroup(request.headers),
     requestId: context.id,
     signal: request.signal,
   };

@@ -6,11 +6,11 @@
  */
 import { Elysia } from "elysia";
 import { concatBytes } from "../lib/bytes.ts";
+import { proxySrcGroup } from "../lib/headers.ts";
 import type { RealtimeHttp } from "../realtime/http-service.ts";
 import { readBody, type BodyLimits } from "./body-read.ts";
-import { refuseFormBody } from "./form-guard.ts";
-import { jsonBodyParser } from "./request-body.ts";
 import { contextOf } from "./request-context.ts";
+import { jsonRouteParser } from "./route-table.ts";
 
 /** Client secrets are small JSON; an SDP offer is a few KB. */
 const MAX_BYTES = 1024 * 1024;
@@ -41,16 +41,11 @@ function presentedKey(headers: Headers): string | null {
 
 export function realtimeRoutes(realtime: RealtimeHttp, bodyLimits: BodyLimits) {
   const limits: BodyLimits = { ...bodyLimits, maxBytes: Math.min(MAX_BYTES, bodyLimits.maxBytes) };
-  const json = jsonBodyParser(limits);
-  // a JSON route: a page's form or text/plain post never reaches Azure (form-guard.ts)
-  const secretBody = ({ request }: { request: Request }) => {
-    refuseFormBody(request);
-    return json(request);
-  };
+  const secretBody = jsonRouteParser(limits);
   const sdp = sdpBody(limits);
   const common = (request: Request) => {
     const context = contextOf(request);
-    return { requestId: context.id, signal: request.signal, observer: context.record, group: request.headers.get("proxy-src") ?? undefined };
+    return { requestId: context.id, signal: request.signal, observer: context.record, group: proxySrcGroup(request.headers) };
   };
   const clientSecret = ({ body, request }: { body: unknown; request: Request }) =>
     realtime.clientSecret({ ...common(request), body: body as Record<string, unknown>, client: contextOf(request).client });

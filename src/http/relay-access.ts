@@ -14,6 +14,7 @@
  */
 import type { RoutingTable } from "../config/resolve.ts";
 import { Failure } from "../lib/failure.ts";
+import { proxySrcGroup } from "../lib/headers.ts";
 import { unknownGroupFailure } from "../proxy/forward.ts";
 import { contextOf } from "./request-context.ts";
 
@@ -41,7 +42,7 @@ export function relayAccess(routing: RelayRouting): RelayAccess {
       );
     }
     if (!routing.hasGroups) return;
-    const group = request.headers.get("proxy-src")?.trim() || undefined;
+    const group = proxySrcGroup(request.headers);
     if (group === undefined) return;
     const members = routing.groupMembers(group);
     if (!members) throw unknownGroupFailure(group);

@@ -59,7 +59,11 @@ export const MODEL_ROUTES: readonly ModelRoute[] = [
 ];
 
 export function bodyParserFor(op: Operation, limits: BodyLimits) {
-  if (op.body === "multipart") return multipartBodyParser(limits);
+  return op.body === "multipart" ? multipartBodyParser(limits) : jsonRouteParser(limits);
+}
+
+/** A JSON route's parser: a page's form or text/plain post never reaches Azure (form-guard.ts). */
+export function jsonRouteParser(limits: BodyLimits) {
   const json = jsonBodyParser(limits);
   // destructured, never passed on whole: Elysia reads a hook's parameters to decide what to
   // build per request, and a whole context makes it parse cookies, query and headers for all

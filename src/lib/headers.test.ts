@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { keptUpstreamHeaders } from "./headers.ts";
+import { keptUpstreamHeaders, proxySrcGroup } from "./headers.ts";
 
 describe("Azure's response headers kept for the client", () => {
   test("Azure's x-request-id is kept as x-upstream-request-id, an empty one not at all", () => {
@@ -25,5 +25,13 @@ describe("Azure's response headers kept for the client", () => {
       "x-ratelimit-remaining-requests": "9",
       "x-upstream-request-id": "azure-id",
     });
+  });
+});
+
+describe("the Proxy-src group", () => {
+  test("read the same everywhere: absent or empty names no group", () => {
+    expect(proxySrcGroup(new Headers())).toBeUndefined();
+    expect(proxySrcGroup(new Headers({ "proxy-src": "" }))).toBeUndefined();
+    expect(proxySrcGroup(new Headers({ "Proxy-src": "east" }))).toBe("east");
   });
 });

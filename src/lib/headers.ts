@@ -49,6 +49,14 @@ export function keptUpstreamHeaders(upstream: Headers): Headers {
   return out;
 }
 
+/**
+ * The client's `Proxy-src` group (the upstream group it asks for), read the same way by every
+ * route and the Realtime upgrade: an empty value names no group.
+ */
+export function proxySrcGroup(headers: Headers): string | undefined {
+  return headers.get("proxy-src")?.trim() || undefined;
+}
+
 /** The subset of kept headers that says when to retry; carried on error responses too. */
 export function retryHeaders(upstream: Headers): Record<string, string> {
   const out: Record<string, string> = {};

@@ -76,13 +76,10 @@ export class RequestRecord {
   }
 
   finish(status: number, end = "complete"): void {
-    if (this.finished) return;
-    this.finished = true;
-    const ms = performance.now() - this.started;
-    const model = this.modelLabel();
-    this.metrics.inflightRequests.dec();
+    const closing = this.close(status);
+    if (!closing) return;
+    const { ms, model, fields } = closing;
     if (this.streaming) this.metrics.inflightStreams.dec();
-    this.metrics.requests.inc({ route: this.route, model, upstream: this.upstream ?? "none", status: String(status) });
     this.metrics.duration.observe({ route: this.route, model }, ms / 1000);
     // the same first-byte times as time_to_first_token_seconds (see firstByte)
     if (!isOpsPath(this.path)) this.metrics.minutes.record(status, end, ms, this.streaming || this.model ? this.firstByteMs : undefined);
@@ -90,7 +87,6 @@ export class RequestRecord {
       this.metrics.tokens.inc({ key: this.key, model, kind: "prompt" }, this.usage.prompt);
       this.metrics.tokens.inc({ key: this.key, model, kind: "completion" }, this.usage.completion);
     }
-    const fields = this.lineStart(status);
     fields.end = end === "complete" ? undefined : end;
     fields.duration_ms = round(ms);
     fields.ttft_ms = this.firstByteMs === undefined ? undefined : round(this.firstByteMs);
@@ -100,7 +96,20 @@ export class RequestRecord {
     this.log.info("request", fields);
   }
 
-  /** What every access-log line (a request's, a session's) begins with, in this order. */
+  /**
+   * What ending a request and ending a session share, once: the in-flight count, the requests
+   * counter, and the start of the access-log line (what every line begins with, in this order).
+   */
+  private close(status: number): { ms: number; model: string; fields: LogFields } | undefined {
+    if (this.finished) return undefined;
+    this.finished = true;
+    const ms = performance.now() - this.started;
+    const model = this.modelLabel();
+    this.metrics.inflightRequests.dec();
+    this.metrics.requests.inc({ route: this.route, model, upstream: this.upstream ?? "none", status: String(status) });
+    return { ms, model, fields: this.lineStart(status) };
+  }
+
   private lineStart(status: number): LogFields {
     return {
       request_id: this.id,
@@ -140,19 +149,14 @@ export class RequestRecord {
    * no session is).
    */
   finishSession(status: number, outcome: string, fields?: Readonly<LogFields>): void {
-    if (this.finished) return;
-    this.finished = true;
-    const ms = performance.now() - this.started;
-    const model = this.modelLabel();
-    const upstream = this.upstream ?? "none";
-    this.metrics.inflightRequests.dec();
+    const closing = this.close(status);
+    if (!closing) return;
+    const { ms, model, fields: line } = closing;
     if (this.upstream !== undefined) {
       this.metrics.inflightRealtimeSessions.dec();
       this.metrics.duration.observe({ route: this.route, model }, ms / 1000);
     }
-    this.metrics.realtimeSessions.inc({ model, upstream, outcome });
-    this.metrics.requests.inc({ route: this.route, model, upstream, status: String(status) });
-    const line = this.lineStart(status);
+    this.metrics.realtimeSessions.inc({ model, upstream: this.upstream ?? "none", outcome });
     line.end = outcome;
     line.duration_ms = round(ms);
     this.log.info("realtime session", fields ? Object.assign(line, fields) : line);

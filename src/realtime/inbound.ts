@@ -6,6 +6,7 @@
  * is never selected (the answer would echo the key), `realtime` is.
  */
 import { Failure } from "../lib/failure.ts";
+import { proxySrcGroup } from "../lib/headers.ts";
 
 export type RealtimeShape = "openai" | "azure-ga" | "azure-preview";
 
@@ -57,7 +58,7 @@ export function readRealtimeRequest(request: Request, url: URL, shape: RealtimeS
     key: keyOf(request.headers, url, offered),
     protocol: protocolFor(offered),
     beta: request.headers.get("openai-beta"),
-    group: request.headers.get("proxy-src") ?? undefined,
+    group: proxySrcGroup(request.headers),
   };
 }
 
