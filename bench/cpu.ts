@@ -6,6 +6,7 @@
  * --threads splits it by thread (user and system µs, context switches, per request of the c50
  * run): Bun's fetch runs on its own "HTTP Client" thread, whose cost and wake-ups a JavaScript
  * profile never shows.
+ * C1_SECONDS in the environment: how long the 1-connection run lasts (default 3; its tail wants longer).
  *   bun bench/cpu.ts [--seconds 5] [--warm 2] [--binary PATH] [--root DIR] [--no-floor] [--floor FILE] [--no-ours] [--threads] [--env K=V ...]
  */
 import { mkdtempSync } from "node:fs";

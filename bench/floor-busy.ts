@@ -14,15 +14,16 @@ import { FLOOR, serveFloor, UPSTREAM_HEADERS } from "./lib/floor-env.ts";
 const BUSY_MS = Number(process.env.BUSY_US ?? 0) / 1000;
 const NICE = Number(process.env.HTTP_CLIENT_NICE ?? 0);
 
-/** The HTTP Client thread starts with the first fetch: looked for until it is there. */
-function reniceHttpClient(): void {
+/** The HTTP Client thread starts with the first fetch: looked for until it is there (a minute at most). */
+function reniceHttpClient(tries = 300): void {
   for (const tid of readdirSync("/proc/self/task")) {
     if (readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim() === "HTTP Client") {
       setPriority(Number(tid), NICE);
       return;
     }
   }
-  setTimeout(reniceHttpClient, 200);
+  if (tries > 0) setTimeout(() => reniceHttpClient(tries - 1), 200);
+  else console.error("floor-busy: no HTTP Client thread to renice");
 }
 if (NICE !== 0) reniceHttpClient();
 

@@ -9,8 +9,8 @@ import { concatBytes } from "../lib/bytes.ts";
 import { proxySrcGroup } from "../lib/headers.ts";
 import type { RealtimeHttp } from "../realtime/http-service.ts";
 import { readBody, type BodyLimits } from "./body-read.ts";
+import { jsonRouteParser } from "./request-body.ts";
 import { contextOf } from "./request-context.ts";
-import { jsonRouteParser } from "./route-table.ts";
 
 /** Client secrets are small JSON; an SDP offer is a few KB. */
 const MAX_BYTES = 1024 * 1024;

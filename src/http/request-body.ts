@@ -17,6 +17,7 @@ import { concatBytes } from "../lib/bytes.ts";
 import { duplicateTopLevelKey } from "../lib/json-top-level.ts";
 import type { CallBody } from "../proxy/call.ts";
 import { readBody, type BodyLimits } from "./body-read.ts";
+import { refuseFormBody } from "./form-guard.ts";
 import { contextOf } from "./request-context.ts";
 
 /** A text field bigger than this is not a parameter anyone sends; it is refused, not truncated. */
@@ -69,6 +70,17 @@ export function jsonBodyParser(limits: BodyLimits) {
     }
     contextOf(request).keepBody({ kind: "json", text });
     return parsed;
+  };
+}
+
+/** A JSON route's parser: a page's form or text/plain post never reaches Azure (form-guard.ts). */
+export function jsonRouteParser(limits: BodyLimits) {
+  const json = jsonBodyParser(limits);
+  // destructured, never passed on whole: Elysia reads a hook's parameters to decide what to
+  // build per request, and a whole context makes it parse cookies, query and headers for all
+  return ({ request }: { request: Request }) => {
+    refuseFormBody(request);
+    return json(request);
   };
 }
 

@@ -20,9 +20,8 @@ import { DeploymentImageEditForm, DeploymentImageGenerationRequest, ImageEditFor
 import { ResponseRequest } from "./models/responses.ts";
 import { Failure } from "../lib/failure.ts";
 import { checkChatMessages } from "./models/chat-messages.ts";
-import { refuseFormBody } from "./form-guard.ts";
 import type { BodyLimits } from "./body-read.ts";
-import { jsonBodyParser, multipartBodyParser } from "./request-body.ts";
+import { jsonRouteParser, multipartBodyParser } from "./request-body.ts";
 
 export interface ModelRoute {
   readonly op: Operation;
@@ -60,15 +59,4 @@ export const MODEL_ROUTES: readonly ModelRoute[] = [
 
 export function bodyParserFor(op: Operation, limits: BodyLimits) {
   return op.body === "multipart" ? multipartBodyParser(limits) : jsonRouteParser(limits);
-}
-
-/** A JSON route's parser: a page's form or text/plain post never reaches Azure (form-guard.ts). */
-export function jsonRouteParser(limits: BodyLimits) {
-  const json = jsonBodyParser(limits);
-  // destructured, never passed on whole: Elysia reads a hook's parameters to decide what to
-  // build per request, and a whole context makes it parse cookies, query and headers for all
-  return ({ request }: { request: Request }) => {
-    refuseFormBody(request);
-    return json(request);
-  };
 }

@@ -18,6 +18,8 @@ describe("Azure's response headers kept for the client", () => {
       ["content-length", "12"],
       ["transfer-encoding", "chunked"],
       ["x-request-id", "azure-id"],
+      // a gateway in front of Azure (another proxy) may send its own: ours, from Azure's x-request-id, wins
+      ["x-upstream-request-id", "theirs"],
     ]);
     expect(Object.fromEntries(keptUpstreamHeaders(upstream))).toEqual({
       "content-type": "application/json",
@@ -33,5 +35,8 @@ describe("the Proxy-src group", () => {
     expect(proxySrcGroup(new Headers())).toBeUndefined();
     expect(proxySrcGroup(new Headers({ "proxy-src": "" }))).toBeUndefined();
     expect(proxySrcGroup(new Headers({ "Proxy-src": "east" }))).toBe("east");
+    // what the HTTP parser leaves is trimmed too: a value of blanks names no group
+    expect(proxySrcGroup({ get: () => "  east " } as unknown as Headers)).toBe("east");
+    expect(proxySrcGroup({ get: () => "   " } as unknown as Headers)).toBeUndefined();
   });
 });

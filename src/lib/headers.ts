@@ -36,16 +36,12 @@ export function keptUpstreamHeaders(upstream: Headers): Headers {
   // copied whole natively, then what is not kept taken out: 1.1 µs with the Response it goes
   // into, against 1.5 for a record built name by name (3.0 against 3.7 with Azure's ~20 headers)
   const out = new Headers(upstream);
-  for (const name of upstream.keys()) {
-    if (KEPT_FROM_UPSTREAM.has(name) || isRateLimitHeader(name)) continue;
-    out.delete(name);
-    // Our x-request-id identifies the client's request; Azure's stays reachable under its own name.
-    // (an empty one names nothing: left out, as it always was)
-    if (name === "x-request-id") {
-      const value = upstream.get(name);
-      if (value) out.set("x-upstream-request-id", value);
-    }
-  }
+  for (const name of upstream.keys()) if (!KEPT_FROM_UPSTREAM.has(name) && !isRateLimitHeader(name)) out.delete(name);
+  // Our x-request-id identifies the client's request; Azure's stays reachable under its own name,
+  // set after the loop, which would delete an upstream's own x-upstream-request-id after it
+  // (an empty one names nothing: left out, as it always was)
+  const id = upstream.get("x-request-id");
+  if (id) out.set("x-upstream-request-id", id);
   return out;
 }
 

@@ -90,8 +90,10 @@ export class FastCounter<T extends string = string> extends Family<T, CounterSer
   readonly type = "counter";
 
   inc(labels: LabelValues<T>, value = 1): void {
-    // NaN and negative counts fail here, as prom-client's would
-    if (!(value >= 0) || value === Number.POSITIVE_INFINITY) throw new TypeError(`Value is not a valid number: ${value}`);
+    // as prom-client's: a negative or infinite count throws; unlike it, so does NaN, which
+    // prom-client adds and which then poisons the series for good
+    if (value < 0) throw new Error("It is not possible to decrease a counter");
+    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
     this.find(labels).value += value;
   }
 
