@@ -38,7 +38,8 @@ export interface AnswerDeps {
 /** Answers up to this size, with a Content-Length, are read whole instead of streamed. */
 const WHOLE_BODY_MAX = 1024 * 1024;
 
-export async function answer(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps): Promise<Forwarded> {
+/** `streamEnd`: what to let go of just before a stream's end marker is sent (attempt.ts). */
+export async function answer(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps, streamEnd?: () => void | Promise<void>): Promise<Forwarded> {
   const { response } = sent;
   const { observer } = call;
   observer.served();
@@ -50,7 +51,7 @@ export async function answer(call: ProxyCall, target: Target, sent: Sent, deps: 
   const isSse = contentType.startsWith("text/event-stream");
   const length = Number(response.headers.get("content-length") ?? Number.NaN);
   if (!isSse && length <= WHOLE_BODY_MAX) return whole(call, target, sent, deps, contentType.includes("json"));
-  return isSse ? sse(call, target, sent, deps) : relayed(call, target, sent, deps, contentType.includes("json"));
+  return isSse ? sse(call, target, sent, deps, streamEnd) : relayed(call, target, sent, deps, contentType.includes("json"));
 }
 
 /**
@@ -104,7 +105,7 @@ function relayed(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps, 
 }
 
 /** An SSE stream: fix-ups for OpenAI-shaped clients, usage from its usage event or an estimate, heartbeats. */
-function sse(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps): Forwarded {
+function sse(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps, streamEnd: (() => void | Promise<void>) | undefined): Forwarded {
   const { observer } = call;
   const { compat, timeouts } = deps.config;
   let usage: Usage | undefined;
@@ -115,6 +116,7 @@ function sse(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps): For
   const hooks = {
     abortUpstream: () => sent.abort.abort(),
     onFirstChunk: () => observer.firstByte(),
+    beforeEnd: streamEnd,
     onEnd: (end: RelayEnd, error?: unknown) => {
       sent.done();
       if (usage) report(call, usage, false);

@@ -34,14 +34,17 @@ export interface AttemptDeps {
   readonly headroom?: Headroom;
 }
 
+/** Run when a stream's end is about to reach the client: gives back its stream slot (forward.ts); absent for answers that are no stream. */
+export type StreamEnd = (() => void | Promise<void>) | undefined;
+
 /** `listed`: the call's model is one the proxy lists (a deployment name is then a fit metric label). */
-export async function attempt(call: ProxyCall, target: Target, deps: AttemptDeps, listed: boolean): Promise<Forwarded> {
+export async function attempt(call: ProxyCall, target: Target, deps: AttemptDeps, listed: boolean, streamEnd?: StreamEnd): Promise<Forwarded> {
   call.observer.attempt(target.upstream.name, target.route?.deployment);
   // a deployment named by the client (any_model) is a label only once Azure has served it
   const deployment = (known: boolean) => (target.route ? (known ? target.route.deployment : "other") : "none");
   try {
     const sent = await send(call, target, deps);
-    const forwarded = await answer(call, target, sent, deps);
+    const forwarded = await answer(call, target, sent, deps, streamEnd);
     // Azure's spillover served it from the deployment it names (upstreams[].spillover)
     const outcome = sent.response.headers.has("x-ms-spillover-from-deployment") ? "spillover" : "ok";
     deps.metrics.attempts.inc({ upstream: target.upstream.name, deployment: deployment(true), outcome });

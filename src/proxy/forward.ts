@@ -17,13 +17,13 @@ import type { Config } from "../config/schema.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Metrics } from "../metrics/catalog.ts";
-import type { KeyLimits } from "../ratelimit/limiter.ts";
+import type { KeyLimits, ReleaseSlot } from "../ratelimit/limiter.ts";
 import type { Credentials } from "../upstream/credentials.ts";
 import { moveShortBack, type Headroom } from "../upstream/headroom.ts";
 import type { Clock, Health } from "../upstream/health.ts";
 import type { Reachability } from "../upstream/reachability.ts";
 import type { Selector } from "../upstream/select.ts";
-import { attempt } from "./attempt.ts";
+import { attempt, type StreamEnd } from "./attempt.ts";
 import type { InFlight } from "./in-flight.ts";
 import { disposeBody, type ProxyCall } from "./call.ts";
 import { exhaustedFailure } from "./exhausted.ts";
@@ -81,10 +81,10 @@ export function createForwarder(deps: ForwardDeps): Forward {
   }
 
   /** Try the candidates; returns the first success, or throws the failure the client should see. */
-  async function failOver(call: ProxyCall, candidates: readonly Route[], listed: boolean): Promise<Forwarded> {
+  async function failOver(call: ProxyCall, candidates: readonly Route[], listed: boolean, streamEnd: StreamEnd): Promise<Forwarded> {
     const told: Promise<void>[] = [];
     try {
-      return await tryInTurn(call, candidates, listed, told);
+      return await tryInTurn(call, candidates, listed, told, streamEnd);
     } finally {
       // the client's next request may land in another worker process: it must already know
       // of the cooldowns this one caused (only failures pay this wait)
@@ -92,7 +92,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
     }
   }
 
-  async function tryInTurn(call: ProxyCall, candidates: readonly Route[], listed: boolean, told: Promise<void>[]): Promise<Forwarded> {
+  async function tryInTurn(call: ProxyCall, candidates: readonly Route[], listed: boolean, told: Promise<void>[], streamEnd: StreamEnd): Promise<Forwarded> {
     const deadline = clock() + retry.max_wait_ms;
     const tries = new Map<Route, number>();
     // upstreams without the operation: another try there cannot help
@@ -118,7 +118,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
         const route = again;
         again = undefined;
         try {
-          return await attempt(call, { upstream: route.upstream, route }, attemptDeps, listed);
+          return await attempt(call, { upstream: route.upstream, route }, attemptDeps, listed, streamEnd);
         } catch (error) {
           if (!(error instanceof Failure) || call.signal.aborted) throw error;
           const row = rowFor(error);
@@ -155,7 +155,7 @@ export function createForwarder(deps: ForwardDeps): Forward {
       const sentTokens = steering ? estimateOf() : 0;
       if (steering) headroom.sent(next.upstream.name, next.deployment, sentTokens);
       try {
-        return await attempt(call, { upstream: next.upstream, route: next }, attemptDeps, listed);
+        return await attempt(call, { upstream: next.upstream, route: next }, attemptDeps, listed, streamEnd);
       } catch (error) {
         if (!(error instanceof Failure) || call.signal.aborted) throw error;
         const row = rowFor(error);
@@ -207,13 +207,22 @@ export function createForwarder(deps: ForwardDeps): Forward {
     const listed = call.model !== undefined && routing.isListed(call.model);
     call.observer.begin(call.operation.id, call.model, listed);
     // what the call holds until its answer is over: a stream slot (limits.max_streams), taken
-    // before any upstream call, and its body (a spooled upload), kept for retries
-    let slot: (() => void) | undefined;
+    // before any upstream call, and its body (a spooled upload), kept for retries. The slot is
+    // given back when the stream's end is about to reach the client (the relay waits for it),
+    // or at the latest when the answer is over.
+    let slot: ReleaseSlot | undefined;
+    let slotGiven: void | Promise<void>;
+    const giveSlot = () => {
+      const held = slot;
+      slot = undefined;
+      if (held) slotGiven = held();
+      return slotGiven;
+    };
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      slot?.();
+      void giveSlot();
       disposeBody(call.body);
     };
     try {
@@ -225,9 +234,10 @@ export function createForwarder(deps: ForwardDeps): Forward {
         slot = opened instanceof Promise ? await opened : opened;
       }
       // a stored response or a file lives on one resource: no failover across upstreams
+      const streamEnd = slot ? giveSlot : undefined;
       const forwarded = call.operation.routedByModel
-        ? await failOver(call, candidatesFor(call), listed)
-        : await attempt(call, { upstream: routing.defaultUpstream, route: null }, attemptDeps, false);
+        ? await failOver(call, candidatesFor(call), listed, streamEnd)
+        : await attempt(call, { upstream: routing.defaultUpstream, route: null }, attemptDeps, false, streamEnd);
       // an answer read whole is over already: released now, and finished without a promise
       if (forwarded.ended === undefined) {
         release();

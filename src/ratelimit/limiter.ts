@@ -16,10 +16,17 @@ interface KeyState {
   streams: number;
 }
 
+/**
+ * Gives a stream slot back. A shared store (Redis) answers with a promise of its write, which a
+ * stream's end waits for (stream/relay.ts, `beforeEnd`): a client that opens its next stream on
+ * another instance as soon as it sees the end finds the slot free.
+ */
+export type ReleaseSlot = () => void | Promise<void>;
+
 /** What the forwarder needs: answered at once here, or by asking the primary process. */
 export interface KeyLimits {
   admit(client: LimitedClient): void | Promise<void>;
-  openStream(client: LimitedClient): (() => void) | Promise<() => void>;
+  openStream(client: LimitedClient): ReleaseSlot | Promise<ReleaseSlot>;
   addTokens(keyName: string, tokens: number): void;
 }
 

@@ -19,6 +19,12 @@ export interface RelayHooks {
   onFirstChunk(): void;
   /** Called exactly once, however the relay ends. */
   onEnd(end: RelayEnd, error?: unknown): void;
+  /**
+   * The stream's end marker is about to be sent (SSE: `[DONE]` or the terminal event): what the
+   * call holds for its stream is let go first, awaited when it is a promise, because a client
+   * may start its next stream the moment it sees the end.
+   */
+  beforeEnd?: () => void | Promise<void>;
 }
 
 /** Registers what ends the relay when the proxy cuts it (a shutdown's end of grace); at once if it was cut already. */

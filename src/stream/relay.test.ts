@@ -53,6 +53,49 @@ describe("relaySse", () => {
     expect(h.ends).toEqual(["complete"]);
   });
 
+  test("the end marker waits for beforeEnd (the stream slot given back) before it is sent; earlier events do not", async () => {
+    const up = upstream();
+    const h = hooks();
+    let letGo!: () => void;
+    const calls: string[] = [];
+    const beforeEnd = () => {
+      calls.push("beforeEnd");
+      return new Promise<void>((resolve) => (letGo = resolve));
+    };
+    const reader = relaySse(up.body, { ...h, beforeEnd }, options()).getReader();
+    up.send("data: 1\n\n");
+    expect(decoder.decode((await reader.read()).value)).toBe("data: 1\n\n");
+    expect(calls).toEqual([]);
+    up.send("data: 2\n\ndata: [DONE]\n\n");
+    let got: string | undefined;
+    const next = reader.read().then((r) => (got = decoder.decode(r.value)));
+    await settle();
+    expect(calls).toEqual(["beforeEnd"]);
+    expect(got).toBeUndefined();
+    letGo();
+    await next;
+    expect(got).toBe("data: 2\n\ndata: [DONE]\n\n");
+    up.close();
+    expect((await reader.read()).done).toBe(true);
+    expect(h.ends).toEqual(["complete"]);
+  });
+
+  test("a client that leaves while the end waits: nothing is sent after, one end", async () => {
+    const up = upstream();
+    const h = hooks();
+    let letGo!: () => void;
+    const beforeEnd = () => new Promise<void>((resolve) => (letGo = resolve));
+    const reader = relaySse(up.body, { ...h, beforeEnd }, options()).getReader();
+    up.send("data: [DONE]\n\n");
+    const pending = reader.read();
+    await settle();
+    await reader.cancel();
+    letGo();
+    expect((await pending).done).toBe(true);
+    await settle();
+    expect(h.ends).toEqual(["client_closed"]);
+  });
+
   test("a transform that throws (a defect): the client's stream errors, the upstream is aborted, one end", async () => {
     const up = upstream();
     const h = hooks();

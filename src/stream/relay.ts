@@ -107,6 +107,14 @@ class SseRelay extends Relay {
     this.sawEnd = this.ended(events);
     const out = this.transform ? transformBatch(events, this.transform) : events;
     if (!out) return this.read();
+    const letGo = this.sawEnd ? this.hooks.beforeEnd?.() : undefined;
+    if (letGo instanceof Promise) return letGo.then(() => this.send(out));
+    this.send(out);
+  }
+
+  private send(out: Uint8Array): void {
+    // the client may have left (or the idle limit fired) while the end waited
+    if (this.over) return;
     this.firstChunk();
     this.controller.enqueue(out);
   }

@@ -9,7 +9,7 @@
  */
 import { Failure } from "../../lib/failure.ts";
 import type { Logger } from "../../lib/log.ts";
-import { limited, Limiter, type KeyLimits, type LimitedClient } from "../../ratelimit/limiter.ts";
+import { limited, Limiter, type KeyLimits, type LimitedClient, type ReleaseSlot } from "../../ratelimit/limiter.ts";
 import { addSpend, emptyTotals, overBudget, type SpentTotals } from "../budget.ts";
 import { costOf, type Prices } from "../prices.ts";
 import type { BudgetedClient, Spending } from "../spending.ts";
@@ -20,6 +20,17 @@ import { CHECK_TIMEOUT_MS, type RedisConnection } from "./connection.ts";
 import type { RedisKeys } from "./keys.ts";
 
 export const BATCH_MS = 250;
+
+/** `work` settled (it never rejects here), or `ms` passed, whichever is first. */
+function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void work.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 const WRITE_TIMEOUT_MS = 2000;
 const LEASE_MS = 60_000;
 
@@ -111,7 +122,7 @@ export class RedisState implements KeyLimits, Spending {
     if (verdict === 2) throw limited(client, `${tpm} tokens per minute`, wait);
   }
 
-  async openStream(client: LimitedClient): Promise<() => void> {
+  async openStream(client: LimitedClient): Promise<ReleaseSlot> {
     const max = client.limits.maxStreams;
     if (max === undefined) return () => {};
     const member = `${this.instance}:${this.nextLease++}`;
@@ -123,7 +134,10 @@ export class RedisState implements KeyLimits, Spending {
     this.leases.set(member, slots);
     return () => {
       if (!this.leases.delete(member)) return;
-      void this.redis.guarded("stream", () => this.redis.client.zrem(slots, member), WRITE_TIMEOUT_MS);
+      // never rejects: a failed or slow write is counted, and the lease's expiry frees the slot
+      const written = this.redis.guarded("stream", () => this.redis.client.zrem(slots, member), WRITE_TIMEOUT_MS);
+      // a stream's end waits for it no longer than a limit check may take; the write goes on
+      return settledWithin(written, CHECK_TIMEOUT_MS);
     };
   }
 
