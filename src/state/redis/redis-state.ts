@@ -20,6 +20,8 @@ import { CHECK_TIMEOUT_MS, type RedisConnection } from "./connection.ts";
 import type { RedisKeys } from "./keys.ts";
 
 export const BATCH_MS = 250;
+const WRITE_TIMEOUT_MS = 2000;
+const LEASE_MS = 60_000;
 
 /** `work` settled (it never rejects here), or `ms` passed, whichever is first. */
 function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
@@ -31,8 +33,6 @@ function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
     });
   });
 }
-const WRITE_TIMEOUT_MS = 2000;
-const LEASE_MS = 60_000;
 
 type Client = LimitedClient & Partial<BudgetedClient>;
 type AdmitReply = [number, number, string, string, string, string];
