@@ -33,7 +33,6 @@ export interface RoutingTable {
   groupMembers(group: string): ReadonlySet<string> | undefined;
   /** Whether `Proxy-src` selects anything at all (no groups configured: the header is ignored). */
   readonly hasGroups: boolean;
-  readonly groupNames: readonly string[];
   /** Models listed explicitly, for error messages and /v1/models. */
   readonly listedModels: readonly string[];
   isListed(model: string): boolean;
@@ -71,7 +70,6 @@ export function buildRoutingTable(config: Config): RoutingTable {
     upstreams: targets,
     defaultUpstream: targets[0]!,
     hasGroups: groups.size > 0,
-    groupNames: Object.freeze([...groups.keys()]),
     groupMembers: (group) => groups.get(group),
     candidates(model, group) {
       const routes = listed.get(model) ?? open.map((t) => route(t, model, model));

@@ -5,15 +5,15 @@
 import type { Route, RoutingTable } from "../config/resolve.ts";
 import { Failure } from "../lib/failure.ts";
 import type { Client } from "../config/client.ts";
+import { unknownGroupFailure } from "../proxy/forward.ts";
 
 export function candidatesFor(routing: RoutingTable, client: Client, model: string, requestedGroup: string | undefined): readonly Route[] {
   if (client.models && !client.models.has(model)) {
     throw new Failure("forbidden", `The key '${client.name}' may not use the model '${model}'.`, { param: "model", code: "model_not_allowed" });
   }
   const group = routing.hasGroups ? requestedGroup : undefined;
-  if (group !== undefined && !routing.groupMembers(group)) {
-    throw new Failure("invalid_request", `Unknown Proxy-src group '${group}'. Known groups: ${routing.groupNames.join(", ")}.`, { code: "unknown_group" });
-  }
+  // the same answer as an HTTP call's, which names no other group (the operator's business)
+  if (group !== undefined && !routing.groupMembers(group)) throw unknownGroupFailure(group);
   const candidates = routing.candidates(model, group);
   if (candidates.length === 0) {
     const known = routing.listedModels.length > 0 ? ` Available models: ${routing.listedModels.join(", ")}.` : "";

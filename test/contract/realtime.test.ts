@@ -463,6 +463,38 @@ describe("liveness", () => {
   }, 20_000);
 });
 
+describe("Proxy-src groups", () => {
+  test("a group picks its upstreams; an empty value is no group; an unknown one is a 400 that names no other group", async () => {
+    const upstreams = [
+      { name: "a", endpoint: simA.url, api_key: simA.key, priority: 0, deployments: { "gpt-realtime": "gpt-realtime" } },
+      { name: "b", endpoint: simB.url, api_key: simB.key, priority: 1, deployments: { "gpt-realtime": "gpt-realtime" } },
+    ];
+    const p = await startProxy({ args: ["serve", "--config", config(upstreams, { groups: { west: ["b"], secret: ["a"] } })] });
+    try {
+      const url = wsUrl(p, "/v1/realtime?model=gpt-realtime");
+      const before = simB.recorder.all().length;
+      const west = await open(url, { ...bearer(KEY), "proxy-src": "west" });
+      await west.next("session.created");
+      west.socket.close(1000, "");
+      await west.closed;
+      expect(simB.recorder.all().length).toBe(before + 1);
+      // an empty header names no group (as on the HTTP routes): priority 0 serves it
+      const beforeA = simA.recorder.all().length;
+      const empty = await open(url, { ...bearer(KEY), "proxy-src": "" });
+      await empty.next("session.created");
+      empty.socket.close(1000, "");
+      await empty.closed;
+      expect(simA.recorder.all().length).toBe(beforeA + 1);
+      const unknown = await refusal(url, { ...bearer(KEY), "proxy-src": "nope" });
+      expect(unknown.status).toBe(400);
+      expect(JSON.parse(unknown.body).error).toMatchObject({ code: "unknown_group", message: "Unknown Proxy-src group 'nope'." });
+      expect(unknown.body).not.toContain("secret");
+    } finally {
+      await p.stop();
+    }
+  });
+});
+
 describe("with worker processes", () => {
   test("sessions open in any worker, and an ephemeral key minted in one is honoured by all", async () => {
     const p = await startProxy({
