@@ -7,7 +7,7 @@
  */
 import { keptUpstreamHeaders } from "../lib/headers.ts";
 import { streamTransform } from "../stream/fixups.ts";
-import { type OnCut, relayBody, relaySse, type RelayEnd } from "../stream/relay.ts";
+import { type OnCut, relayBody, relaySse, type RelayEnd, type RelayHooks } from "../stream/relay.ts";
 import { StreamedText } from "../stream/usage-estimate.ts";
 import { Tail, type Usage, usageIn, usageInBody } from "../stream/usage.ts";
 import type { ProxyCall } from "./call.ts";
@@ -39,7 +39,7 @@ export interface AnswerDeps {
 const WHOLE_BODY_MAX = 1024 * 1024;
 
 /** `streamEnd`: what to let go of just before a stream's end marker is sent (attempt.ts). */
-export async function answer(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps, streamEnd?: () => void | Promise<void>): Promise<Forwarded> {
+export async function answer(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps, streamEnd?: RelayHooks["beforeEnd"]): Promise<Forwarded> {
   const { response } = sent;
   const { observer } = call;
   observer.served();
@@ -105,7 +105,7 @@ function relayed(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps, 
 }
 
 /** An SSE stream: fix-ups for OpenAI-shaped clients, usage from its usage event or an estimate, heartbeats. */
-function sse(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps, streamEnd: (() => void | Promise<void>) | undefined): Forwarded {
+function sse(call: ProxyCall, target: Target, sent: Sent, deps: AnswerDeps, streamEnd: RelayHooks["beforeEnd"]): Forwarded {
   const { observer } = call;
   const { compat, timeouts } = deps.config;
   let usage: Usage | undefined;

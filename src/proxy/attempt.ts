@@ -13,6 +13,7 @@ import type { Credentials } from "../upstream/credentials.ts";
 import { TokenError } from "../upstream/entra-token.ts";
 import type { Headroom } from "../upstream/headroom.ts";
 import type { Reachability } from "../upstream/reachability.ts";
+import type { RelayHooks } from "../stream/relay.ts";
 import { answer, type Sent } from "./answer.ts";
 import type { ProxyCall } from "./call.ts";
 import { outcomeOf } from "./failure-table.ts";
@@ -35,7 +36,7 @@ export interface AttemptDeps {
 }
 
 /** Run when a stream's end is about to reach the client: gives back its stream slot (forward.ts); absent for answers that are no stream. */
-export type StreamEnd = (() => void | Promise<void>) | undefined;
+export type StreamEnd = RelayHooks["beforeEnd"];
 
 /** `listed`: the call's model is one the proxy lists (a deployment name is then a fit metric label). */
 export async function attempt(call: ProxyCall, target: Target, deps: AttemptDeps, listed: boolean, streamEnd?: StreamEnd): Promise<Forwarded> {

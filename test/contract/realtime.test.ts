@@ -39,17 +39,22 @@ function config(upstreams: unknown[], extra: Record<string, unknown> = {}) {
   }).path;
 }
 
+/** Both simulators as upstreams, a first (priority 0). */
+const both = () => [
+  { name: "a", endpoint: simA.url, api_key: simA.key, priority: 0, deployments: { "gpt-realtime": "gpt-realtime" } },
+  { name: "b", endpoint: simB.url, api_key: simB.key, priority: 1, deployments: { "gpt-realtime": "gpt-realtime" } },
+];
+
 beforeAll(async () => {
   simA = await startSimulator({ name: "a" });
   simB = await startSimulator({ name: "b" });
-  const both = [
-    { name: "a", endpoint: simA.url, api_key: simA.key, priority: 0, deployments: { "gpt-realtime": "gpt-realtime" } },
-    { name: "b", endpoint: simB.url, api_key: simB.key, priority: 1, deployments: { "gpt-realtime": "gpt-realtime" } },
-  ];
   const preview = [
     { name: "p", endpoint: simA.url, api_key: simA.key, api_version: "2025-04-01-preview", deployments: { "gpt-4o-realtime": "gpt-4o-realtime-preview" } },
   ];
-  [proxy, dated] = await Promise.all([startProxy({ args: ["serve", "--config", config(both)] }), startProxy({ args: ["serve", "--config", config(preview)] })]);
+  [proxy, dated] = await Promise.all([
+    startProxy({ args: ["serve", "--config", config(both())] }),
+    startProxy({ args: ["serve", "--config", config(preview)] }),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([proxy.stop(), dated.stop()]);
@@ -465,26 +470,21 @@ describe("liveness", () => {
 
 describe("Proxy-src groups", () => {
   test("a group picks its upstreams; an empty value is no group; an unknown one is a 400 that names no other group", async () => {
-    const upstreams = [
-      { name: "a", endpoint: simA.url, api_key: simA.key, priority: 0, deployments: { "gpt-realtime": "gpt-realtime" } },
-      { name: "b", endpoint: simB.url, api_key: simB.key, priority: 1, deployments: { "gpt-realtime": "gpt-realtime" } },
-    ];
-    const p = await startProxy({ args: ["serve", "--config", config(upstreams, { groups: { west: ["b"], secret: ["a"] } })] });
+    const p = await startProxy({ args: ["serve", "--config", config(both(), { groups: { west: ["b"], secret: ["a"] } })] });
+    const url = wsUrl(p, "/v1/realtime?model=gpt-realtime");
+    /** One session with this Proxy-src value; true when `sim` took its handshake. */
+    const servedBy = async (sim: RunningSimulator, proxySrc: string) => {
+      const before = sim.recorder.all().length;
+      const s = await open(url, { ...bearer(KEY), "proxy-src": proxySrc });
+      await s.next("session.created");
+      s.socket.close(1000, "");
+      await s.closed;
+      return sim.recorder.all().length === before + 1;
+    };
     try {
-      const url = wsUrl(p, "/v1/realtime?model=gpt-realtime");
-      const before = simB.recorder.all().length;
-      const west = await open(url, { ...bearer(KEY), "proxy-src": "west" });
-      await west.next("session.created");
-      west.socket.close(1000, "");
-      await west.closed;
-      expect(simB.recorder.all().length).toBe(before + 1);
+      expect(await servedBy(simB, "west")).toBe(true);
       // an empty header names no group (as on the HTTP routes): priority 0 serves it
-      const beforeA = simA.recorder.all().length;
-      const empty = await open(url, { ...bearer(KEY), "proxy-src": "" });
-      await empty.next("session.created");
-      empty.socket.close(1000, "");
-      await empty.closed;
-      expect(simA.recorder.all().length).toBe(beforeA + 1);
+      expect(await servedBy(simA, "")).toBe(true);
       const unknown = await refusal(url, { ...bearer(KEY), "proxy-src": "nope" });
       expect(unknown.status).toBe(400);
       expect(JSON.parse(unknown.body).error).toMatchObject({ code: "unknown_group", message: "Unknown Proxy-src group 'nope'." });
