@@ -30,6 +30,7 @@ import type { Counter } from "prom-client";
 import { Reachability } from "../upstream/reachability.ts";
 import { weightedSelector } from "../upstream/select.ts";
 import { readTlsFiles } from "./tls-files.ts";
+import { releaseStartupMemory } from "./release-startup-memory.ts";
 import { ConfigHistory } from "../status/config-history.ts";
 import { statusPartOf, type StatusPart } from "../status/status-part.ts";
 
@@ -197,6 +198,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
         (request, upgrade) => built.upgrade(request, upgrade) ?? built.fetch(new Request(`http${request.url.slice(5)}`, request))
       : (request, upgrade) => built.upgrade(request, upgrade) ?? built.fetch(request),
   });
+  const cancelRelease = releaseStartupMemory(runtime, () => state.inFlight.size === 0, log);
   const inflight = async () => (await state.metrics.inflightRequests.get()).values[0]?.value ?? 0;
   let cutNow = false;
   /** Read the files again (a renewed certificate); a bad file keeps the running one. */
@@ -229,6 +231,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     statusPart: () => statusPartOf(metrics, headroom),
     async drain(graceMs) {
       draining = true;
+      cancelRelease();
       const closing = server.stop(false); // stop accepting; requests in flight go on
       const deadline = Date.now() + graceMs;
       while ((await inflight()) > 0 && Date.now() < deadline && !cutNow) await new Promise((r) => setTimeout(r, 50));

@@ -53,4 +53,10 @@ export interface RuntimeAdapter {
    * environment additions that make the new process fit to serve without replacing itself.
    */
   selfCommand(): { argv: string[]; env: Record<string, string> };
+  /**
+   * Hand back what start-up left behind (its garbage, the compiled code of functions that ran
+   * only then, the allocator's free pages), once the process is idle. Costs a pause of a few
+   * milliseconds and makes the next calls compile again. False where the runtime has no way.
+   */
+  releaseIdleMemory(): boolean;
 }

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { configFile } from "../harness/config-file.ts";
 import { chatBody, post } from "../harness/fixture.ts";
-import { startProxy, type RunningProxy } from "../harness/proxy.ts";
+import { waitFor } from "../harness/processes.ts";
+import { proxyCommand, startProxy, type RunningProxy } from "../harness/proxy.ts";
 import { startSimulator, type RunningSimulator } from "../harness/simulator.ts";
 import { contentOf, readEvents } from "../harness/sse.ts";
 
@@ -200,6 +201,48 @@ describe("life-cycle", () => {
       expect(await p.stop()).toBe(0);
       expect(p.output()).toContain('"msg":"draining"');
     } finally {
+      await s.stop();
+    }
+  });
+
+  test("start-up memory is handed back once, when no call is in flight, and the proxy answers after", async () => {
+    const s = await startSimulator();
+    const file = configFile({
+      upstreams: [{ name: "m", endpoint: s.url, api_key: s.key, deployments: { "gpt-4o": "gpt-4o" } }],
+      keys: [{ name: "t", key: KEY }],
+    });
+    // one process: with workers each releases its own, and the stream would hold back only one
+    const p = await startProxy({ args: ["serve", "--config", file.path], env: { LOG_LEVEL: "debug", AZURE_PROXY_WORKERS: "1" } });
+    const released = () =>
+      p
+        .output()
+        .split("\n")
+        .filter((line) => line.includes('"msg":"start-up memory released"'));
+    try {
+      // five chunks 400 ms apart: in flight at the first check, a second after listening
+      const stream = await post(`${p.url}/v1/chat/completions`, chatBody("[sim chunk_ms=400 reply=held_past_the_first_check]", { stream: true }), {
+        authorization: `Bearer ${KEY}`,
+      });
+      await Bun.sleep(1300);
+      expect(released()).toEqual([]);
+      expect(contentOf(await readEvents(stream))).toBe("held past the first check");
+      const onDeno = proxyCommand().some((part) => part.includes("deno"));
+      if (onDeno) {
+        // Deno has no way to release it: nothing is claimed
+        await Bun.sleep(1500);
+        expect(released()).toEqual([]);
+      } else {
+        await waitFor(() => released().length > 0, 3000, "the release log line");
+        const line = JSON.parse(released()[0]!);
+        expect(line.rss_mb_after).toBeLessThan(line.rss_mb_before);
+      }
+      const answer = await post(`${p.url}/v1/chat/completions`, chatBody("[sim reply=still_answering]"), { authorization: `Bearer ${KEY}` });
+      expect(answer.status).toBe(200);
+      expect((await answer.json()).choices[0].message.content).toBe("still answering");
+      await Bun.sleep(1200);
+      expect(released().length).toBe(onDeno ? 0 : 1);
+    } finally {
+      await p.stop();
       await s.stop();
     }
   });
