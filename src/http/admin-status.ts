@@ -35,7 +35,9 @@ export function adminStatus({ config, health, spending, history, statusPart, clo
     const others = { ...part, inflight: { ...part.inflight, requests: Math.max(0, part.inflight.requests - 1) } };
     const report = statusReport({
       config,
-      cooling: health.cooling(),
+      // as of the report's own time, read before the awaits above: a cooldown that ended
+      // during them must not show "ok" in a report whose `now` is before its end
+      cooling: health.cooling(now),
       part: others,
       rows,
       loadedAt: history.loadedAt,

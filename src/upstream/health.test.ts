@@ -70,4 +70,15 @@ describe("cooldowns", () => {
     expect(health.cooling()).toEqual([{ upstream: "east", deployment: "a/*", until: clock.now() + 1000 }]);
     expect(health.availableAt("east", "b")).toBe(0);
   });
+
+  test("the pairs cooling at a given time: a report read at t shows what cooled at t, even once the clock is past its end", () => {
+    const clock = clocked();
+    const health = new Health(clock.now);
+    void health.coolDown("east", "gpt-4o", 1000);
+    const reportTime = clock.now();
+    clock.advance(1000);
+    expect(health.cooling()).toEqual([]);
+    expect(health.cooling(reportTime)).toEqual([{ upstream: "east", deployment: "gpt-4o", until: reportTime + 1000 }]);
+    expect(health.cooling(reportTime + 1000)).toEqual([]);
+  });
 });

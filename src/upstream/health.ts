@@ -87,9 +87,8 @@ export class Health {
     return this.endOf(this.until, upstream, deployment) === 0;
   }
 
-  /** Pairs cooling now, for /readyz and metrics. */
-  cooling(): Cooldown[] {
-    const now = this.clock();
+  /** Pairs cooling at `now` (default: the clock's now), for /readyz, metrics and the status report. */
+  cooling(now = this.clock()): Cooldown[] {
     const out: Cooldown[] = [];
     for (const [map, soft] of [
       [this.until, false],
