@@ -198,7 +198,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
         (request, upgrade) => built.upgrade(request, upgrade) ?? built.fetch(new Request(`http${request.url.slice(5)}`, request))
       : (request, upgrade) => built.upgrade(request, upgrade) ?? built.fetch(request),
   });
-  const cancelRelease = releaseStartupMemory(runtime, () => state.inFlight.size === 0, log);
+  const cancelRelease = releaseStartupMemory(runtime, state.inFlight, log);
   const inflight = async () => (await state.metrics.inflightRequests.get()).values[0]?.value ?? 0;
   let cutNow = false;
   /** Read the files again (a renewed certificate); a bad file keeps the running one. */
