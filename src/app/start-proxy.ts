@@ -8,6 +8,7 @@
 import { buildRoutingTable } from "../config/resolve.ts";
 import type { Config } from "../config/schema.ts";
 import { buildApp, type App } from "../http/app.ts";
+import { RequestActivity } from "../http/request-activity.ts";
 import { failureResponse, statusOf } from "../http/errors.ts";
 import { ephemeralKeys } from "../realtime/ephemeral-keys.ts";
 import { createRealtimeGateway } from "../realtime/gateway.ts";
@@ -66,6 +67,7 @@ interface SharedState {
   readonly owners: Owners | undefined;
   readonly history: ConfigHistory;
   readonly statusPart: () => Promise<StatusPart>;
+  readonly activity: RequestActivity;
 }
 
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
@@ -120,6 +122,7 @@ function build(config: Config, state: SharedState, draining: () => boolean, runt
     log,
     realtime: realtimeCalls,
     upgrades,
+    activity: state.activity,
   });
 }
 
@@ -180,6 +183,7 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     owners,
     history: new ConfigHistory(),
     statusPart: siblings?.statusParts ?? (() => statusPartOf(metrics, headroom)),
+    activity: new RequestActivity(),
   };
   let draining = false;
   const isDraining = () => draining;
@@ -198,7 +202,8 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
         (request, upgrade) => built.upgrade(request, upgrade) ?? built.fetch(new Request(`http${request.url.slice(5)}`, request))
       : (request, upgrade) => built.upgrade(request, upgrade) ?? built.fetch(request),
   });
-  const cancelRelease = releaseStartupMemory(runtime, state.inFlight, log);
+  // idle: no request but probes started, and no upstream call or Realtime session still open
+  const cancelRelease = releaseStartupMemory(runtime, { started: () => state.activity.started, inFlight: () => state.inFlight.size }, log);
   const inflight = async () => (await state.metrics.inflightRequests.get()).values[0]?.value ?? 0;
   let cutNow = false;
   /** Read the files again (a renewed certificate); a bad file keeps the running one. */

@@ -30,14 +30,15 @@ export function adminStatus({ config, health, spending, history, statusPart, clo
   return new Elysia({ name: "admin-status" }).get("/admin/status", async ({ request }) => {
     requireAdmin(request, "/admin/status");
     const now = clock();
+    // the cooling pairs as of `now`, before the awaits: a routing call in between drops a
+    // cooldown that has ended, and one that ended then must not show "ok" at a `now` before its end
+    const cooling = health.cooling(now);
     const [part, rows] = await Promise.all([statusPart(), month.rows(now)]);
     // this very request is one of those in flight: the page shows the others
     const others = { ...part, inflight: { ...part.inflight, requests: Math.max(0, part.inflight.requests - 1) } };
     const report = statusReport({
       config,
-      // as of the report's own time, read before the awaits above: a cooldown that ended
-      // during them must not show "ok" in a report whose `now` is before its end
-      cooling: health.cooling(now),
+      cooling,
       part: others,
       rows,
       loadedAt: history.loadedAt,

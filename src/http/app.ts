@@ -34,6 +34,7 @@ import type { Upgrade } from "../runtime/web-sockets.ts";
 import { contextOf } from "./request-context.ts";
 import { RequestEnds } from "./request-end.ts";
 import { checkedUrl } from "./request-target.ts";
+import type { RequestActivity } from "./request-activity.ts";
 
 export interface AppDeps {
   readonly config: Config;
@@ -57,6 +58,8 @@ export interface AppDeps {
   readonly realtime: RealtimeHttp;
   /** Realtime's WebSocket sessions (realtime/gateway.ts), answered by `App.upgrade` before Elysia. */
   readonly upgrades: RealtimeGateway;
+  /** Every request but the probes is counted here (request-activity.ts). */
+  readonly activity: RequestActivity;
 }
 
 export interface App {
@@ -95,6 +98,7 @@ export function buildApp(deps: AppDeps): App {
   return {
     async fetch(request) {
       const url = checkedUrl(request);
+      deps.activity.saw(url instanceof URL ? url.pathname : "");
       const context = ends.open(request, url instanceof URL ? url : undefined);
       let response: Response;
       try {
@@ -117,6 +121,7 @@ export function buildApp(deps: AppDeps): App {
     upgrade(request, upgrade) {
       const target = deps.upgrades.target(request);
       if (target === undefined) return undefined;
+      deps.activity.saw(target.path);
       const session = ends.openSession(request, target.path);
       return deps.upgrades.accept(request, target, upgrade, session).then(({ response, ended }) => {
         ends.settleSession(session, ended);

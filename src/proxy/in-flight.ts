@@ -5,22 +5,15 @@
  */
 export class InFlight {
   private readonly cutters = new Set<() => void>();
-  private calls = 0;
 
   /** Register a call; the returned function unregisters it (call it when the call is over). */
   add(cut: () => void): () => void {
-    this.calls++;
     this.cutters.add(cut);
     return () => this.cutters.delete(cut);
   }
 
   get size(): number {
     return this.cutters.size;
-  }
-
-  /** Calls registered since the process started, ended or not: whether any came in a while. */
-  get started(): number {
-    return this.calls;
   }
 
   /** Cut every call; one that throws does not keep the others from being cut (its error is returned). */

@@ -55,6 +55,7 @@ export const bunRuntime: RuntimeAdapter = {
   prepareForServing: raiseFetchConcurrency,
   selfCommand,
   releaseIdleMemory() {
+    const rssBefore = process.memoryUsage.rss();
     // Bun.shrink is JavaScriptCore's VM::shrinkFootprintWhenIdle, run once no JavaScript is on
     // the stack: every compiled code block dropped, a full collection, malloc's free memory
     // returned (what Bun itself does under memory pressure). It drops code only "if not
@@ -63,7 +64,8 @@ export const bunRuntime: RuntimeAdapter = {
     // with no replacement named.
     Bun.gc(true);
     Bun.shrink();
-    return true;
+    // it runs after this function returns, and mimalloc hands the pages back a few ms later
+    return new Promise((resolve) => setTimeout(() => resolve({ rssBefore, rssAfter: process.memoryUsage.rss() }), 100));
   },
   async serve({ hostname, port, fetch, reusePort = false, socketIdleSeconds = 30, tls }: ServeOptions): Promise<RunningServer> {
     const websocket = bunWebSocketHandler(socketIdleSeconds);

@@ -71,7 +71,7 @@ describe("cooldowns", () => {
     expect(health.availableAt("east", "b")).toBe(0);
   });
 
-  test("the pairs cooling at a given time: a report read at t shows what cooled at t, even once the clock is past its end", () => {
+  test("the pairs cooling at a given time: what cooled at t, even once the clock is past its end, until a routing call drops it", () => {
     const clock = clocked();
     const health = new Health(clock.now);
     void health.coolDown("east", "gpt-4o", 1000);
@@ -80,5 +80,8 @@ describe("cooldowns", () => {
     expect(health.cooling()).toEqual([]);
     expect(health.cooling(reportTime)).toEqual([{ upstream: "east", deployment: "gpt-4o", until: reportTime + 1000 }]);
     expect(health.cooling(reportTime + 1000)).toEqual([]);
+    // so /admin/status takes its pairs before anything else runs (http/admin-status.ts)
+    expect(health.availableAt("east", "gpt-4o")).toBe(0);
+    expect(health.cooling(reportTime)).toEqual([]);
   });
 });
