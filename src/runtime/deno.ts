@@ -16,8 +16,8 @@ export const denoRuntime: RuntimeAdapter = {
   version: Deno?.version?.deno ?? "unknown",
   upstreamFetch: globalThis.fetch,
   // Deno's fetch has no process-wide cap on concurrent requests
-  // no releaseIdleMemory: V8 offers a script no way to drop compiled code or return free pages
   prepareForServing: () => undefined,
+  // no releaseIdleMemory: V8 offers a script no way to drop compiled code or return free pages
   // Deno shares a port (reusePort) only behind --unstable-net; a worker is started with it.
   // Permissions: -A, as the deployments in the README start the proxy.
   selfCommand: () => ({ argv: [Deno.execPath(), "run", "-A", "--unstable-net", Deno.mainModule], env: {} }),
