@@ -44,13 +44,18 @@ function world({ canRelease = true } = {}) {
   };
 }
 
+/** Nine quiet checks release nothing; the tenth releases. */
+function releasesAtTenthQuietCheck(w: ReturnType<typeof world>) {
+  w.checks(9);
+  expect(w.releases()).toBe(0);
+  w.checks(1);
+  expect(w.releases()).toBe(1);
+}
+
 describe("start-up memory release", () => {
   test("after ten quiet checks, once, with the RSS before and after in a debug line", async () => {
     const w = world();
-    w.checks(9);
-    expect(w.releases()).toBe(0);
-    w.checks(1);
-    expect(w.releases()).toBe(1);
+    releasesAtTenthQuietCheck(w);
     expect(w.stopped()).toBe(true);
     await Bun.sleep(0);
     expect(w.logged).toEqual([["start-up memory released", { rss_mb_before: 56, rss_mb_after: 53 }]]);
@@ -60,10 +65,9 @@ describe("start-up memory release", () => {
     const w = world();
     w.checks(5);
     w.activity.requests++;
-    w.checks(10);
-    expect(w.releases()).toBe(0);
+    // the check that sees the request is not quiet; ten quiet ones follow it
     w.checks(1);
-    expect(w.releases()).toBe(1);
+    releasesAtTenthQuietCheck(w);
   });
 
   test("a call or session still open holds it back however long it lasts, and the ten start when it ends", () => {
@@ -72,10 +76,7 @@ describe("start-up memory release", () => {
     w.checks(50);
     expect(w.releases()).toBe(0);
     w.activity.open = 0;
-    w.checks(9);
-    expect(w.releases()).toBe(0);
-    w.checks(1);
-    expect(w.releases()).toBe(1);
+    releasesAtTenthQuietCheck(w);
   });
 
   test("a process busy through its first 600 checks keeps its memory and stops checking", () => {
