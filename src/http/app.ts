@@ -75,7 +75,7 @@ export function buildApp(deps: AppDeps): App {
   const { config, forward, log } = deps;
   const bodyLimits = bodyLimitsOf(config);
   const access = relayAccess(deps.routing);
-  const ends = new RequestEnds({ metrics: deps.metrics, log, limiter: deps.limiter, spending: deps.spending, clock: Date.now });
+  const ends = new RequestEnds({ metrics: deps.metrics, log, limiter: deps.limiter, spending: deps.spending, clock: Date.now, activity: deps.activity });
   // normalize off: Elysia would otherwise coerce the body (a string into an array, ...) before
   // validating it, and a coerced body could pass while the raw text we forward is still wrong.
   // standardHostname off: Elysia otherwise finds the path from the 12th character of the URL,
@@ -98,7 +98,6 @@ export function buildApp(deps: AppDeps): App {
   return {
     async fetch(request) {
       const url = checkedUrl(request);
-      deps.activity.saw(url instanceof URL ? url.pathname : "");
       const context = ends.open(request, url instanceof URL ? url : undefined);
       let response: Response;
       try {
@@ -121,7 +120,6 @@ export function buildApp(deps: AppDeps): App {
     upgrade(request, upgrade) {
       const target = deps.upgrades.target(request);
       if (target === undefined) return undefined;
-      deps.activity.saw(target.path);
       const session = ends.openSession(request, target.path);
       return deps.upgrades.accept(request, target, upgrade, session).then(({ response, ended }) => {
         ends.settleSession(session, ended);

@@ -5,7 +5,8 @@
  * A Realtime session is a request the same way: opened when its upgrade is answered, finished
  * when its socket closes (openSession).
  * The proxy core has released what the call held (its stream slot, its body) before `ended`
- * settles (proxy/forward.ts).
+ * settles (proxy/forward.ts). Every request and session opened here is counted as activity
+ * (request-activity.ts).
  */
 import type { Logger } from "../lib/log.ts";
 import { requestIdFrom } from "../lib/ids.ts";
@@ -18,6 +19,7 @@ import type { KeyLimits } from "../ratelimit/limiter.ts";
 import { ledgerEntry } from "../state/ledger-entry.ts";
 import type { Spending } from "../state/spending.ts";
 import { attachContext, RequestContext } from "./request-context.ts";
+import type { RequestActivity } from "./request-activity.ts";
 
 export interface RequestEndDeps {
   readonly metrics: Metrics;
@@ -27,6 +29,8 @@ export interface RequestEndDeps {
   /** The usage ledger and budgets. */
   readonly spending: Pick<Spending, "record">;
   readonly clock: () => number;
+  /** Each request and session opened is counted here. */
+  readonly activity: Pick<RequestActivity, "saw">;
 }
 
 /** The URL of a request whose target failed its check: it never reaches a route. */
@@ -41,7 +45,9 @@ export class RequestEnds {
 
   open(request: Request, url: URL | undefined): RequestContext {
     const id = requestIdFrom(request.headers.get("x-request-id"));
-    const record = new RequestRecord(id, request.method, url ? url.pathname : "(invalid)", this.deps.metrics, this.deps.log);
+    const path = url ? url.pathname : "(invalid)";
+    this.deps.activity.saw(path);
+    const record = new RequestRecord(id, request.method, path, this.deps.metrics, this.deps.log);
     const context = new RequestContext(id, url ?? NO_URL, record);
     attachContext(request, context);
     return context;
@@ -81,6 +87,7 @@ export class RequestEnds {
    * counts each response's tokens as it is done, and `settleSession` finishes it.
    */
   openSession(request: Request, path: string): OpenSession {
+    this.deps.activity.saw(path);
     const id = requestIdFrom(request.headers.get("x-request-id"));
     const record = new RequestRecord(id, "GET", path, this.deps.metrics, this.deps.log);
     record.begin("realtime", undefined, false);

@@ -14,6 +14,7 @@ import type { ServerSocket, SocketHandlers } from "../runtime/web-sockets.ts";
 import type { ClientEvents, ClientSocket } from "../runtime/ws-client.ts";
 import type { UsageEntry } from "../state/usage-row.ts";
 import { Health } from "../upstream/health.ts";
+import { RequestActivity } from "./request-activity.ts";
 import { RequestEnds } from "./request-end.ts";
 
 const DONE = JSON.stringify({ type: "response.done", response: { usage: { input_tokens: 7, output_tokens: 5 } } });
@@ -63,7 +64,8 @@ function harness(pingMs = 60_000) {
   const lines: LogFields[] = [];
   const log: Logger = { debug() {}, warn() {}, error() {}, info: (msg, fields) => void (msg === "realtime session" && lines.push(fields ?? {})) };
   const ledger: UsageEntry[] = [];
-  const ends = new RequestEnds({ metrics, log, limiter: { addTokens() {} }, spending: { record: (e) => void ledger.push(e) }, clock: Date.now });
+  const activity = new RequestActivity();
+  const ends = new RequestEnds({ metrics, log, limiter: { addTokens() {} }, spending: { record: (e) => void ledger.push(e) }, clock: Date.now, activity });
   const inFlight = new InFlight();
   let released = 0;
   const request = new Request("http://proxy/v1/realtime?model=gpt-realtime", { headers: { upgrade: "websocket" } });
@@ -93,6 +95,7 @@ function harness(pingMs = 60_000) {
       sessionEnds: ledger.filter((e) => e.requests === undefined).length,
       released,
       inFlight: inFlight.size,
+      activity: activity.started,
     };
   }
   return { open, ends, request, figures, lines, ledger, inFlight };
@@ -107,6 +110,7 @@ const once = (outcome: string) => ({
   sessionEnds: 1,
   released: 1,
   inFlight: 0,
+  activity: 1,
 });
 
 describe("a Realtime session is finished once, however it ends", () => {
