@@ -3,6 +3,7 @@
  * modes) with endpoint `http://host:8000` and the key in `api-key`:
  *   /openai/deployments/{deployment}/{op}?api-version=…  the path's deployment is looked up like a model
  *   /openai/{op}?api-version=…                          dated operations that are not deployment-scoped
+ *   /openai/{files,batches,…}?api-version=…             the resources, relayed to the v1 API
  *   /openai/v1/{op}                                     the v1 API, model in the body
  * The client's api-version is accepted and not passed on: the upstream's configured version
  * decides the upstream style.
@@ -48,16 +49,30 @@ export function azureRoutes(forward: Forward, bodyLimits: BodyLimits, access: Re
     };
     app.route(op.method, op.suffix, handler).route(op.method, `/v1${op.suffix}`, handler);
   }
+  // The same resources at the dated authoring plane's paths (/openai/files?api-version=…), which
+  // the AzureOpenAI SDKs use: relayed to the v1 API like the rest, the client's api-version
+  // dropped (docs/azure.md §1.3).
   for (const resource of V1_RESOURCES) {
-    for (const path of [`/v1/${resource}`, `/v1/${resource}/*`]) {
-      const upload = path === "/v1/files";
-      const relay = async ({ request }: Ctx) => {
-        access(request, true);
-        refuseFormBody(request, upload);
-        return contextOf(request).answer(forward(await resourceCallFrom(request, V1_RESOURCE, "azure", "/openai/v1", bodyLimits)));
-      };
-      app.get(path, relay).post(path, relay).delete(path, relay);
+    for (const scope of ["/v1", ""]) {
+      for (const path of [`${scope}/${resource}`, `${scope}/${resource}/*`]) {
+        const upload = resource === "files" && !path.endsWith("*");
+        const relay = async ({ request }: Ctx) => {
+          access(request, true);
+          refuseFormBody(request, upload);
+          return contextOf(request).answer(forward(await resourceCallFrom(request, V1_RESOURCE, "azure", `/openai${scope}`, bodyLimits)));
+        };
+        app.get(path, relay).post(path, relay).delete(path, relay);
+      }
     }
   }
+  // The Node SDK puts a client-level deployment in front of /batches (docs/azure.md §1.6). A
+  // batch runs the models its input file names, so the deployment means nothing here.
+  app.post("/deployments/:deployment/batches", async ({ request }: Ctx) => {
+    access(request, true);
+    refuseFormBody(request);
+    const { pathname } = contextOf(request).url;
+    const prefix = pathname.slice(0, -"/batches".length);
+    return contextOf(request).answer(forward(await resourceCallFrom(request, V1_RESOURCE, "azure", prefix, bodyLimits)));
+  });
   return app;
 }
