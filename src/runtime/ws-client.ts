@@ -19,7 +19,7 @@ export interface ClientSocket {
   /** Stop / go on reading from the server (backpressure toward it). */
   pause(): void;
   resume(): void;
-  /** Set once, right after the handshake. */
+  /** Set once, right after the handshake; until then the socket is not read past what came first. */
   on(events: ClientEvents): void;
   /** Server response headers of the 101. */
   readonly headers: Headers;
@@ -189,7 +189,13 @@ function open(socket: Socket, headers: Headers, first: Buffer, maxMessageBytes: 
     else endedEarly = { code, reason };
   };
   const handle = (frame: Frame) => {
-    if (!events) return void early.push(frame);
+    if (!events) {
+      // Until the session attaches, hold the server back by not reading rather than keep what
+      // it sends: what waits here is one read's frames, however much the server sends meanwhile.
+      early.push(frame);
+      socket.pause();
+      return;
+    }
     switch (frame.opcode) {
       case OP.text:
         return events.message(textDecoder.decode(frame.payload));
@@ -259,6 +265,7 @@ function open(socket: Socket, headers: Headers, first: Buffer, maxMessageBytes: 
       early = [];
       for (const frame of queued) handle(frame);
       if (endedEarly) handlers.close(endedEarly.code, endedEarly.reason);
+      else if (!closed && queued.length > 0) socket.resume();
     },
   };
   if (first.byteLength > 0) onData(first);
