@@ -61,7 +61,9 @@ masked). Exit 0 when valid, 2 when not, naming the field.
 `,
   healthcheck: `Usage: azure-proxy healthcheck [--url URL]
 
-Exit 0 when a running proxy answers /healthz (default http://127.0.0.1:$PORT/healthz), else 1.
-For Docker's HEALTHCHECK.
+Exit 0 when a running proxy answers /healthz, else 1. For Docker's HEALTHCHECK.
+Default: the listener the same environment gives the server, http://127.0.0.1:$PORT/healthz
+($HOST instead when it names one address; https when AZURE_PROXY_TLS_CERT is set, its
+certificate not verified on this loopback check). A --url is verified like any fetch.
 `,
 };

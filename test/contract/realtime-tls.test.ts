@@ -156,6 +156,20 @@ test("SIGHUP reads the certificate again: new connections get the new one, an op
   session.close(1000, "");
 });
 
+test("healthcheck finds the HTTPS listener from the environment the server got", async () => {
+  const tlsEnv = { PORT: String(proxy.port), AZURE_PROXY_TLS_CERT: file("server.pem"), AZURE_PROXY_TLS_KEY: file("server.key") };
+  const ok = await runProxyCommand(["healthcheck"], tlsEnv);
+  expect([ok.code, ok.stderr]).toEqual([0, ""]);
+  // plain HTTP to the TLS port is no answer
+  const plain = await runProxyCommand(["healthcheck"], { PORT: String(proxy.port) });
+  expect(plain.code).toBe(1);
+  expect(plain.stderr).toContain(`healthcheck: http://127.0.0.1:${proxy.port}/healthz`);
+  // an explicit URL is verified: the test CA is not trusted by the command
+  const verified = await runProxyCommand(["healthcheck", "--url", `https://localhost:${proxy.port}/healthz`], tlsEnv);
+  expect(verified.code).toBe(1);
+  expect(verified.stderr).toContain("unreachable");
+});
+
 test("a missing or mismatched file is a start-up error that names it (exit 2)", async () => {
   const base = { AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: sim.key, AUTH_KEY: KEY, HOST: "127.0.0.1", PORT: "0" };
   const missing = await runProxyCommand(
