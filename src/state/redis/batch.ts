@@ -10,6 +10,8 @@ import { MAX_REPORT_DAYS } from "../period.ts";
 
 const DAY_TTL_S = 3 * 86_400;
 const MONTH_TTL_S = 33 * 86_400;
+/** A tpm window reads the last 60 s (admit-script.ts). */
+const TOKENS_TTL_S = 61;
 
 export class RedisBatch {
   private rows = new Map<string, UsageRow>();
@@ -41,10 +43,12 @@ export class RedisBatch {
 
   /**
    * Take what is pending, as the argument list of WRITE_SCRIPT: ("i"|"f", key, field, n) for
-   * HINCRBY / HINCRBYFLOAT, ("e", key, seconds) for EXPIRE.
+   * HINCRBY / HINCRBYFLOAT, ("e", key, seconds) for EXPIRE. Tokens of seconds a tpm window no
+   * longer reads at `now` (held through a Redis outage) are dropped.
    */
-  take(): string[] {
+  take(now: number): string[] {
     const ops: string[] = [];
+    const oldest = Math.floor(now / 1000) - TOKENS_TTL_S;
     const incr = (key: string, field: string, n: number) => ops.push("i", key, field, String(n));
     const incrFloat = (key: string, field: string, n: number) => ops.push("f", key, field, String(n));
     for (const r of this.rows.values()) {
@@ -69,8 +73,13 @@ export class RedisBatch {
     }
     for (const [key, seconds] of this.tokens) {
       const hash = this.keys.tokens(key);
-      for (const [second, n] of seconds) incr(hash, String(second), n);
-      ops.push("e", hash, "61");
+      let kept = false;
+      for (const [second, n] of seconds) {
+        if (second < oldest) continue;
+        incr(hash, String(second), n);
+        kept = true;
+      }
+      if (kept) ops.push("e", hash, String(TOKENS_TTL_S));
     }
     this.rows = new Map();
     this.tokens = new Map();

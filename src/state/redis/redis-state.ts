@@ -2,7 +2,7 @@
  * Limits, budgets and the usage ledger shared through Redis (`state.redis`) by every instance
  * and worker. Before a limited call: one round trip (the admit script); a key with no rpm, tpm,
  * max_streams or budget sends nothing. After an answer: the usage joins a batch written every
- * 250 ms, applied exactly once (batch.ts). When Redis fails or is slower than 50 ms, the call is decided here, from this
+ * 250 ms, applied exactly once (batch.ts); while Redis is away it is summed, not queued. When Redis fails or is slower than 50 ms, the call is decided here, from this
  * instance's own counters (the full limit, since the number of instances is unknown) and the
  * key's spent totals as Redis last told them plus what this instance spent since; it never
  * fails for want of Redis.
@@ -193,23 +193,39 @@ export class RedisState implements KeyLimits, Spending {
   flush(): Promise<void> {
     if (this.batch.empty && this.unsent.length === 0) return this.flushing ?? Promise.resolve();
     this.flushing ??= (async () => {
-      if (!this.batch.empty) this.unsent.push({ id: `${this.keys.batch(this.instance)}:${this.nextBatch++}`, ops: this.batch.take() });
+      this.takeBatch();
       while (this.unsent.length > 0) {
         const { id, ops } = this.unsent[0]!;
         const written = await this.redis.guarded("write", () => this.scripted.azpWrite(id, ...ops), WRITE_TIMEOUT_MS);
         if (written === undefined) break;
         this.unsent.shift();
+        this.takeBatch();
       }
       this.flushing = undefined;
     })();
     return this.flushing;
   }
 
+  /** Batches written to Redis are waiting for it (0 or 1), for the tests and the log. */
+  get unsentBatches(): number {
+    return this.unsent.length;
+  }
+
+  /**
+   * The pending usage as a batch of its own, once no earlier batch waits. While one waits (Redis
+   * is away), what comes after it goes on summing in `batch`, one row per key, model, upstream
+   * and day: an outage of any length holds what was used, not a batch for every 250 ms of it.
+   */
+  private takeBatch(): void {
+    if (this.unsent.length > 0 || this.batch.empty) return;
+    this.unsent.push({ id: `${this.keys.batch(this.instance)}:${this.nextBatch++}`, ops: this.batch.take(this.clock()) });
+  }
+
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     await this.flushing;
     await this.flush();
-    if (this.unsent.length > 0) this.log.error("state: Redis is unavailable at stop; the usage of the last calls is lost", { batches: this.unsent.length });
+    if (this.unsent.length > 0) this.log.error("state: Redis is unavailable at stop; the usage of the last calls is lost", { batches: this.unsent.length + (this.batch.empty ? 0 : 1) });
     await this.redis.close();
   }
 
