@@ -206,7 +206,7 @@ export class RedisState implements KeyLimits, Spending {
     return this.flushing;
   }
 
-  /** Batches written to Redis are waiting for it (0 or 1), for the tests and the log. */
+  /** Batches waiting to be written to Redis: 0, or 1 while it is away. */
   get unsentBatches(): number {
     return this.unsent.length;
   }
@@ -225,7 +225,10 @@ export class RedisState implements KeyLimits, Spending {
     for (const t of this.timers) clearInterval(t);
     await this.flushing;
     await this.flush();
-    if (this.unsent.length > 0) this.log.error("state: Redis is unavailable at stop; the usage of the last calls is lost", { batches: this.unsent.length + (this.batch.empty ? 0 : 1) });
+    if (this.unsent.length > 0) {
+      const batches = this.unsent.length + (this.batch.empty ? 0 : 1);
+      this.log.error("state: Redis is unavailable at stop; the usage of the last calls is lost", { batches });
+    }
     await this.redis.close();
   }
 
