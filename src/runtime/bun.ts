@@ -1,4 +1,5 @@
 /// <reference types="bun-types" />
+import { Listeners } from "./listeners.ts";
 import type { RuntimeAdapter, RunningServer, ServeOptions, TlsMaterial } from "./types.ts";
 import type { Upgrade } from "./web-sockets.ts";
 import { bunUpgrade, bunWebSocketHandler } from "./bun-web-sockets.ts";
@@ -93,22 +94,15 @@ export const bunRuntime: RuntimeAdapter = {
         },
       });
     };
-    let current = listen(port, tls, reusePort || tls !== undefined);
-    const retired: Array<ReturnType<typeof listen>> = [];
-    const bound = current.port ?? port;
+    const listeners = new Listeners(listen(port, tls, reusePort || tls !== undefined));
+    const bound = listeners.current.port ?? port;
     return {
       port: bound,
-      hostname: current.hostname ?? hostname,
-      stop: async (closeActive = false) => {
-        await Promise.all([current, ...retired].map((s) => s.stop(closeActive)));
-      },
+      hostname: listeners.current.hostname ?? hostname,
+      stop: (closeActive = false) => listeners.stopAll(closeActive),
       async reloadTls(material) {
-        const next = listen(bound, material, true);
-        const previous = current;
-        current = next;
-        retired.push(previous);
-        // stops accepting; its open connections and sessions go on until they end
-        void previous.stop(false);
+        // the next listener first: the port is never without one
+        listeners.replace(listen(bound, material, true));
       },
     };
   },

@@ -2,6 +2,7 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: the Deno global has no types where Bun type-checks this file
 import type { RuntimeAdapter, RunningServer, ServeOptions, TlsMaterial } from "./types.ts";
 import { denoSockets } from "./deno-web-sockets.ts";
+import { Listeners } from "./listeners.ts";
 
 const Deno = (globalThis as any).Deno;
 
@@ -56,29 +57,24 @@ export const denoRuntime: RuntimeAdapter = {
         }
       });
     };
-    let current = await listen(port, tls, reusePort);
-    const retired: Array<typeof current> = [];
+    const listeners = new Listeners(await listen(port, tls, reusePort));
     return {
-      port: current.port,
-      hostname: current.hostname,
-      stop: async (closeActive = false) => {
-        await Promise.all([current, ...retired].map((s) => s.stop(closeActive)));
-      },
+      port: listeners.current.port,
+      hostname: listeners.current.hostname,
+      stop: (closeActive = false) => listeners.stopAll(closeActive),
       async reloadTls(material) {
-        const previous = current;
+        const previous = listeners.current;
         if (reusePort) {
           // a second listener on the port: worker processes run with --unstable-net, which Deno
           // needs for reusePort (without it, asking for it ends the process)
-          current = await listen(previous.port, material, true);
-          retired.push(previous);
-          void previous.stop(false);
+          listeners.replace(await listen(previous.port, material, true));
         } else {
           // a single process must free the port first; the old listener's WebSockets close (1001)
           // (shutdown frees the port at once but resolves only when its requests are done)
-          void previous.stop(true);
+          listeners.retire(previous, true);
           for (let tries = 0; ; tries++) {
             try {
-              current = await listen(previous.port, material, reusePort);
+              listeners.current = await listen(previous.port, material, reusePort);
               break;
             } catch (error) {
               if (tries >= 50) throw error;
