@@ -9,8 +9,9 @@
  * before a load began, that load spent ~8% more CPU per request in its seconds 2 to 7
  * (bench/cpu.ts; no difference after a 10 s warm-up). So it waits for a process that is idle,
  * not one between two calls. Only in the process's first ten minutes: one that is never idle
- * that long keeps that memory, and is using what it holds. A config reload builds schemas again
- * and does not start the wait over; the cluster's primary, which serves nothing, does not release.
+ * that long keeps that memory, and is using what it holds. A config reload builds the app again,
+ * so it starts the wait over (app/start-proxy.ts); the cluster's primary, which serves nothing,
+ * does not release.
  */
 import type { Logger } from "../lib/log.ts";
 import type { RuntimeAdapter } from "../runtime/types.ts";

@@ -203,7 +203,8 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
       : (request, upgrade) => built.upgrade(request, upgrade) ?? built.fetch(request),
   });
   // idle: no request but probes started, and no upstream call or Realtime session still open
-  const cancelRelease = releaseStartupMemory(runtime, { started: () => state.activity.started, inFlight: () => state.inFlight.size }, log);
+  const scheduleRelease = () => releaseStartupMemory(runtime, { started: () => state.activity.started, inFlight: () => state.inFlight.size }, log);
+  let cancelRelease = scheduleRelease();
   const inflight = async () => (await state.metrics.inflightRequests.get()).values[0]?.value ?? 0;
   let cutNow = false;
   /** Read the files again (a renewed certificate); a bad file keeps the running one. */
@@ -227,6 +228,9 @@ export async function startProxy(config: Config, runtime: RuntimeAdapter, log: L
     reload(next) {
       state.spending.configure(next.prices);
       built = build(next, state, isDraining, runtime, log);
+      // what the build before made is garbage now: the wait for an idle process starts over
+      cancelRelease();
+      if (!draining) cancelRelease = scheduleRelease();
       if (next.server.tls) reloadCertificate(next.server.tls);
       state.history.loaded();
     },
