@@ -47,6 +47,14 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
   // worker processes are started fit to serve instead
   const preparation = workers === 1 ? runtime.prepareForServing() : undefined;
   const signals = stopSignals();
+  // SIGHUP's default action ends the process, so it is handled from here on. Never removed: a
+  // SIGHUP during a drain (a config tool, a closing terminal) must not cut the streams the drain
+  // waits for. One that comes while the proxy starts is taken once it runs.
+  let hangUpDuringStart = false;
+  let hangUp = () => {
+    hangUpDuringStart = true;
+  };
+  process.on("SIGHUP", () => hangUp());
   const log = createLogger(config.log.level, config.log.format, stdoutLines().write);
   if (preparation) log.warn(preparation);
   warnIfOpen(config, log);
@@ -66,12 +74,10 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
   // watching before saying we listen: a change made right after that is seen
   const stopWatching = loaded.file ? reloadOnChange(loaded.file, reloadNow, log) : () => {};
   let draining = false;
-  // Never removed: SIGHUP's default action is to end the process, and a SIGHUP during a drain
-  // (a config tool, a closing terminal) must not cut the streams the drain is waiting for.
-  process.on("SIGHUP", () => {
+  hangUp = () => {
     if (draining) log.warn("SIGHUP while draining: ignored, the config is not reloaded");
     else reloadNow("SIGHUP");
-  });
+  };
   log.info("listening", {
     url: `${config.server.tls ? "https" : "http"}://${proxy.server.hostname}:${proxy.server.port}`,
     version: VERSION,
@@ -80,6 +86,10 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
     config: loaded.file ?? "environment",
     upstreams: config.upstreams.map((u) => u.name).join(","),
   });
+  if (hangUpDuringStart) {
+    log.info("SIGHUP came during start-up: reloading now");
+    reloadNow("SIGHUP");
+  }
   const signal = await signals.first;
   draining = true;
   stopWatching();

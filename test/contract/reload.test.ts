@@ -107,6 +107,31 @@ test("no request fails while the config is reloaded again and again under load",
 }, 30_000);
 
 describe("reload and stop edges", () => {
+  test("a SIGHUP while the pool starts does not end the process: it reloads once the proxy runs", async () => {
+    let sent = false;
+    const file = configFile({ ...configOn(a), auth: { insecure_no_auth: true }, keys: [] });
+    const proxy = await startProxy({
+      args: ["serve", "--config", file.path, "--workers", "2"],
+      // the open-relay warning is written before the workers are started
+      whileStarting(pid, output) {
+        if (sent || !output.includes("serving WITHOUT client keys")) return;
+        sent = true;
+        process.kill(pid, "SIGHUP");
+      },
+    });
+    try {
+      expect(sent).toBe(true);
+      await until(() => proxy.output().includes('"msg":"config reloaded"'));
+      const lines = proxy.output().split("\n");
+      const at = (msg: string) => lines.findIndex((l) => l.includes(`"msg":"${msg}"`));
+      expect(at("listening")).toBeLessThan(at("SIGHUP came during start-up: reloading now"));
+      expect(lines[at("config reloaded")]).toContain('"reason":"SIGHUP"');
+      expect((await post(`${proxy.url}/v1/chat/completions`, chatBody("hi"))).status).toBe(200);
+    } finally {
+      expect(await proxy.stop()).toBe(0);
+    }
+  });
+
   test("a ConfigMap-style symlink swap (..data flipped atomically) is noticed", async () => {
     const { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, renameSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");

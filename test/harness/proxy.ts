@@ -26,10 +26,12 @@ export interface ProxyOptions {
   env?: Record<string, string | undefined>;
   args?: string[];
   command?: string[];
+  /** Called at each look at the output until the process listens (to signal it while it starts). */
+  whileStarting?: (pid: number, output: string) => void;
 }
 
 /** Start `azure-proxy serve` (or given args) and wait until it logs that it listens. */
-export async function startProxy({ env = {}, args = ["serve"], command = proxyCommand() }: ProxyOptions): Promise<RunningProxy> {
+export async function startProxy({ env = {}, args = ["serve"], command = proxyCommand(), whileStarting }: ProxyOptions): Promise<RunningProxy> {
   const proc = Bun.spawn([...command, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: "127.0.0.1", PORT: "0", LOG_FORMAT: "json", ...env },
@@ -61,6 +63,7 @@ export async function startProxy({ env = {}, args = ["serve"], command = proxyCo
       };
     }
     if (proc.exitCode !== null) throw new Error(`proxy exited with ${proc.exitCode} before listening:\n${output}`);
+    whileStarting?.(proc.pid, output);
     await Bun.sleep(20);
   }
   proc.kill();
