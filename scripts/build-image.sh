@@ -152,7 +152,8 @@ start() {
 }
 start simulator simulate --host 127.0.0.1 --port 0 --key "$sim_key"
 for _ in $(seq 1 100); do
-  sim_port=$(grep -oE '"msg":"simulator listening","url":"http://127\.0\.0\.1:[0-9]+' "$work/simulator.log" 2>/dev/null | grep -oE '[0-9]+$' || true)
+  # the line, then its url field wherever it stands in it
+  sim_port=$(grep -F '"msg":"simulator listening"' "$work/simulator.log" 2>/dev/null | grep -oE '"url":"http://127\.0\.0\.1:[0-9]+' | head -1 | grep -oE '[0-9]+$' || true)
   [ -n "$sim_port" ] && break
   sleep 0.1
 done

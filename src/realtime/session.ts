@@ -26,7 +26,7 @@ export interface SessionDeps {
 /** How a session ended: the `outcome` label of azure_proxy_realtime_sessions_total. */
 export type SessionOutcome = "client_closed" | "upstream_closed" | "upstream_lost" | "slow_client" | "slow_upstream" | "shutdown" | "client_lost";
 
-export interface Relay {
+export interface SessionRelay {
   /** For the runtime's upgrade (runtime/web-sockets.ts). */
   readonly handlers: SocketHandlers;
   /** Settles once, with the first end any side reached; what closes after it changes nothing. */
@@ -34,7 +34,7 @@ export interface Relay {
 }
 
 /** `release` gives back the key's stream slot; the observer hears each response's tokens. */
-export function relaySession(release: () => void, upstream: ClientSocket, deps: SessionDeps, observer: SessionObserver): Relay {
+export function relaySession(release: () => void, upstream: ClientSocket, deps: SessionDeps, observer: SessionObserver): SessionRelay {
   const usage = new SessionUsage();
   let client: ServerSocket | undefined;
   let ended = false;
