@@ -59,11 +59,12 @@ Validate the environment and the config file, print the effective routing table 
 masked). Exit 0 when valid, 2 when not, naming the field.
   --reference   print the config file reference (Markdown) generated from the schema
 `,
-  healthcheck: `Usage: azure-proxy healthcheck [--url URL]
+  healthcheck: `Usage: azure-proxy healthcheck [--url URL] [--config FILE] [--host ADDR] [--port N]
 
 Exit 0 when a running proxy answers /healthz, else 1. For Docker's HEALTHCHECK.
-Default: the listener the same environment gives the server, http://127.0.0.1:$PORT/healthz
-($HOST instead when it names one address; https when AZURE_PROXY_TLS_CERT is set, its
-certificate not verified on this loopback check). A --url is verified like any fetch.
+Default: the listener serve would open from the same environment, config file and flags,
+http://127.0.0.1:PORT/healthz (the host instead when it names one address; https when
+server.tls is set, its certificate not verified on this loopback check). A --url is verified
+like any fetch.
 `,
 };

@@ -220,7 +220,7 @@ export const ConfigSchema = Type.Object(
       {
         default: {},
         additionalProperties: false,
-        description: "Where the proxy listens (HOST, PORT, AZURE_PROXY_WORKERS and --host, --port, --workers override it).",
+        description: "Where the proxy listens (HOST, PORT, AZURE_PROXY_WORKERS fill in what the file leaves out; --host, --port, --workers override it).",
       },
     ),
     auth: Type.Object(

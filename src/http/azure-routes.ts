@@ -71,7 +71,8 @@ export function azureRoutes(forward: Forward, bodyLimits: BodyLimits, access: Re
     access(request, true);
     refuseFormBody(request);
     const { pathname } = contextOf(request).url;
-    const prefix = pathname.slice(0, -"/batches".length);
+    // the router also matches a trailing slash: cut at the segment, as the /v1 relays see it
+    const prefix = pathname.slice(0, pathname.lastIndexOf("/batches"));
     return contextOf(request).answer(forward(await resourceCallFrom(request, V1_RESOURCE, "azure", prefix, bodyLimits)));
   });
   return app;

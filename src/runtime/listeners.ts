@@ -2,7 +2,9 @@
  * The listeners of one server across certificate reloads: the current one, and those a reload
  * retired, which accept nothing new but serve their open connections and sessions until those
  * end. A retired listener is let go once its stop has resolved (every connection closed), so a
- * server reloaded every day does not keep every listener it ever had.
+ * server reloaded every day does not keep every listener it ever had. On Deno a retired
+ * listener with WebSockets open goes on accepting until the last closes, answering 503 (its
+ * shutdown would close them: runtime/deno.ts).
  */
 export interface Listener {
   /** Stop accepting; resolves once every connection is closed (with `closeActive`, cut first). */

@@ -175,6 +175,7 @@ function open(socket: Socket, headers: Headers, first: Buffer, maxMessageBytes: 
   let closeSent = false;
   let peerClose: { code: number; reason: string } | undefined;
   let endedEarly: { code: number; reason: string } | undefined;
+  let callerPaused = false;
   const reader = new FrameReader(maxMessageBytes);
 
   const write = (opcode: number, payload: Uint8Array) => {
@@ -257,15 +258,22 @@ function open(socket: Socket, headers: Headers, first: Buffer, maxMessageBytes: 
     get bufferedAmount() {
       return socket.writableLength;
     },
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
+    pause() {
+      callerPaused = true;
+      socket.pause();
+    },
+    resume() {
+      callerPaused = false;
+      socket.resume();
+    },
     on(handlers) {
       events = handlers;
       const queued = early;
       early = [];
       for (const frame of queued) handle(frame);
       if (endedEarly) handlers.close(endedEarly.code, endedEarly.reason);
-      else if (!closed && queued.length > 0) socket.resume();
+      // held back for the session only: a pause its handlers asked for meanwhile stays
+      else if (!closed && queued.length > 0 && !callerPaused) socket.resume();
     },
   };
   if (first.byteLength > 0) onData(first);

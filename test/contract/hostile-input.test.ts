@@ -151,6 +151,15 @@ describe("relays respect the key", () => {
     ["GET", "/v1/files/file-x/content"],
     ["GET", "/openai/v1/files/file-x"],
     ["GET", "/v1/vector_stores"],
+    // Azure's dated paths (what AzureOpenAI sends), relayed the same way
+    ["GET", "/openai/files?api-version=2024-10-21"],
+    ["POST", "/openai/batches?api-version=2024-10-21", JSON.stringify({ input_file_id: "file-x", endpoint: "/v1/chat/completions", completion_window: "24h" })],
+    [
+      "POST",
+      "/openai/deployments/gpt-4o/batches?api-version=2024-10-21",
+      JSON.stringify({ input_file_id: "file-x", endpoint: "/v1/chat/completions", completion_window: "24h" }),
+    ],
+    ["GET", "/openai/fine_tuning/jobs?api-version=2024-10-21"],
   ];
   const send = (method: string, path: string, body: string | undefined, key: string, headers: Record<string, string> = {}) =>
     fetch(`${proxy.url}${path}`, {
@@ -177,6 +186,8 @@ describe("relays respect the key", () => {
     await expectError(await send("GET", "/v1/files", undefined, FULL, { "proxy-src": "elsewhere" }), 403, "group_not_allowed");
     await expectError(await send("POST", "/openai/v1/batches", calls[1]![2], FULL, { "proxy-src": "elsewhere" }), 403, "group_not_allowed");
     await expectError(await send("GET", "/v1/responses/resp_x", undefined, FULL, { "proxy-src": "elsewhere" }), 403, "group_not_allowed");
+    await expectError(await send("GET", "/openai/files?api-version=2024-10-21", undefined, FULL, { "proxy-src": "elsewhere" }), 403, "group_not_allowed");
+    await expectError(await send("POST", "/openai/deployments/gpt-4o/batches", calls[1]![2], FULL, { "proxy-src": "elsewhere" }), 403, "group_not_allowed");
     const unknown = await expectError(await send("GET", "/v1/files", undefined, FULL, { "proxy-src": "nope" }), 400, "unknown_group");
     expect(unknown.message).not.toContain("homegroup");
     expect(unknown.message).not.toContain("elsewhere");

@@ -156,7 +156,7 @@ test("SIGHUP reads the certificate again: new connections get the new one, an op
   session.close(1000, "");
 });
 
-test("healthcheck finds the HTTPS listener from the environment the server got", async () => {
+test("healthcheck finds the HTTPS listener from the environment or the config file the server got", async () => {
   const tlsEnv = { PORT: String(proxy.port), AZURE_PROXY_TLS_CERT: file("server.pem"), AZURE_PROXY_TLS_KEY: file("server.key") };
   const ok = await runProxyCommand(["healthcheck"], tlsEnv);
   expect([ok.code, ok.stderr]).toEqual([0, ""]);
@@ -164,6 +164,18 @@ test("healthcheck finds the HTTPS listener from the environment the server got",
   const plain = await runProxyCommand(["healthcheck"], { PORT: String(proxy.port) });
   expect(plain.code).toBe(1);
   expect(plain.stderr).toContain(`healthcheck: http://127.0.0.1:${proxy.port}/healthz`);
+  // the same from a config file that names the port and the certificate, as serve reads it
+  const config = file("healthcheck.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      upstreams: [{ name: "m", endpoint: sim.url, api_key: sim.key, deployments: { "gpt-4o": "gpt-4o" } }],
+      keys: [{ name: "t", key: KEY }],
+      server: { host: "127.0.0.1", port: proxy.port, tls: { cert_file: file("server.pem"), key_file: file("server.key") } },
+    }),
+  );
+  const fromFile = await runProxyCommand(["healthcheck", "--config", config]);
+  expect([fromFile.code, fromFile.stderr]).toEqual([0, ""]);
   // an explicit URL is verified: the test CA is not trusted by the command
   const verified = await runProxyCommand(["healthcheck", "--url", `https://localhost:${proxy.port}/healthz`], tlsEnv);
   expect(verified.code).toBe(1);

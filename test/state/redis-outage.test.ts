@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Counter, Registry } from "prom-client";
-import { silentLogger } from "../../src/lib/log.ts";
+import { type Logger, silentLogger } from "../../src/lib/log.ts";
 import { RedisConnection } from "../../src/state/redis/connection.ts";
 import { RedisKeys } from "../../src/state/redis/keys.ts";
 import { RedisState } from "../../src/state/redis/redis-state.ts";
@@ -58,4 +58,22 @@ test("an outage of many batch intervals holds one waiting batch; after it, every
   const spent = await connection.client.hgetall(keys.spent("team", utcDay(Date.now())));
   expect(Number(spent.t)).toBe(201 * 15);
   expect(Number(spent.c)).toBeCloseTo((201 * (10 * 1 + 5 * 2)) / 1e6, 12);
+});
+
+test("stopped while Redis is away: the log line says how many calls and tokens are lost", async () => {
+  const errors = new Counter({ name: "state_errors_2", help: "-", labelNames: ["operation"], registers: [new Registry()] });
+  const lines: Array<[string, unknown]> = [];
+  const log: Logger = { ...silentLogger, error: (msg, fields) => lines.push([msg, fields]) };
+  const own = new RedisConnection(redis.url, silentLogger, errors);
+  const stopping = new RedisState(own, new RedisKeys("outage-stop:"), {}, Date.now, log);
+  while (!own.ready) await Bun.sleep(10);
+  await redis.kill();
+  while (own.ready) await Bun.sleep(10);
+  for (let i = 0; i < 3; i++) {
+    stopping.record(call(i));
+    await stopping.flush();
+  }
+  await stopping.close();
+  await redis.restart();
+  expect(lines).toEqual([["state: Redis is unavailable at stop; the usage of the last calls is lost", { requests: 3, tokens: 45 }]]);
 });

@@ -39,6 +39,14 @@ export class RedisBatch {
     }
     const second = Math.floor(at / 1000);
     seconds.set(second, (seconds.get(second) ?? 0) + tokens);
+    // Held through a Redis outage, a key's seconds would grow with its length: past a window's
+    // worth, the ones no window reads any more go (a Map keeps insertion order, oldest first).
+    if (seconds.size > TOKENS_TTL_S) {
+      for (const held of seconds.keys()) {
+        if (held >= second - TOKENS_TTL_S) break;
+        seconds.delete(held);
+      }
+    }
   }
 
   /**
@@ -85,6 +93,26 @@ export class RedisBatch {
     this.tokens = new Map();
     return ops;
   }
+}
+
+/** What batches (take()'s argument lists) add to the ledger: for the log line of usage that could not be written. */
+export function ledgerSums(batches: readonly string[][]): { requests: number; tokens: number } {
+  let requests = 0;
+  let tokens = 0;
+  for (const ops of batches) {
+    for (let i = 0; i < ops.length; ) {
+      if (ops[i] === "e") {
+        i += 3;
+        continue;
+      }
+      const field = ops[i + 2]!;
+      const n = Number(ops[i + 3]);
+      if (field.endsWith("\u0000requests")) requests += n;
+      else if (field.endsWith("\u0000prompt") || field.endsWith("\u0000completion")) tokens += n;
+      i += 4;
+    }
+  }
+  return { requests, tokens };
 }
 
 /**

@@ -14,7 +14,7 @@ import { addSpend, emptyTotals, overBudget, type SpentTotals } from "../budget.t
 import { costOf, type Prices } from "../prices.ts";
 import type { BudgetedClient, Spending } from "../spending.ts";
 import { utcDay, type UsageEntry, type UsageRow } from "../usage-row.ts";
-import { daysBetween, RedisBatch, rowsOfDay, WRITE_SCRIPT } from "./batch.ts";
+import { daysBetween, ledgerSums, RedisBatch, rowsOfDay, WRITE_SCRIPT } from "./batch.ts";
 import { ADMIT_SCRIPT, STREAM_SCRIPT } from "./admit-script.ts";
 import { CHECK_TIMEOUT_MS, type RedisConnection } from "./connection.ts";
 import type { RedisKeys } from "./keys.ts";
@@ -226,8 +226,8 @@ export class RedisState implements KeyLimits, Spending {
     await this.flushing;
     await this.flush();
     if (this.unsent.length > 0) {
-      const batches = this.unsent.length + (this.batch.empty ? 0 : 1);
-      this.log.error("state: Redis is unavailable at stop; the usage of the last calls is lost", { batches });
+      const lost = [...this.unsent.map((b) => b.ops), this.batch.take(this.clock())];
+      this.log.error("state: Redis is unavailable at stop; the usage of the last calls is lost", ledgerSums(lost));
     }
     await this.redis.close();
   }
