@@ -27,8 +27,11 @@ function serverFrame(opcode: number, payload: Uint8Array): Uint8Array {
 
 let server: Server | undefined;
 let client: ClientSocket | undefined;
+const serverSockets: Socket[] = [];
 afterEach(() => {
   client?.close(1000, "done");
+  // the server never answers the close: its side goes now, and a reset on it is no test's error
+  for (const socket of serverSockets.splice(0)) socket.destroy();
   server?.close();
 });
 
@@ -39,6 +42,8 @@ function floodingServer(): Promise<{ port: number; accepted: Promise<Socket> }> 
     onSocket = resolve;
   });
   server = createServer((socket) => {
+    serverSockets.push(socket);
+    socket.on("error", () => {});
     let head = "";
     socket.on("data", (chunk) => {
       head += chunk.toString("latin1");
