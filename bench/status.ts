@@ -1,10 +1,13 @@
 /**
- * By hand: `bun bench/status.ts`. What one GET /admin/status answer costs beyond HTTP, on a
- * large setup: 20 upstreams of 5 deployments (a third cooling, all with headroom), 100 keys, a
- * month of ledger rows (100 keys × 3 models × 30 days = 9,000, in the memory store) and a full
- * hour of minutes. The contract test (test/contract/admin-status.test.ts) measures the whole
- * answer, HTTP included, on a small config.
+ * By hand: `bun bench/status.ts`. What one GET /admin/status answer costs:
+ * - beyond HTTP, in this process, on a large setup: 20 upstreams of 5 deployments (a third
+ *   cooling, all with headroom), 100 keys, a month of ledger rows (100 keys × 3 models × 30 days
+ *   = 9,000, in the memory store) and a full hour of minutes;
+ * - the whole answer, HTTP included, as the proxy's own CPU time (/proc), from a proxy process
+ *   (source, or AZURE_PROXY_CMD) in front of the simulator: on a small config (issue 15's target:
+ *   under 1 ms) and with 4,000 keys (in proportion to the keys, not to their square).
  */
+import { readFileSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
 import { ConfigSchema, type Config } from "../src/config/schema.ts";
 import { createLogger } from "../src/lib/log.ts";
@@ -16,6 +19,9 @@ import { statusPartOf } from "../src/status/status-part.ts";
 import { statusReport } from "../src/status/status-report.ts";
 import { Headroom } from "../src/upstream/headroom.ts";
 import { Health } from "../src/upstream/health.ts";
+import { configFile } from "../test/harness/config-file.ts";
+import { startProxy } from "../test/harness/proxy.ts";
+import { startSimulator } from "../test/harness/simulator.ts";
 
 // the last day of a month, so that all 30 days of rows are this month's
 const now = Date.UTC(2026, 11, 31, 12);
@@ -86,3 +92,42 @@ if (process.env.BREAKDOWN) {
   await time("json", () => JSON.stringify(r));
 }
 await spending.close();
+
+/** The proxy process's CPU per /admin/status answer, in ms (user + system ticks from /proc). */
+async function httpAnswerCpuMs(keyCount: number, answers: number): Promise<number> {
+  const sim = await startSimulator();
+  const admin = "bench-status-admin";
+  const keys = [
+    { name: "ops", key: admin, admin: true },
+    ...Array.from({ length: keyCount }, (_, i) => ({
+      name: `key-${i}`,
+      key: `bench-status-key-${i}`,
+      ...(i % 2 ? { budget: { tokens_per_day: 1000 + i } } : {}),
+    })),
+  ];
+  const file = configFile({ upstreams: [{ name: "east", endpoint: sim.url, api_key: sim.key, deployments: { "gpt-4o": "gpt-4o" } }], keys });
+  const proxy = await startProxy({ args: ["serve", "--config", file.path, "--workers", "1"] });
+  try {
+    const ticks = () => {
+      const fields = readFileSync(`/proc/${proxy.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    const get = async () => {
+      const response = await fetch(`${proxy.url}/admin/status`, { headers: { authorization: `Bearer ${admin}` } });
+      if (response.status !== 200) throw new Error(`/admin/status answered ${response.status}`);
+      await response.arrayBuffer();
+    };
+    for (let i = 0; i < Math.max(5, answers / 20); i++) await get();
+    const before = ticks();
+    for (let i = 0; i < answers; i++) await get();
+    return ((ticks() - before) * 10) / answers; // USER_HZ is 100 on Linux
+  } finally {
+    await proxy.stop();
+    await sim.stop();
+  }
+}
+
+const small = await httpAnswerCpuMs(1, 400);
+console.log(`through HTTP, 2 keys: ${small.toFixed(3)} ms of proxy CPU per answer (target < 1 ms)`);
+const many = await httpAnswerCpuMs(4000, 40);
+console.log(`through HTTP, 4,001 keys: ${many.toFixed(2)} ms of proxy CPU per answer`);

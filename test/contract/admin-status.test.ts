@@ -247,22 +247,6 @@ describe("one process", () => {
     );
     expect(fixed.config.loaded_at).toBeGreaterThanOrEqual(s.config.last_reload!.at);
   });
-
-  test("an answer costs the proxy less than 1 ms of CPU", async () => {
-    // the proxy's own CPU time (user + system, from /proc), over many answers
-    const ticks = () => {
-      const fields = readFileSync(`/proc/${proxy.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      return Number(fields[11]) + Number(fields[12]);
-    };
-    const answers = 400;
-    const agent = { headers: { authorization: `Bearer ${ADMIN}` } };
-    for (let i = 0; i < 20; i++) await (await fetch(`${proxy.url}/admin/status`, agent)).arrayBuffer();
-    const before = ticks();
-    for (let i = 0; i < answers; i++) await (await fetch(`${proxy.url}/admin/status`, agent)).arrayBuffer();
-    const perAnswerMs = ((ticks() - before) * 10) / answers; // USER_HZ is 100 on Linux
-    console.log(`/admin/status: ${perAnswerMs.toFixed(3)} ms of proxy CPU per answer (HTTP included)`);
-    expect(perAnswerMs).toBeLessThan(1);
-  });
 });
 
 describe("with many keys", () => {
@@ -287,23 +271,13 @@ describe("with many keys", () => {
     await proxy.stop();
   });
 
-  test("4,000 keys: every key with its budget, and an answer costs CPU in proportion to the keys (under 20 ms), not to their square", async () => {
+  // what an answer costs (under 1 ms on a small config, in proportion to the keys with 4,000) is
+  // measured by bench/status.ts, not timed here
+  test("4,000 keys: every key with its budget", async () => {
     const s = await status(proxy);
     expect(s.keys).toHaveLength(KEYS + 1);
     expect(s.keys.find((k) => k.name === "key-3999")!.budget).toEqual({ tokens_per_day: 4999 });
     expect(s.keys.find((k) => k.name === "key-3998")!.budget).toBeNull();
-    const ticks = () => {
-      const fields = readFileSync(`/proc/${proxy.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      return Number(fields[11]) + Number(fields[12]);
-    };
-    const agent = { headers: { authorization: `Bearer ${ADMIN}` } };
-    for (let i = 0; i < 5; i++) await (await fetch(`${proxy.url}/admin/status`, agent)).arrayBuffer();
-    const answers = 40;
-    const before = ticks();
-    for (let i = 0; i < answers; i++) await (await fetch(`${proxy.url}/admin/status`, agent)).arrayBuffer();
-    const perAnswerMs = ((ticks() - before) * 10) / answers;
-    console.log(`/admin/status with ${KEYS} keys: ${perAnswerMs.toFixed(2)} ms of proxy CPU per answer`);
-    expect(perAnswerMs).toBeLessThan(20);
   });
 });
 
