@@ -51,12 +51,10 @@ export class RedisBatch {
 
   /**
    * Take what is pending, as the argument list of WRITE_SCRIPT: ("i"|"f", key, field, n) for
-   * HINCRBY / HINCRBYFLOAT, ("e", key, seconds) for EXPIRE. Tokens of seconds a tpm window no
-   * longer reads at `now` (held through a Redis outage) are dropped.
+   * HINCRBY / HINCRBYFLOAT, ("e", key, seconds) for EXPIRE.
    */
-  take(now: number): string[] {
+  take(): string[] {
     const ops: string[] = [];
-    const oldest = Math.floor(now / 1000) - TOKENS_TTL_S;
     const incr = (key: string, field: string, n: number) => ops.push("i", key, field, String(n));
     const incrFloat = (key: string, field: string, n: number) => ops.push("f", key, field, String(n));
     for (const r of this.rows.values()) {
@@ -81,13 +79,9 @@ export class RedisBatch {
     }
     for (const [key, seconds] of this.tokens) {
       const hash = this.keys.tokens(key);
-      let kept = false;
-      for (const [second, n] of seconds) {
-        if (second < oldest) continue;
-        incr(hash, String(second), n);
-        kept = true;
-      }
-      if (kept) ops.push("e", hash, String(TOKENS_TTL_S));
+      // seconds a window no longer reads (at most a window's worth, addTokens) the admit script drops
+      for (const [second, n] of seconds) incr(hash, String(second), n);
+      ops.push("e", hash, String(TOKENS_TTL_S));
     }
     this.rows = new Map();
     this.tokens = new Map();

@@ -219,7 +219,7 @@ export class RedisState implements KeyLimits, Spending {
    */
   private takeBatch(): void {
     if (this.unsent.length > 0 || this.batch.empty) return;
-    this.unsent.push({ id: `${this.keys.batch(this.instance)}:${this.nextBatch++}`, ops: this.batch.take(this.clock()) });
+    this.unsent.push({ id: `${this.keys.batch(this.instance)}:${this.nextBatch++}`, ops: this.batch.take() });
   }
 
   async close(): Promise<void> {
@@ -227,7 +227,7 @@ export class RedisState implements KeyLimits, Spending {
     await this.flushing;
     await this.flush();
     if (this.unsent.length > 0) {
-      const lost = [...this.unsent.map((b) => b.ops), this.batch.take(this.clock())];
+      const lost = [...this.unsent.map((b) => b.ops), this.batch.take()];
       this.log.error("state: Redis is unavailable at stop; the usage of the last calls is lost", ledgerSums(lost));
     }
     await this.redis.close();
