@@ -10,12 +10,13 @@
  */
 import { Elysia, t } from "elysia";
 import type { Forward } from "../proxy/forward.ts";
-import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/operations.ts";
+import { STORED_RESPONSE_OPERATIONS, V1_RESOURCES } from "../proxy/operations.ts";
 import type { BodyLimits } from "./body-read.ts";
-import { callFrom, resourceCallFrom } from "./call-from-request.ts";
+import { callFrom } from "./call-from-request.ts";
 import { refuseFormBody } from "./form-guard.ts";
 import { contextOf } from "./request-context.ts";
 import type { RelayAccess } from "./relay-access.ts";
+import { resourceRelay } from "./resource-relay.ts";
 import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
 
 // The schema has validated `body` by the time a handler runs; loops lose Elysia's inference.
@@ -55,25 +56,19 @@ export function azureRoutes(forward: Forward, bodyLimits: BodyLimits, access: Re
   for (const resource of V1_RESOURCES) {
     for (const scope of ["/v1", ""]) {
       for (const path of [`${scope}/${resource}`, `${scope}/${resource}/*`]) {
-        const upload = resource === "files" && !path.endsWith("*");
-        const relay = async ({ request }: Ctx) => {
-          access(request, true);
-          refuseFormBody(request, upload);
-          return contextOf(request).answer(forward(await resourceCallFrom(request, V1_RESOURCE, "azure", `/openai${scope}`, bodyLimits)));
-        };
+        const relay = resourceRelay(forward, bodyLimits, access, {
+          shape: "azure",
+          prefix: `/openai${scope}`,
+          upload: resource === "files" && !path.endsWith("*"),
+        });
         app.get(path, relay).post(path, relay).delete(path, relay);
       }
     }
   }
   // The Node SDK puts a client-level deployment in front of /batches (docs/azure.md §1.6). A
-  // batch runs the models its input file names, so the deployment means nothing here.
-  app.post("/deployments/:deployment/batches", async ({ request }: Ctx) => {
-    access(request, true);
-    refuseFormBody(request);
-    const { pathname } = contextOf(request).url;
-    // the router also matches a trailing slash: cut at the segment, as the /v1 relays see it
-    const prefix = pathname.slice(0, pathname.lastIndexOf("/batches"));
-    return contextOf(request).answer(forward(await resourceCallFrom(request, V1_RESOURCE, "azure", prefix, bodyLimits)));
-  });
+  // batch runs the models its input file names, so the deployment means nothing here. The router
+  // also matches a trailing slash: cut at the segment, as the /v1 relays see it.
+  const beforeBatches = (pathname: string) => pathname.slice(0, pathname.lastIndexOf("/batches"));
+  app.post("/deployments/:deployment/batches", resourceRelay(forward, bodyLimits, access, { shape: "azure", prefix: beforeBatches, upload: false }));
   return app;
 }

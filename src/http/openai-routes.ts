@@ -1,12 +1,13 @@
 /** OpenAI shape: clients with base URL `http://host:8000/v1` and `Authorization: Bearer`. */
 import { Elysia } from "elysia";
 import type { Forward } from "../proxy/forward.ts";
-import { STORED_RESPONSE_OPERATIONS, V1_RESOURCE, V1_RESOURCES } from "../proxy/operations.ts";
+import { STORED_RESPONSE_OPERATIONS, V1_RESOURCES } from "../proxy/operations.ts";
 import type { BodyLimits } from "./body-read.ts";
-import { callFrom, resourceCallFrom } from "./call-from-request.ts";
+import { callFrom } from "./call-from-request.ts";
 import { refuseFormBody } from "./form-guard.ts";
 import { contextOf } from "./request-context.ts";
 import type { RelayAccess } from "./relay-access.ts";
+import { resourceRelay } from "./resource-relay.ts";
 import { bodyParserFor, MODEL_ROUTES } from "./route-table.ts";
 
 // The schema has validated `body` by the time a handler runs; loops lose Elysia's inference.
@@ -35,13 +36,7 @@ export function openaiRoutes(forward: Forward, bodyLimits: BodyLimits, access: R
   }
   for (const resource of V1_RESOURCES) {
     for (const path of [`/${resource}`, `/${resource}/*`]) {
-      // a file upload is the one relayed form
-      const upload = path === "/files";
-      const relay = async ({ request }: Ctx) => {
-        access(request, true);
-        refuseFormBody(request, upload);
-        return contextOf(request).answer(forward(await resourceCallFrom(request, V1_RESOURCE, "openai", "/v1", bodyLimits)));
-      };
+      const relay = resourceRelay(forward, bodyLimits, access, { shape: "openai", prefix: "/v1", upload: path === "/files" });
       // the methods the resources have, no others (an `all` route once relayed OPTIONS to Azure)
       app.get(path, relay).post(path, relay).delete(path, relay);
     }
