@@ -7,6 +7,7 @@ import { usableCores } from "../cluster/usable-cores.ts";
 import { VERSION } from "../version.ts";
 import { parseFlags, portFlag, workersFlag } from "./args.ts";
 import { watchConfigFile } from "./config-watch.ts";
+import { catchHangUps, onHangUp } from "./hang-ups.ts";
 import { stopSignals } from "./signals.ts";
 import { readTlsFiles } from "../app/tls-files.ts";
 import type { ProxyServer } from "../app/start-proxy.ts";
@@ -15,6 +16,8 @@ import type { ProxyServer } from "../app/start-proxy.ts";
 type Serving = Pick<ProxyServer, "reload" | "reloadFailed" | "drain" | "cut"> & { readonly server: { readonly port: number; readonly hostname: string } };
 
 export async function serveCommand(args: string[], runtime: RuntimeAdapter): Promise<number> {
+  // main.ts caught them already; a caller that did not come through it is covered from here
+  catchHangUps();
   const flags = parseFlags(args, {
     config: { type: "string" },
     port: { type: "string" },
@@ -47,14 +50,6 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
   // worker processes are started fit to serve instead
   const preparation = workers === 1 ? runtime.prepareForServing() : undefined;
   const signals = stopSignals();
-  // SIGHUP's default action ends the process, so it is handled from here on. Never removed: a
-  // SIGHUP during a drain (a config tool, a closing terminal) must not cut the streams the drain
-  // waits for. One that comes while the proxy starts is taken once it runs.
-  let hangUpDuringStart = false;
-  let hangUp = () => {
-    hangUpDuringStart = true;
-  };
-  process.on("SIGHUP", () => hangUp());
   const log = createLogger(config.log.level, config.log.format, stdoutLines().write);
   if (preparation) log.warn(preparation);
   warnIfOpen(config, log);
@@ -73,11 +68,13 @@ export async function serveCommand(args: string[], runtime: RuntimeAdapter): Pro
   };
   // watching before saying we listen: a change made right after that is seen
   const stopWatching = loaded.file ? reloadOnChange(loaded.file, reloadNow, log) : () => {};
+  // never let go: a SIGHUP during a drain (a config tool, a closing terminal) must not cut the
+  // streams the drain waits for
   let draining = false;
-  hangUp = () => {
+  const hangUpDuringStart = onHangUp(() => {
     if (draining) log.warn("SIGHUP while draining: ignored, the config is not reloaded");
     else reloadNow("SIGHUP");
-  };
+  });
   log.info("listening", {
     url: `${config.server.tls ? "https" : "http"}://${proxy.server.hostname}:${proxy.server.port}`,
     version: VERSION,

@@ -132,6 +132,59 @@ describe("reload and stop edges", () => {
     }
   });
 
+  test("a SIGHUP while the config is being read does not end the process: it reloads once the proxy runs", async () => {
+    const { closeSync, constants, mkdtempSync, openSync } = await import("node:fs");
+    const { open } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    // the config file is a FIFO: the proxy's read of it waits for a writer, and the writer's open
+    // returns only once the proxy has opened it to read, so the SIGHUP lands inside that read,
+    // before serve.ts had ever handled SIGHUP (cli/hang-ups.ts)
+    const fifo = join(mkdtempSync(join(tmpdir(), "azure-proxy-fifo-")), "config.json");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const text = JSON.stringify(configOn(a));
+    let pid = 0;
+    let feeding = true;
+    let reads = 0;
+    // every read of the file (the start, the SIGHUP's reload, a watch's look) gets the config
+    const feed = (async () => {
+      while (feeding) {
+        const writer = await open(fifo, "w");
+        if (reads++ === 0) process.kill(pid, "SIGHUP");
+        // EPIPE when the reader is gone (a proxy the SIGHUP ended): startProxy then says how it exited
+        await writer.writeFile(text).catch(() => {});
+        await writer.close();
+      }
+    })();
+    let proxy: RunningProxy | undefined;
+    try {
+      proxy = await startProxy({
+        args: ["serve", "--config", fifo],
+        // no fetch-cap re-exec (runtime/bun.ts): the SIGHUP goes to the process that serves
+        env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "1024" },
+        whileStarting(started) {
+          pid = started;
+        },
+      });
+      await until(() => proxy!.output().includes('"msg":"config reloaded"'));
+      const lines = proxy.output().split("\n");
+      const at = (msg: string) => lines.findIndex((l) => l.includes(`"msg":"${msg}"`));
+      expect(at("listening")).toBeLessThan(at("SIGHUP came during start-up: reloading now"));
+      expect(lines[at("config reloaded")]).toContain('"reason":"SIGHUP"');
+      expect(reads).toBeGreaterThanOrEqual(2);
+      expect((await post(`${proxy.url}/v1/chat/completions`, chatBody("hi"), { authorization: `Bearer ${KEY}` })).status).toBe(200);
+      expect(await proxy.stop()).toBe(0);
+      proxy = undefined;
+    } finally {
+      await proxy?.stop();
+      feeding = false;
+      // the writer waiting for a next reader is let go by one of our own
+      const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      await feed;
+      closeSync(reader);
+    }
+  });
+
   test("a ConfigMap-style symlink swap (..data flipped atomically) is noticed", async () => {
     const { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, renameSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");

@@ -62,7 +62,8 @@ export async function startProxy({ env = {}, args = ["serve"], command = proxyCo
         },
       };
     }
-    if (proc.exitCode !== null) throw new Error(`proxy exited with ${proc.exitCode} before listening:\n${output}`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`proxy exited with ${proc.exitCode ?? proc.signalCode} before listening:\n${output}`);
     whileStarting?.(proc.pid, output);
     await Bun.sleep(20);
   }
