@@ -33,7 +33,11 @@ export function onHangUp(next: () => void): boolean {
   return came;
 }
 
-/** The command lines that serve (as cli/index.ts dispatches them): the ones a SIGHUP must not end. */
+/**
+ * The command lines that serve (as cli/index.ts dispatches them): the ones a SIGHUP must not end.
+ * `--help` and `--version` match too, and print and exit at once; `demo` does not: it runs in a
+ * terminal, and closing that should end it.
+ */
 export function serves(argv: readonly string[]): boolean {
   const [first] = argv;
   return first === undefined || first === "serve" || first === "worker" || first.startsWith("--");

@@ -133,28 +133,29 @@ describe("reload and stop edges", () => {
   });
 
   test("a SIGHUP while the config is being read does not end the process: it reloads once the proxy runs", async () => {
-    const { closeSync, constants, mkdtempSync, openSync } = await import("node:fs");
+    const { closeSync, constants, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } = await import("node:fs");
     const { open } = await import("node:fs/promises");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
-    // the config file is a FIFO: the proxy's read of it waits for a writer, and the writer's open
+    // The config file is a FIFO: the proxy's read of it waits for a writer, and the writer's open
     // returns only once the proxy has opened it to read, so the SIGHUP lands inside that read,
-    // before serve.ts had ever handled SIGHUP (cli/hang-ups.ts)
-    const fifo = join(mkdtempSync(join(tmpdir(), "azure-proxy-fifo-")), "config.json");
+    // where serve.ts used to start catching SIGHUP only after it (cli/hang-ups.ts). Written once,
+    // then a regular file with the same config is renamed over it: the proxy reads on from the
+    // FIFO it has open, and the reload reads the file.
+    const dir = mkdtempSync(join(tmpdir(), "azure-proxy-fifo-"));
+    const fifo = join(dir, "config.json");
     expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
     const text = JSON.stringify(configOn(a));
+    writeFileSync(join(dir, "next.json"), text);
     let pid = 0;
-    let feeding = true;
-    let reads = 0;
-    // every read of the file (the start, the SIGHUP's reload, a watch's look) gets the config
+    let released = false;
     const feed = (async () => {
-      while (feeding) {
-        const writer = await open(fifo, "w");
-        if (reads++ === 0) process.kill(pid, "SIGHUP");
-        // EPIPE when the reader is gone (a proxy the SIGHUP ended): startProxy then says how it exited
-        await writer.writeFile(text).catch(() => {});
-        await writer.close();
-      }
+      const writer = await open(fifo, "w");
+      if (pid && !released) process.kill(pid, "SIGHUP");
+      // EPIPE when the reader is gone (a proxy the SIGHUP ended): startProxy then says how it exited
+      await writer.writeFile(text).catch(() => {});
+      await writer.close();
+      renameSync(join(dir, "next.json"), fifo);
     })();
     let proxy: RunningProxy | undefined;
     try {
@@ -171,17 +172,17 @@ describe("reload and stop edges", () => {
       const at = (msg: string) => lines.findIndex((l) => l.includes(`"msg":"${msg}"`));
       expect(at("listening")).toBeLessThan(at("SIGHUP came during start-up: reloading now"));
       expect(lines[at("config reloaded")]).toContain('"reason":"SIGHUP"');
-      expect(reads).toBeGreaterThanOrEqual(2);
       expect((await post(`${proxy.url}/v1/chat/completions`, chatBody("hi"), { authorization: `Bearer ${KEY}` })).status).toBe(200);
       expect(await proxy.stop()).toBe(0);
       proxy = undefined;
     } finally {
       await proxy?.stop();
-      feeding = false;
-      // the writer waiting for a next reader is let go by one of our own
+      // a writer still waiting for a reader (the proxy never opened the FIFO) is let go by ours
+      released = true;
       const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
       await feed;
       closeSync(reader);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
