@@ -7,7 +7,6 @@
  *   (source, or AZURE_PROXY_CMD) in front of the simulator: on a small config (issue 15's target:
  *   under 1 ms) and with 4,000 keys (in proportion to the keys, not to their square).
  */
-import { readFileSync } from "node:fs";
 import { Value } from "@sinclair/typebox/value";
 import { ConfigSchema, type Config } from "../src/config/schema.ts";
 import { createLogger } from "../src/lib/log.ts";
@@ -19,6 +18,7 @@ import { statusPartOf } from "../src/status/status-part.ts";
 import { statusReport } from "../src/status/status-report.ts";
 import { Headroom } from "../src/upstream/headroom.ts";
 import { Health } from "../src/upstream/health.ts";
+import { cpuMs } from "./lib/procs.ts";
 import { configFile } from "../test/harness/config-file.ts";
 import { startProxy } from "../test/harness/proxy.ts";
 import { startSimulator } from "../test/harness/simulator.ts";
@@ -93,7 +93,7 @@ if (process.env.BREAKDOWN) {
 }
 await spending.close();
 
-/** The proxy process's CPU per /admin/status answer, in ms (user + system ticks from /proc). */
+/** The proxy process's CPU per /admin/status answer, in ms (user + system, from /proc). */
 async function httpAnswerCpuMs(keyCount: number, answers: number): Promise<number> {
   const sim = await startSimulator();
   const admin = "bench-status-admin";
@@ -108,19 +108,15 @@ async function httpAnswerCpuMs(keyCount: number, answers: number): Promise<numbe
   const file = configFile({ upstreams: [{ name: "east", endpoint: sim.url, api_key: sim.key, deployments: { "gpt-4o": "gpt-4o" } }], keys });
   const proxy = await startProxy({ args: ["serve", "--config", file.path, "--workers", "1"] });
   try {
-    const ticks = () => {
-      const fields = readFileSync(`/proc/${proxy.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      return Number(fields[11]) + Number(fields[12]);
-    };
     const get = async () => {
       const response = await fetch(`${proxy.url}/admin/status`, { headers: { authorization: `Bearer ${admin}` } });
       if (response.status !== 200) throw new Error(`/admin/status answered ${response.status}`);
       await response.arrayBuffer();
     };
     for (let i = 0; i < Math.max(5, answers / 20); i++) await get();
-    const before = ticks();
+    const before = cpuMs(proxy.pid);
     for (let i = 0; i < answers; i++) await get();
-    return ((ticks() - before) * 10) / answers; // USER_HZ is 100 on Linux
+    return (cpuMs(proxy.pid) - before) / answers;
   } finally {
     await proxy.stop();
     await sim.stop();
